@@ -1,0 +1,3 @@
+"""WhatsApp AI assistant platform."""
+
+__version__ = "0.1.0"

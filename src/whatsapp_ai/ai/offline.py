@@ -1,0 +1,164 @@
+"""Offline reply step: no network, deterministic, honest about what it can do."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from whatsapp_ai.ai.service import Reply, TurnInput
+
+MODEL_NAME = "offline-basic"
+
+_WORD = re.compile(r"[a-z']+")
+_EN = frozenset(
+    [
+        "hi",
+        "hello",
+        "hey",
+        "good",
+        "morning",
+        "evening",
+        "thanks",
+        "thank",
+        "you",
+        "please",
+        "what",
+        "how",
+        "when",
+        "where",
+        "why",
+        "who",
+        "can",
+        "could",
+        "would",
+        "i",
+        "my",
+        "me",
+        "the",
+        "is",
+        "are",
+        "do",
+        "does",
+        "help",
+        "want",
+        "need",
+    ]
+)
+_PT = frozenset(
+    [
+        "oi",
+        "ola",
+        "bom",
+        "dia",
+        "boa",
+        "tarde",
+        "noite",
+        "obrigado",
+        "obrigada",
+        "por",
+        "favor",
+        "que",
+        "como",
+        "quando",
+        "onde",
+        "quem",
+        "pode",
+        "poderia",
+        "eu",
+        "meu",
+        "minha",
+        "voce",
+        "e",
+        "sao",
+        "ajuda",
+        "quero",
+        "preciso",
+        "nao",
+        "sim",
+        "tudo",
+        "bem",
+    ]
+)
+_GREETINGS = frozenset(["oi", "ola", "hi", "hello", "hey", "bom", "boa", "good"])
+_THANKS = frozenset(["obrigado", "obrigada", "valeu", "thanks", "thank"])
+_HELP = frozenset(["ajuda", "help", "menu"])
+
+
+def _words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return _WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def detect_language(text: str, default: str = "pt") -> str:
+    """'en' or 'pt' by counting common words; ``default`` when unsure."""
+    words = _words(text)
+    en = sum(word in _EN for word in words)
+    pt = sum(word in _PT for word in words)
+    if en > pt:
+        return "en"
+    if pt > en:
+        return "pt"
+    return default
+
+
+_TEXTS = {
+    "pt": {
+        "greet": "Olá{name}! Aqui é o assistente de {tenant}.",
+        "thanks": "Por nada{name}! Se precisar, é só escrever.",
+        "help": (
+            "Sou o assistente de {tenant}, rodando no modo offline. Por enquanto eu recebo e "
+            "guardo suas mensagens nesta conversa; ainda não executo ações como registrar "
+            "gastos ou agendar lembretes."
+        ),
+        "ack": (
+            "Recebi sua mensagem{name}. Estou no modo offline e ainda não consigo agir sobre "
+            'pedidos; ela fica registrada nesta conversa. Escreva "ajuda" para saber mais.'
+        ),
+    },
+    "en": {
+        "greet": "Hello{name}! This is {tenant}'s assistant.",
+        "thanks": "You're welcome{name}! Write any time.",
+        "help": (
+            "I'm {tenant}'s assistant, running in offline mode. For now I receive and keep your "
+            "messages in this conversation; I can't yet take actions such as recording expenses "
+            "or scheduling reminders."
+        ),
+        "ack": (
+            "I got your message{name}. I'm in offline mode and can't act on requests yet; it is "
+            'kept in this conversation. Write "help" to learn more.'
+        ),
+    },
+}
+
+
+class OfflineReplyStep:
+    """Answers greetings, thanks and help, and otherwise says plainly that it cannot act yet."""
+
+    async def reply(self, turn: TurnInput) -> Reply:
+        """A short reply in the user's language."""
+        previous = [item.body for item in turn.history if item.author == "user"]
+        language = detect_language(turn.text, default=_history_language(previous))
+        words = set(_words(turn.text))
+        texts = _TEXTS[language]
+        first_name = (turn.contact_name or "").split(" ")[0].strip()
+        name = f", {first_name}" if first_name else ""
+        if words & _HELP:
+            key = "help"
+        elif words & _THANKS:
+            key = "thanks"
+        elif words & _GREETINGS and len(words) <= 4:
+            key = "greet"
+        else:
+            key = "ack"
+        text = texts[key].format(name=name, tenant=turn.tenant_name)
+        if key == "greet":
+            text += " " + texts["help"].format(tenant=turn.tenant_name).split(". ", 1)[1]
+        return Reply(text=text, model=MODEL_NAME, language=language)
+
+
+def _history_language(previous_user_messages: list[str]) -> str:
+    for body in reversed(previous_user_messages):
+        language = detect_language(body, default="")
+        if language:
+            return language
+    return "pt"

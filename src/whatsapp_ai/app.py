@@ -1,0 +1,229 @@
+"""FastAPI application factory: middleware, error mapping, health, metrics, module routers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from whatsapp_ai import __version__
+from whatsapp_ai.channels.sandbox.api import router as sandbox_router
+from whatsapp_ai.conversation.api import router as conversation_router
+from whatsapp_ai.core.db import is_unavailable
+from whatsapp_ai.core.http import error_body, runtime
+from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.logging import bind_context, get_logger
+from whatsapp_ai.core.metrics import Metrics
+from whatsapp_ai.core.migrate import current_revision, head_revision
+
+if TYPE_CHECKING:
+    from whatsapp_ai.bootstrap import Container
+
+log = get_logger(__name__)
+
+
+class BodyTooLargeError(Exception):
+    """The request body exceeded the configured limit."""
+
+
+class RequestContextMiddleware:
+    """Request id on every log line, latency by route template, and a cap on body size."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or new_id()
+        started = time.perf_counter()
+        status_code = 500
+        response_started = False
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(send, request_id)
+            self._observe(scope, 413, started)
+            return
+        received = 0
+
+        async def counted_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLargeError
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status_code, response_started
+            if message["type"] == "http.response.start":
+                status_code = message["status"]
+                response_started = True
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        with bind_context(request_id=request_id):
+            try:
+                await self.app(scope, counted_receive, send_with_id)
+            except BodyTooLargeError:
+                if response_started:
+                    raise
+                status_code = 413
+                await self._too_large(send, request_id)
+            finally:
+                self._observe(scope, status_code, started)
+
+    async def _too_large(self, send: Send, request_id: str) -> None:
+        response = JSONResponse(
+            error_body("body_too_large", f"request body over {self.max_body_bytes} bytes"),
+            status_code=413,
+            headers={"x-request-id": request_id},
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+    def _observe(self, scope: Scope, status_code: int, started: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        self.metrics.http_latency.labels(scope["method"], template, str(status_code)).observe(
+            time.perf_counter() - started
+        )
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HTTPException)
+    async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}
+        return JSONResponse(
+            error_body(code.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(part) for part in error["loc"]),
+                "message": error["msg"],
+                "type": error["type"],
+            }
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return JSONResponse(error_body("validation_error", summary, fields=fields), status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            log.warning("database.unavailable", error=str(exc)[:500])
+            return JSONResponse(
+                error_body(
+                    "service_unavailable",
+                    "the database is unavailable; nothing was stored, retry later",
+                ),
+                status_code=503,
+                headers={"Retry-After": "5"},
+            )
+        log.exception("request.failed")
+        return JSONResponse(error_body("internal_error", "unexpected error"), status_code=500)
+
+
+def _install_health(app: FastAPI) -> None:
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        """Alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz(request: Request) -> JSONResponse:
+        """Ready: database reachable, migrations at head, queue reachable."""
+        rt = runtime(request)
+        checks: dict[str, str] = {}
+        try:
+            revision = await asyncio.wait_for(current_revision(rt.db), 5)
+            head = request.app.state.migration_head
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if revision == head else f"at {revision}, head is {head}"
+        except Exception as exc:
+            checks["database"] = f"unreachable: {type(exc).__name__}"
+            checks["migrations"] = "unknown"
+        try:
+            await asyncio.wait_for(rt.queue.ping(), 5)
+            checks["queue"] = "ok"
+        except Exception as exc:
+            checks["queue"] = f"unreachable: {type(exc).__name__}"
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not_ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        """Prometheus exposition."""
+        rt = runtime(request)
+        with contextlib.suppress(Exception):
+            stats = await rt.queue.stats()
+            for status_name, count in stats.by_status.items():
+                rt.metrics.queue_depth.labels(status_name).set(count)
+            rt.metrics.queue_oldest_age.set(stats.oldest_ready_age_s)
+        return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
+    """The HTTP application; ``embedded`` also runs the worker and scheduler in this process."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        background: list[asyncio.Task[Any]] = []
+        worker = scheduler = None
+        if embedded:
+            worker, scheduler = container.worker(), container.scheduler()
+            background = [asyncio.create_task(worker.run()), asyncio.create_task(scheduler.run())]
+        try:
+            yield
+        finally:
+            if worker is not None and scheduler is not None:
+                worker.stop()
+                scheduler.stop()
+                await asyncio.gather(*background, return_exceptions=True)
+            await container.db.dispose()
+
+    app = FastAPI(
+        title="WhatsApp AI assistant platform",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/docs",
+    )
+    app.state.runtime = container
+    app.state.migration_head = head_revision()
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=container.metrics,
+        max_body_bytes=container.settings.app.max_body_bytes,
+    )
+    _install_error_handlers(app)
+    _install_health(app)
+    if container.settings.sandbox.enabled:
+        app.include_router(sandbox_router)
+    app.include_router(conversation_router)
+    return app

@@ -1,0 +1,286 @@
+"""`whatsapp-ai`: run the platform, manage it, and chat with it like a WhatsApp user."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from whatsapp_ai.app import create_app
+from whatsapp_ai.bootstrap import Container, bootstrap
+from whatsapp_ai.chat import ChatError, ChatSession
+from whatsapp_ai.core.config import Settings, SettingsError, load_settings
+from whatsapp_ai.core.logging import configure_logging, get_logger
+from whatsapp_ai.core.migrate import current_revision, head_revision, upgrade
+from whatsapp_ai.identity import service as identity
+
+app = typer.Typer(help="WhatsApp AI assistant platform.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Inspect jobs and replay dead letters.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+log = get_logger(__name__)
+
+DEMO_SLUG = "demo"
+DEMO_NAME = "Loja Demo"
+DEMO_KEY_FILE = "demo-api-key"
+
+
+def _settings() -> Settings:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    configure_logging(settings.log, settings.app.env)
+    return settings
+
+
+def _container() -> Container:
+    return bootstrap(_settings())
+
+
+async def _ensure_migrated(container: Container) -> None:
+    if await current_revision(container.db) != head_revision():
+        await upgrade(container.db)
+
+
+def _serve(container: Container, *, embedded: bool, host: str | None, port: int | None) -> None:
+    settings = container.settings
+    config = uvicorn.Config(
+        create_app(container, embedded=embedded),
+        host=host or settings.app.host,
+        port=port or settings.app.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.queue.shutdown_timeout_s) or None,
+    )
+    server = uvicorn.Server(config)
+
+    async def main() -> None:
+        await _ensure_migrated(container)
+        shown = f"http://{config.host}:{config.port}"
+        typer.echo(f"API docs: {shown}/docs   health: {shown}/readyz   metrics: {shown}/metrics")
+        if embedded:
+            typer.echo(
+                "Chat as a WhatsApp user:  .venv/bin/whatsapp-ai chat"
+                f"{'' if config.port == 8000 else f' --url {shown}'}"
+            )
+        await server.serve()
+
+    asyncio.run(main())
+
+
+HostOpt = Annotated[str | None, typer.Option(help="Bind address (default from settings)")]
+PortOpt = Annotated[int | None, typer.Option(help="Port (default from settings)")]
+
+
+@app.command()
+def run(host: HostOpt = None, port: PortOpt = None) -> None:
+    """API, worker and scheduler in one process (migrates first)."""
+    _serve(_container(), embedded=True, host=host, port=port)
+
+
+@app.command()
+def serve(host: HostOpt = None, port: PortOpt = None) -> None:
+    """API only (run workers and one scheduler separately)."""
+    _serve(_container(), embedded=False, host=host, port=port)
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs until SIGTERM/SIGINT; in-flight jobs finish first."""
+    container = _container()
+
+    async def main() -> None:
+        job_worker = container.worker()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, job_worker.stop)
+        try:
+            await job_worker.run()
+        finally:
+            await container.db.dispose()
+
+    asyncio.run(main())
+
+
+@app.command()
+def scheduler() -> None:
+    """Run periodic tasks (only the leader acts when several run)."""
+    container = _container()
+
+    async def main() -> None:
+        runner = container.scheduler()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, runner.stop)
+        try:
+            await runner.run()
+        finally:
+            await container.db.dispose()
+
+    asyncio.run(main())
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest revision."""
+    container = _container()
+
+    async def main() -> str | None:
+        try:
+            await upgrade(container.db)
+            return await current_revision(container.db)
+        finally:
+            await container.db.dispose()
+
+    typer.echo(f"database at revision {asyncio.run(main())}")
+
+
+@app.command()
+def seed() -> None:
+    """Create the demo tenant and its API key (kept in the data directory); safe to repeat."""
+    container = _container()
+    key_file = container.settings.app.data_dir / DEMO_KEY_FILE
+
+    async def main() -> tuple[str, bool]:
+        try:
+            await _ensure_migrated(container)
+            now = container.clock.now()
+            async with container.db.transaction() as session:
+                tenant = await identity.get_tenant_by_slug(session, slug=DEMO_SLUG)
+                if tenant is None:
+                    tenant = await identity.create_tenant(
+                        session, name=DEMO_NAME, slug=DEMO_SLUG, now=now
+                    )
+                if key_file.exists():
+                    principal = await identity.authenticate_api_key(
+                        session, token=key_file.read_text().strip(), now=now
+                    )
+                    if principal is not None and principal.tenant_id == tenant.id:
+                        return tenant.id, False
+                _key, secret = await identity.create_api_key(
+                    session, tenant_id=tenant.id, name="demo", now=now
+                )
+            key_file.parent.mkdir(parents=True, exist_ok=True)
+            key_file.touch(mode=0o600)
+            key_file.write_text(secret + "\n")
+            return tenant.id, True
+        finally:
+            await container.db.dispose()
+
+    tenant_id, created = asyncio.run(main())
+    state = "new API key written to" if created else "API key kept in"
+    typer.echo(f"demo tenant '{DEMO_SLUG}' ({tenant_id}); {state} {key_file}")
+
+
+def _api_key(explicit: str | None, data_dir: Path) -> str:
+    if explicit:
+        return explicit
+    from_env = os.environ.get("WHATSAPP_AI_API_KEY")
+    if from_env:
+        return from_env
+    key_file = data_dir / DEMO_KEY_FILE
+    if key_file.exists():
+        return key_file.read_text().strip()
+    typer.echo(
+        f"no API key: pass --api-key, set WHATSAPP_AI_API_KEY, or run `whatsapp-ai seed` "
+        f"(it writes {key_file})",
+        err=True,
+    )
+    raise typer.Exit(2)
+
+
+@app.command()
+def chat(
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Send one message, print the reply, exit")
+    ] = None,
+    sender: Annotated[
+        str, typer.Option("--from", help="Your WhatsApp number (E.164)")
+    ] = "+5511999990001",
+    name: Annotated[str | None, typer.Option(help="Your WhatsApp profile name")] = None,
+    url: Annotated[str | None, typer.Option(help="Platform URL")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Tenant API key")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a reply")] = 30.0,
+) -> None:
+    """Chat with the assistant as a WhatsApp user of the demo tenant (sandbox channel)."""
+    settings = load_settings()
+    base_url = url or os.environ.get("WHATSAPP_AI_URL") or f"http://127.0.0.1:{settings.app.port}"
+    session = ChatSession(
+        base_url=base_url,
+        api_key=_api_key(api_key, settings.app.data_dir),
+        sender=sender,
+        profile_name=name,
+        timeout_s=timeout,
+    )
+    try:
+        if message is not None:
+            for reply in asyncio.run(session.one_turn(message)):
+                typer.echo(reply)
+            return
+        asyncio.run(session.interactive(sys.stdin, sys.stdout))
+    except ChatError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(exc.exit_code) from exc
+    except KeyboardInterrupt:
+        typer.echo("")
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="queued, running, done or dead")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line")] = False,
+) -> None:
+    """Newest jobs first, with the cause of each failure."""
+    if status not in (None, "queued", "running", "done", "dead"):
+        typer.echo("--status must be one of queued, running, done, dead", err=True)
+        raise typer.Exit(2)
+    container = _container()
+
+    async def main() -> None:
+        try:
+            jobs = await container.queue.list_jobs(status=status, limit=limit)  # type: ignore[arg-type]
+        finally:
+            await container.db.dispose()
+        if not jobs:
+            typer.echo("no jobs")
+        for job in jobs:
+            if as_json:
+                typer.echo(json.dumps({**job.__dict__}, default=str))
+                continue
+            typer.echo(
+                f"{job.id}  {job.status:<7} {job.kind:<18} attempts {job.attempts}/"
+                f"{job.max_attempts}  created {job.created_at:%Y-%m-%d %H:%M:%S}"
+            )
+            if job.last_error:
+                typer.echo("    " + job.last_error.strip().splitlines()[-1])
+
+    asyncio.run(main())
+
+
+@jobs_app.command("retry")
+def jobs_retry(
+    job_ids: Annotated[list[str] | None, typer.Argument(help="Dead job ids")] = None,
+    all_dead: Annotated[bool, typer.Option("--all", help="Replay every dead letter")] = False,
+) -> None:
+    """Replay dead letters: they run again with fresh attempts."""
+    if not job_ids and not all_dead:
+        typer.echo("give job ids or --all", err=True)
+        raise typer.Exit(2)
+    container = _container()
+
+    async def main() -> int:
+        try:
+            return await container.queue.replay(None if all_dead else list(job_ids or []))
+        finally:
+            await container.db.dispose()
+
+    typer.echo(f"requeued {asyncio.run(main())} dead job(s)")

@@ -1,0 +1,145 @@
+"""Settings: one prefix (WHATSAPP_AI_), nested groups joined by a double underscore."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "WHATSAPP_AI_"
+ENV_NESTED_DELIMITER = "__"
+
+
+class AppSettings(BaseModel):
+    """Process-wide settings."""
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    data_dir: Path = Path("var")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    public_url: str = ""
+
+
+class LogSettings(BaseModel):
+    """Structured logging."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["auto", "console", "json"] = "auto"
+
+
+class DatabaseSettings(BaseModel):
+    """SQLite file by default; any PostgreSQL URL for scale-out."""
+
+    url: str = "sqlite+aiosqlite:///var/whatsapp_ai.db"
+    echo: bool = False
+    pool_size: int = Field(default=10, ge=1)
+    busy_timeout_ms: int = Field(default=5000, ge=0)
+    prepared_statements: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "expected sqlite+aiosqlite:///PATH or postgresql+asyncpg://USER:PASS@HOST/DB"
+            )
+        return value
+
+
+class QueueSettings(BaseModel):
+    """Job queue and worker."""
+
+    backend: Literal["sql"] = "sql"
+    concurrency: int = Field(default=4, ge=1, le=256)
+    poll_interval_s: float = Field(default=0.2, gt=0)
+    visibility_timeout_s: float = Field(default=60.0, gt=0)
+    max_attempts: int = Field(default=5, ge=1)
+    backoff_base_s: float = Field(default=1.0, gt=0)
+    backoff_max_s: float = Field(default=300.0, gt=0)
+    shutdown_timeout_s: float = Field(default=30.0, ge=0)
+    done_retention_h: float = Field(default=72.0, gt=0)
+
+
+class SchedulerSettings(BaseModel):
+    """Periodic maintenance run by the one process holding the leader lease."""
+
+    tick_s: float = Field(default=5.0, gt=0)
+    leader_lease_s: float = Field(default=30.0, gt=0)
+
+
+class ConversationSettings(BaseModel):
+    """Turn handling."""
+
+    turn_lease_s: float = Field(default=120.0, gt=0)
+    history_turns: int = Field(default=20, ge=0)
+
+
+class SandboxSettings(BaseModel):
+    """Sandbox WhatsApp channel and its simulator."""
+
+    enabled: bool = True
+    long_poll_max_s: float = Field(default=25.0, gt=0, le=60)
+
+
+class AiSettings(BaseModel):
+    """Reply step."""
+
+    provider: Literal["offline"] = "offline"
+
+
+class Settings(BaseSettings):
+    """All settings of the platform."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=ENV_NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    app: AppSettings = AppSettings()
+    log: LogSettings = LogSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    queue: QueueSettings = QueueSettings()
+    scheduler: SchedulerSettings = SchedulerSettings()
+    conversation: ConversationSettings = ConversationSettings()
+    sandbox: SandboxSettings = SandboxSettings()
+    ai: AiSettings = AiSettings()
+
+
+class SettingsError(Exception):
+    """Settings that cannot start the platform, with a message naming each variable."""
+
+
+def env_name(loc: tuple[int | str, ...]) -> str:
+    """Environment variable name for a validation error location."""
+    return ENV_PREFIX + ENV_NESTED_DELIMITER.join(str(part).upper() for part in loc)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and .env); raise SettingsError naming bad variables."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            got = error.get("input")
+            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            lines.append(f"{env_name(error['loc'])}: {error['msg']}{shown}")
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc
+
+
+def settings_env_names() -> list[str]:
+    """Every environment variable the settings read, in declaration order."""
+    names = []
+    for group_name, group_field in Settings.model_fields.items():
+        group_type = group_field.annotation
+        assert isinstance(group_type, type)
+        assert issubclass(group_type, BaseModel)
+        for field_name in group_type.model_fields:
+            names.append(env_name((group_name, field_name)))
+    return names

@@ -1,0 +1,200 @@
+"""Database: SQLAlchemy 2 async engine for SQLite (embedded) and PostgreSQL (scale-out)."""
+
+from __future__ import annotations
+
+import types
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import aiosqlite
+import sqlean
+from sqlalchemy import JSON, DateTime, MetaData, String, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
+from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.schema import Table
+from sqlalchemy.types import TypeDecorator
+
+from whatsapp_ai.core.config import DatabaseSettings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table; one metadata for the one migration history."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on both backends (SQLite keeps no zone, so store naive UTC there)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use core.clock")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+JSONType = JSON().with_variant(postgresql.JSONB(), "postgresql")
+IdType = String(26)
+
+
+def _sqlean_aiosqlite_dbapi() -> AsyncAdapt_aiosqlite_dbapi:
+    """aiosqlite over sqlean (SQLite that can load extensions, with FTS5), errors included."""
+
+    def connect(database: str, **kwargs: Any) -> aiosqlite.Connection:
+        return aiosqlite.Connection(lambda: sqlean.connect(database, **kwargs), 64)
+
+    shim = types.SimpleNamespace(
+        connect=connect,
+        Connection=aiosqlite.Connection,
+        __version__=getattr(aiosqlite, "__version__", "0"),
+    )
+    for name in (
+        "DatabaseError",
+        "Error",
+        "IntegrityError",
+        "NotSupportedError",
+        "OperationalError",
+        "ProgrammingError",
+        "sqlite_version",
+        "sqlite_version_info",
+    ):
+        setattr(shim, name, getattr(sqlean, name))
+    return AsyncAdapt_aiosqlite_dbapi(shim, sqlean)  # type: ignore[arg-type]
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so BEGIN can be IMMEDIATE: a deferred
+        # transaction that later writes fails with SQLITE_BUSY instead of waiting.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = "DEFERRED" if conn.get_execution_options().get("read_only") else "IMMEDIATE"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
+    """An async engine for the configured URL."""
+    url = make_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            url,
+            module=_sqlean_aiosqlite_dbapi(),
+            echo=settings.echo,
+            pool_size=settings.pool_size,
+            max_overflow=0,
+            pool_pre_ping=False,
+        )
+        _configure_sqlite(engine, settings.busy_timeout_ms)
+        return engine
+    connect_args: dict[str, Any] = {"server_settings": {"timezone": "UTC"}}
+    if not settings.prepared_statements:
+        # PgBouncer / Supabase poolers in transaction mode cannot keep prepared statements.
+        connect_args["statement_cache_size"] = 0
+        connect_args["prepared_statement_cache_size"] = 0
+    return create_async_engine(
+        url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+    )
+
+
+class Database:
+    """Engine plus session factories; the caller owns each transaction."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = async_sessionmaker(
+            engine.execution_options(read_only=True), expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session inside one write transaction: committed on exit, rolled back on error."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (on SQLite, does not take the write lock)."""
+        async with self._read_sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+async def insert_ignore(
+    session: AsyncSession,
+    model: type[Base],
+    values: Mapping[str, Any],
+    *,
+    conflict: list[str],
+    returning: str = "id",
+) -> Any | None:
+    """INSERT ... ON CONFLICT DO NOTHING; the new row's ``returning`` value, None on conflict."""
+    table = cast(Table, model.__table__)
+    insert: Callable[[Table], Any]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict)
+        .returning(table.c[returning])
+    )
+    result = await session.execute(stmt)
+    return result.scalar_one_or_none()
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True when an error means the database cannot be reached (answer 503, let clients retry)."""
+    if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+        return True
+    if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError):
+        return True
+    return isinstance(error, OSError | ConnectionError)

@@ -1,0 +1,67 @@
+"""Named leases in the database: one holder at a time, taken over only after expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whatsapp_ai.core.clock import Clock
+from whatsapp_ai.core.db import Base, Database, UTCDateTime, insert_ignore
+
+
+class LeaseRow(Base):
+    """Who holds a named lease and until when."""
+
+    __tablename__ = "leases"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Leases:
+    """Acquire, renew, check and release named leases (conversation turns, scheduler leader)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def acquire(self, key: str, owner: str, ttl: timedelta) -> bool:
+        """Take or renew ``key`` for ``owner``; False while someone else holds it."""
+        now = self._clock.now()
+        async with self._db.transaction() as session:
+            inserted = await insert_ignore(
+                session,
+                LeaseRow,
+                {"key": key, "owner": owner, "expires_at": now + ttl},
+                conflict=["key"],
+                returning="key",
+            )
+            if inserted is not None:
+                return True
+            result = await session.execute(
+                update(LeaseRow)
+                .where(
+                    LeaseRow.key == key,
+                    or_(LeaseRow.owner == owner, LeaseRow.expires_at <= now),
+                )
+                .values(owner=owner, expires_at=now + ttl)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def holds(self, session: AsyncSession, key: str, owner: str) -> bool:
+        """Inside the caller's transaction: does ``owner`` still hold ``key``?"""
+        expires = await session.scalar(
+            select(LeaseRow.expires_at).where(LeaseRow.key == key, LeaseRow.owner == owner)
+        )
+        return expires is not None and expires > self._clock.now()
+
+    async def release(self, key: str, owner: str) -> None:
+        """Give ``key`` up if ``owner`` holds it."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(LeaseRow).where(LeaseRow.key == key, LeaseRow.owner == owner)
+            )

@@ -1,0 +1,178 @@
+"""Job handlers that walk a message through the modules (DESIGN.md section 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from whatsapp_ai.ai.service import HistoryItem, ReplyStep, TurnInput
+from whatsapp_ai.channels import service as channels
+from whatsapp_ai.conversation import service as conversation
+from whatsapp_ai.core.clock import Clock
+from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.leases import Leases
+from whatsapp_ai.core.logging import get_logger
+from whatsapp_ai.core.queue import Handler, LeasedJob, PermanentJobError, Queue, Snooze
+from whatsapp_ai.identity import service as identity
+
+DELIVER_JOB = "outbound.deliver"
+TURN_BUSY_RETRY = timedelta(milliseconds=500)
+MAX_TURNS_PER_JOB = 50
+
+log = get_logger(__name__)
+
+
+class LeaseLostError(Exception):
+    """The turn lease expired mid-turn; the reply is not stored (the next holder answers)."""
+
+
+@dataclass
+class Pipeline:
+    """The path of one message; built by bootstrap with concrete adapters."""
+
+    db: Database
+    clock: Clock
+    queue: Queue
+    leases: Leases
+    reply_step: ReplyStep
+    channels: dict[str, channels.Channel]
+    turn_lease: timedelta
+    history_turns: int
+
+    def handlers(self) -> dict[str, Handler]:
+        """Job kind → handler."""
+        return {channels.INBOUND_JOB: self.handle_inbound, DELIVER_JOB: self.deliver}
+
+    async def handle_inbound(self, payload: dict[str, Any], job: LeasedJob) -> None:
+        """Answer the event and every earlier unanswered event of its sender, in arrival order."""
+        tenant_id = str(payload["tenant_id"])
+        async with self.db.read() as session:
+            event = await channels.get_event(
+                session, tenant_id=tenant_id, event_id=str(payload["event_id"])
+            )
+        if event is None:
+            raise PermanentJobError(f"inbound event {payload['event_id']} not found")
+        if event.status != "pending":
+            return
+        lease_key = f"turn:{tenant_id}:{event.channel}:{event.sender}"
+        if not await self.leases.acquire(lease_key, job.lease_token, self.turn_lease):
+            raise Snooze(TURN_BUSY_RETRY, "another turn of this conversation is running")
+        try:
+            for _ in range(MAX_TURNS_PER_JOB):
+                async with self.db.read() as session:
+                    pending = await channels.next_pending(
+                        session, tenant_id=tenant_id, channel=event.channel, sender=event.sender
+                    )
+                if pending is None:
+                    return
+                await self._turn(pending.id, tenant_id, lease_key, job.lease_token)
+        finally:
+            await self.leases.release(lease_key, job.lease_token)
+
+    async def _turn(self, event_id: str, tenant_id: str, lease_key: str, owner: str) -> None:
+        now = self.clock.now()
+        async with self.db.transaction() as session:
+            event = await channels.get_event(session, tenant_id=tenant_id, event_id=event_id)
+            tenant = await identity.get_tenant(session, tenant_id=tenant_id)
+            if event is None or tenant is None:
+                raise PermanentJobError(f"event {event_id} or its tenant is gone")
+            contact = await identity.get_or_create_contact(
+                session,
+                tenant_id=tenant_id,
+                address=event.sender,
+                profile_name=event.profile_name,
+                now=now,
+            )
+            thread = await conversation.get_or_open(
+                session, tenant_id=tenant_id, contact_id=contact.id, channel=event.channel, now=now
+            )
+            user_message, _ = await conversation.append_message(
+                session,
+                conversation=thread,
+                direction="in",
+                author="user",
+                body=event.body,
+                source_event_id=event.id,
+                now=now,
+            )
+            history = await conversation.recent_messages(
+                session,
+                tenant_id=tenant_id,
+                conversation_id=thread.id,
+                limit=self.history_turns + 1,
+            )
+            turn = TurnInput(
+                tenant_id=tenant_id,
+                tenant_name=tenant.name,
+                contact_id=contact.id,
+                contact_name=contact.profile_name,
+                conversation_id=thread.id,
+                text=event.body,
+                history=[
+                    HistoryItem(author=m.author, body=m.body)  # type: ignore[arg-type]
+                    for m in history
+                    if m.id != user_message.id
+                ],
+            )
+            recipient, external_id = contact.address, event.external_id
+        reply = await self.reply_step.reply(turn)
+        async with self.db.transaction() as session:
+            if not await self.leases.holds(session, lease_key, owner):
+                raise LeaseLostError(f"turn lease {lease_key} lost before the reply was stored")
+            answer, created = await conversation.append_message(
+                session,
+                conversation=thread,
+                direction="out",
+                author="assistant",
+                body=reply.text,
+                reply_to_id=user_message.id,
+                delivery_status="pending",
+                meta={"model": reply.model, "language": reply.language},
+                now=self.clock.now(),
+            )
+            await channels.mark_processed(
+                session, tenant_id=tenant_id, event_id=event_id, now=self.clock.now()
+            )
+            if created:
+                await self.queue.enqueue(
+                    session,
+                    DELIVER_JOB,
+                    {
+                        "tenant_id": tenant_id,
+                        "message_id": answer.id,
+                        "channel": thread.channel,
+                        "recipient": recipient,
+                        "reply_to_external_id": external_id,
+                    },
+                    idempotency_key=f"deliver:{answer.id}",
+                )
+        log.info("turn.replied", conversation_id=thread.id, message_id=answer.id)
+
+    async def deliver(self, payload: dict[str, Any], job: LeasedJob) -> None:
+        """Send a stored outbound message through its channel (idempotent per message)."""
+        tenant_id = str(payload["tenant_id"])
+        channel = self.channels.get(str(payload["channel"]))
+        if channel is None:
+            raise PermanentJobError(f"channel {payload['channel']!r} is not configured")
+        async with self.db.read() as session:
+            message = await conversation.get_message(
+                session, tenant_id=tenant_id, message_id=str(payload["message_id"])
+            )
+        if message is None:
+            raise PermanentJobError(f"message {payload['message_id']} not found")
+        if message.delivery_status not in (None, "pending"):
+            return
+        await channel.send(
+            channels.Outbound(
+                tenant_id=tenant_id,
+                message_id=message.id,
+                recipient=str(payload["recipient"]),
+                body=message.body,
+                reply_to_external_id=payload.get("reply_to_external_id"),
+            )
+        )
+        async with self.db.transaction() as session:
+            await conversation.set_delivery_status(
+                session, tenant_id=tenant_id, message_id=message.id, status="sent"
+            )
