@@ -56,9 +56,9 @@ class Pipeline:
         if event.status != "pending":
             return
         lease_key = f"turn:{tenant_id}:{event.channel}:{event.sender}"
-        if not await self.leases.acquire(lease_key, job.lease_token, self.turn_lease):
-            raise Snooze(TURN_BUSY_RETRY, "another turn of this conversation is running")
-        try:
+        async with self.leases.hold(lease_key, job.lease_token, self.turn_lease) as held:
+            if not held:
+                raise Snooze(TURN_BUSY_RETRY, "another turn of this conversation is running")
             for _ in range(MAX_TURNS_PER_JOB):
                 async with self.db.read() as session:
                     pending = await channels.next_pending(
@@ -67,8 +67,6 @@ class Pipeline:
                 if pending is None:
                     return
                 await self._turn(pending.id, tenant_id, lease_key, job.lease_token)
-        finally:
-            await self.leases.release(lease_key, job.lease_token)
 
     async def _turn(self, event_id: str, tenant_id: str, lease_key: str, owner: str) -> None:
         now = self.clock.now()

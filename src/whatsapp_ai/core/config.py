@@ -20,7 +20,6 @@ class AppSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = Path("var")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    public_url: str = ""
 
 
 class LogSettings(BaseModel):
@@ -73,7 +72,7 @@ class SchedulerSettings(BaseModel):
 class ConversationSettings(BaseModel):
     """Turn handling."""
 
-    turn_lease_s: float = Field(default=120.0, gt=0)
+    turn_lease_s: float = Field(default=30.0, gt=0)
     history_turns: int = Field(default=20, ge=0)
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, delete, or_, select, update
@@ -58,6 +62,32 @@ class Leases:
             select(LeaseRow.expires_at).where(LeaseRow.key == key, LeaseRow.owner == owner)
         )
         return expires is not None and expires > self._clock.now()
+
+    @asynccontextmanager
+    async def hold(self, key: str, owner: str, ttl: timedelta) -> AsyncIterator[bool]:
+        """Hold ``key`` while the block runs, renewing it every third of ``ttl``.
+
+        Yields False (and holds nothing) when someone else has it. A short ``ttl`` renewed
+        in the background frees the key soon after a crashed holder stops renewing.
+        """
+        if not await self.acquire(key, owner, ttl):
+            yield False
+            return
+        renewer = asyncio.create_task(self._renew(key, owner, ttl))
+        try:
+            yield True
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+            await self.release(key, owner)
+
+    async def _renew(self, key: str, owner: str, ttl: timedelta) -> None:
+        while True:
+            await asyncio.sleep(ttl.total_seconds() / 3)
+            with contextlib.suppress(Exception):
+                # A failed renewal is caught before commit by holds().
+                await self.acquire(key, owner, ttl)
 
     async def release(self, key: str, owner: str) -> None:
         """Give ``key`` up if ``owner`` holds it."""

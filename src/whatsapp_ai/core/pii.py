@@ -8,11 +8,12 @@ from collections.abc import Callable
 __all__ = ["find_pii", "redact", "redact_value"]
 
 # A number only counts when it stands alone: not glued to a word or identifier (ULID, hash,
-# Twilio SID), not a piece of a longer number written with separators (decimal amounts,
-# versions, dates, IPs, UUID groups). The two sides mirror each other so that replacing one
-# match can never unblock a neighbour on a second run, which keeps redact() idempotent.
-_BEFORE = r"(?<![\w+])(?<!\w-)(?<!\d[.,/])"
-_AFTER = r"(?!\w)(?!-\w)(?![.,/]\d)"
+# Twilio SID, UUID group) nor part of a longer dotted or slashed number (versions, IPs, dates).
+# A comma does not bind, since "12345678909,11987654321" is a list far more often than an
+# 11-digit amount with cents. The two sides mirror each other so that replacing one match can
+# never unblock a neighbour on a second run, which keeps redact() idempotent.
+_BEFORE = r"(?<![\w+])(?<!\w-)(?<!\d[./])"
+_AFTER = r"(?!\w)(?!-\w)(?![./]\d)"
 
 _DIGIT = re.compile(r"\d")
 _NON_DIGIT = re.compile(r"\D")
@@ -25,7 +26,7 @@ _CNPJ = re.compile(_BEFORE + r"\d{2}(\.?)\d{3}\1\d{3}/?\d{4}-?\d{2}" + _AFTER)
 _CPF = re.compile(_BEFORE + r"\d{3}(\.?)\d{3}\1\d{3}[.\-]?\d{2}" + _AFTER)
 _CARD = re.compile(
     _BEFORE
-    + r"(?:\d{4}(?P<s>[ \-])\d{4}(?P=s)\d{4}(?P=s)\d{1,4}(?:(?P=s)\d{1,3})?"
+    + r"(?:\d{4}(?P<s>[ \-])\d{4}(?P=s)\d{4}(?P=s)\d{1,4}(?P<tail>(?P=s)\d{1,3})?"
     + r"|\d{4}(?P<amex>[ \-])\d{6}(?P=amex)\d{4,5}"
     + r"|\d{13,19})"
     + _AFTER
@@ -64,34 +65,33 @@ def _digits(text: str) -> list[int]:
     return [int(c) for c in _NON_DIGIT.sub("", text)]
 
 
-def _is_cpf(match: re.Match[str]) -> bool:
-    """Check CPF mod-11 check digits, rejecting repeated-digit numbers."""
+def _cpf(match: re.Match[str]) -> int:
+    """Measure a CPF: valid mod-11 check digits and not one repeated digit."""
     d = _digits(match.group())
     if len(set(d)) == 1:
-        return False
+        return 0
     for n in (9, 10):
         total = sum(v * w for v, w in zip(d[:n], range(n + 1, 1, -1), strict=True))
         if total * 10 % 11 % 10 != d[n]:
-            return False
-    return True
+            return 0
+    return len(match.group())
 
 
-def _is_cnpj(match: re.Match[str]) -> bool:
-    """Check CNPJ mod-11 check digits, rejecting repeated-digit numbers."""
+def _cnpj(match: re.Match[str]) -> int:
+    """Measure a CNPJ: valid mod-11 check digits and not one repeated digit."""
     d = _digits(match.group())
     if len(set(d)) == 1:
-        return False
+        return 0
     for n in (12, 13):
         total = sum(v * w for v, w in zip(d[:n], _CNPJ_WEIGHTS[13 - n :], strict=True))
         rest = total % 11
         if (0 if rest < 2 else 11 - rest) != d[n]:
-            return False
-    return True
+            return 0
+    return len(match.group())
 
 
-def _is_card(match: re.Match[str]) -> bool:
-    """Check a card number: plausible leading digit and a passing Luhn checksum."""
-    raw = _NON_DIGIT.sub("", match.group())
+def _is_card(raw: str) -> bool:
+    """Check card digits: plausible leading digit and a passing Luhn checksum."""
     # No issuer uses a leading 0, and "1" belongs only to 15-digit UATP cards; excluding it
     # keeps epoch timestamps in ms/us/ns (13/16/19 digits starting with 1) out.
     if raw[0] == "0" or (raw[0] == "1" and len(raw) != 15):
@@ -108,23 +108,41 @@ def _is_card(match: re.Match[str]) -> bool:
     return total % 10 == 0
 
 
-def _is_phone(match: re.Match[str]) -> bool:
-    """Check the DDD of Brazilian numbers and the length of international ones."""
-    intl = match.group("intl")
-    if intl is not None:
-        return len(_NON_DIGIT.sub("", intl)) >= 8
+def _card(match: re.Match[str]) -> int:
+    """Measure a card number, retrying without a short trailing group."""
+    text = match.group()
+    if _is_card(_NON_DIGIT.sub("", text)):
+        return len(text)
+    # The regex cannot know the checksum, so "4111 1111 1111 1111 123" (card, then CVV) is
+    # matched whole; fall back to the first four groups.
+    if match.group("tail") is not None:
+        head = match.start("tail") - match.start()
+        if _is_card(_NON_DIGIT.sub("", text[:head])):
+            return head
+    return 0
+
+
+def _phone(match: re.Match[str]) -> int:
+    """Measure a phone: Brazilian DDD, international length, no placeholder digits."""
+    text = match.group()
+    digits = _NON_DIGIT.sub("", text)
+    if len(set(digits)) == 1:
+        return 0  # placeholders such as 99999-9999
+    if match.group("intl") is not None:
+        return len(text) if len(digits) >= 8 else 0
     ddd = match.group("ddd_paren") or match.group("ddd_spaced") or match.group("ddd_bare")
-    return ddd is None or int(ddd) in _DDDS
+    return len(text) if ddd is None or int(ddd) in _DDDS else 0
 
 
-_Check = Callable[[re.Match[str]], bool]
+# Returns how many leading characters of the match are PII; 0 rejects the match.
+_Measure = Callable[[re.Match[str]], int]
 # CNPJ before CPF before card (longest, most specific first); phones last because an 11-digit
 # number that is a valid CPF is a CPF, and a Luhn-valid 13-digit 55+DDD+mobile is a phone.
-_DIGIT_RULES: tuple[tuple[str, re.Pattern[str], _Check], ...] = (
-    ("CNPJ", _CNPJ, _is_cnpj),
-    ("CPF", _CPF, _is_cpf),
-    ("CARD", _CARD, _is_card),
-    ("PHONE", _PHONE, _is_phone),
+_DIGIT_RULES: tuple[tuple[str, re.Pattern[str], _Measure], ...] = (
+    ("CNPJ", _CNPJ, _cnpj),
+    ("CPF", _CPF, _cpf),
+    ("CARD", _CARD, _card),
+    ("PHONE", _PHONE, _phone),
 )
 
 
@@ -132,31 +150,40 @@ def _apply(
     text: str,
     kind: str,
     pattern: re.Pattern[str],
-    check: _Check,
+    measure: _Measure,
     found: list[tuple[str, str]] | None,
 ) -> str:
-    """Replace every checked match of pattern in text, recording it in found if given."""
+    """Replace the PII part of every match of pattern in text, recording it in found if given."""
     token = f"[{kind}]"
-
-    def replace(match: re.Match[str]) -> str:
-        if not check(match):
-            return match.group()
+    parts: list[str] = []
+    done = pos = 0
+    # search() from a position, unlike sub(), lets a rejected match be retried one character
+    # later with the real left context, so "4821 4111 1111 1111 1111" still finds the card.
+    while (match := pattern.search(text, pos)) is not None:
+        size = measure(match)
+        if size == 0:
+            pos = match.start() + 1
+            continue
+        start = match.start()
+        parts += (text[done:start], token)
         if found is not None:
-            found.append((kind, match.group()))
-        return token
+            found.append((kind, match.group()[:size]))
+        done = pos = start + size
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
 
-    return pattern.sub(replace, text)
 
-
-def _always(match: re.Match[str]) -> bool:
-    """Accept every match."""
-    return True
+def _whole(match: re.Match[str]) -> int:
+    """Accept the whole match."""
+    return len(match.group())
 
 
 def _run(text: str, found: list[tuple[str, str]] | None) -> str:
     """Redact text category by category, collecting findings when found is a list."""
     if "@" in text:
-        text = _apply(text, "EMAIL", _EMAIL, _always, found)
+        text = _apply(text, "EMAIL", _EMAIL, _whole, found)
     if _DIGIT.search(text) is not None:
         for kind, pattern, check in _DIGIT_RULES:
             text = _apply(text, kind, pattern, check, found)

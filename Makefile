@@ -1,0 +1,49 @@
+# The two commands: `make run` (set up and run on embedded defaults) and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
+
+.PHONY: run test lint fmt typecheck imports bench clean install dev
+
+$(BIN)/python:
+	@py=$$(scripts/find-python) && echo "using $$py" && $$py -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.installed
+	$(PIP) -e ".[dev]"
+	@touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+run: install
+	$(BIN)/whatsapp-ai migrate
+	$(BIN)/whatsapp-ai seed
+	$(BIN)/whatsapp-ai run
+
+lint: dev
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+fmt: dev
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+typecheck: dev
+	$(BIN)/mypy
+
+imports: dev
+	$(BIN)/lint-imports
+
+test: lint typecheck imports
+	$(BIN)/pytest
+
+bench: dev
+	$(BIN)/python bench/queue.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
