@@ -74,11 +74,12 @@ async def _lease_one(container: Container) -> LeasedJob:
 
 
 async def test_enqueue_in_rolled_back_transaction_leaves_no_job(qc: Container) -> None:
-    with pytest.raises(Boom):
+    job_ids: list[str | None] = []
+    with pytest.raises(Boom):  # noqa: PT012 - the enqueue must run inside the failed transaction
         async with qc.db.transaction() as session:
-            job_id = await qc.queue.enqueue(session, "test.job", {"n": 1})
-            assert job_id is not None
+            job_ids.append(await qc.queue.enqueue(session, "test.job", {"n": 1}))
             raise Boom
+    assert job_ids[0] is not None
 
     assert await qc.queue.list_jobs() == []
     assert await qc.queue.lease(limit=10) == []
@@ -118,7 +119,8 @@ async def test_idempotency_key_enqueues_once(qc: Container) -> None:
 
     assert first is not None
     assert second is None
-    assert other is not None and other != first
+    assert other is not None
+    assert other != first
     jobs = await qc.queue.list_jobs()
     assert sorted(job.id for job in jobs) == sorted([first, other])
     assert next(job for job in jobs if job.id == first).payload == {"v": 1}
@@ -248,7 +250,7 @@ async def test_lease_expiring_on_last_attempt_is_dead_lettered(
     info = await _job(qc, job_id)
     assert info.status == "dead"
     assert info.attempts == 2
-    assert info.last_error is not None and "lease expired" in info.last_error
+    assert "lease expired" in (info.last_error or "")
     assert info.finished_at == clock.now()
     assert await qc.queue.complete(first) is False
     assert await qc.queue.complete(second) is False
@@ -290,7 +292,7 @@ async def test_fail_retries_with_backoff_then_dead_letters(
     assert info.status == "dead"
     assert info.attempts == MAX_ATTEMPTS
     assert info.finished_at == clock.now()
-    assert info.last_error is not None and "the final straw" in info.last_error
+    assert "the final straw" in (info.last_error or "")
     clock.advance(timedelta(days=30))
     assert await qc.queue.lease(limit=1) == []
 
@@ -469,5 +471,7 @@ def test_backoff_delay_is_jittered_within_bounds(attempt: int, base_s: float, ma
 def test_backoff_delay_is_actually_jittered() -> None:
     delays = [backoff_delay(3, base_s=1.0, max_s=60.0).total_seconds() for _ in range(200)]
     assert all(2.0 - 1e-6 <= delay <= 4.0 + 1e-6 for delay in delays)
-    assert min(delays) < 2.5 and max(delays) > 3.5  # spread over the range, not one value
+    # Spread over the range, not one value.
+    assert min(delays) < 2.5
+    assert max(delays) > 3.5
     assert backoff_delay(30, base_s=1.0, max_s=60.0) <= timedelta(seconds=60)

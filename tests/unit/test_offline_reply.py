@@ -1,0 +1,62 @@
+"""The offline reply step: honest, short, in the user's language."""
+
+from __future__ import annotations
+
+import pytest
+
+from whatsapp_ai.ai.offline import OfflineReplyStep, detect_language
+from whatsapp_ai.ai.service import HistoryItem, TurnInput
+
+
+def _turn(
+    text: str, name: str | None = "Ana Souza", history: list[HistoryItem] | None = None
+) -> TurnInput:
+    return TurnInput(
+        tenant_id="t",
+        tenant_name="Padaria Pão Quente",
+        contact_id="c",
+        contact_name=name,
+        conversation_id="v",
+        text=text,
+        history=history or [],
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("oi, tudo bem?", "pt"),
+        ("Olá! Bom dia", "pt"),
+        ("quero saber o preço do pão", "pt"),
+        ("hello, can you help me?", "en"),
+        ("what time do you open?", "en"),
+        ("12345", "pt"),
+    ],
+)
+def test_detect_language(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+async def test_greeting_uses_first_name_and_tenant() -> None:
+    reply = await OfflineReplyStep().reply(_turn("oi"))
+    assert reply.text.startswith("Olá, Ana! Aqui é o assistente de Padaria Pão Quente.")
+    assert reply.language == "pt"
+    assert reply.model == "offline-basic"
+
+
+async def test_request_is_acknowledged_without_pretending_to_act() -> None:
+    reply = await OfflineReplyStep().reply(_turn("gastei 50 reais no mercado", name=None))
+    assert "não consigo agir" in reply.text
+    assert "Ana" not in reply.text
+
+
+async def test_help_and_thanks_in_english() -> None:
+    step = OfflineReplyStep()
+    assert "offline mode" in (await step.reply(_turn("help"))).text
+    assert (await step.reply(_turn("thanks!"))).text.startswith("You're welcome, Ana!")
+
+
+async def test_ambiguous_text_follows_the_conversation_language() -> None:
+    history = [HistoryItem(author="user", body="hello, I need help")]
+    reply = await OfflineReplyStep().reply(_turn("ok", history=history))
+    assert reply.language == "en"
