@@ -43,7 +43,7 @@ test: lint typecheck imports
 	$(BIN)/pytest
 
 bench: dev
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/throughput.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -101,19 +101,15 @@ async def append_message(
         await session.flush()
         created = True
     else:
-        created = (
-            await insert_ignore(
-                session,
-                Message,
-                values,
-                conflict=[unique],
-            )
-            is not None
-        )
-        column = Message.source_event_id if unique == "source_event_id" else Message.reply_to_id
-        found = await session.scalar(select(Message).where(column == values[unique]))
-        assert found is not None
-        message = found
+        new_id_ = await insert_ignore(session, Message, values, conflict=[unique])
+        created = new_id_ is not None
+        if created:
+            message = Message(**values)
+        else:
+            column = Message.source_event_id if unique == "source_event_id" else Message.reply_to_id
+            found = await session.scalar(select(Message).where(column == values[unique]))
+            assert found is not None
+            message = found
     if created:
         await session.execute(
             update(Conversation)

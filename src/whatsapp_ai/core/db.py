@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import types
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 
@@ -151,11 +152,18 @@ class Database:
         self._read_sessions = async_sessionmaker(
             engine.execution_options(read_only=True), expire_on_commit=False
         )
+        self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one write transaction: committed on exit, rolled back on error."""
-        async with self._sessions() as session, session.begin():
+        if self._write_lock is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        # SQLite has one writer at a time. Queueing writers of this process on an asyncio lock
+        # is far faster than letting them poll SQLite's busy handler (which sleeps up to 100 ms).
+        async with self._write_lock, self._sessions() as session, session.begin():
             yield session
 
     @asynccontextmanager
@@ -167,6 +175,25 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+_ON_COMMIT = "whatsapp_ai.on_commit"
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's current transaction has committed."""
+    session.info.setdefault(_ON_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_ON_COMMIT, ()):
+        callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_commit(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
 
 
 async def insert_ignore(

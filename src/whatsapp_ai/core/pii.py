@@ -185,8 +185,8 @@ def _run(text: str, found: list[tuple[str, str]] | None) -> str:
     if "@" in text:
         text = _apply(text, "EMAIL", _EMAIL, _whole, found)
     if _DIGIT.search(text) is not None:
-        for kind, pattern, check in _DIGIT_RULES:
-            text = _apply(text, kind, pattern, check, found)
+        for kind, pattern, measure in _DIGIT_RULES:
+            text = _apply(text, kind, pattern, measure, found)
     return text
 
 

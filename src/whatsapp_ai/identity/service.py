@@ -87,10 +87,8 @@ async def create_api_key(
     return key, secret
 
 
-async def authenticate_api_key(
-    session: AsyncSession, *, token: str, now: datetime
-) -> Principal | None:
-    """The principal of a valid, unrevoked key; None otherwise."""
+async def find_api_key(session: AsyncSession, *, token: str) -> ApiKey | None:
+    """The valid, unrevoked key matching ``token``; None otherwise (reads only)."""
     parts = token.split("_")
     if len(parts) < 3 or parts[0] != KEY_PREFIX:
         return None
@@ -99,9 +97,34 @@ async def authenticate_api_key(
         return None
     if not hmac.compare_digest(key.key_hash, _hash_key(token)):
         return None
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    return key
+
+
+def key_needs_touch(key: ApiKey, *, now: datetime) -> bool:
+    """Whether ``last_used_at`` is stale enough to be written (at most once a minute)."""
+    return key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION
+
+
+async def touch_api_key(session: AsyncSession, *, key_id: str, now: datetime) -> None:
+    """Record that a key was used."""
+    await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+def principal_of(key: ApiKey) -> Principal:
+    """The principal a key stands for."""
     return Principal(tenant_id=key.tenant_id, key_id=key.id, scopes=frozenset(key.scopes))
+
+
+async def authenticate_api_key(
+    session: AsyncSession, *, token: str, now: datetime
+) -> Principal | None:
+    """The principal of a valid, unrevoked key (recording its use); None otherwise."""
+    key = await find_api_key(session, token=token)
+    if key is None:
+        return None
+    if key_needs_touch(key, now=now):
+        await touch_api_key(session, key_id=key.id, now=now)
+    return principal_of(key)
 
 
 async def get_or_create_contact(
@@ -113,6 +136,14 @@ async def get_or_create_contact(
     now: datetime,
 ) -> Contact:
     """The tenant's contact for ``address``, created on first contact; profile name kept fresh."""
+    contact = await session.scalar(
+        select(Contact).where(Contact.tenant_id == tenant_id, Contact.address == address)
+    )
+    if contact is not None:
+        if profile_name and contact.profile_name != profile_name:
+            contact.profile_name = profile_name
+            contact.updated_at = now
+        return contact
     await insert_ignore(
         session,
         Contact,

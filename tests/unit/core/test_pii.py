@@ -14,7 +14,7 @@ from whatsapp_ai.core.pii import find_pii, redact, redact_value
 
 class Point(NamedTuple):
     label: str
-    count: int
+    weight: int
 
 
 TOKENS = ("[CPF]", "[CNPJ]", "[EMAIL]", "[PHONE]", "[CARD]")
@@ -23,6 +23,7 @@ CNPJ_WEIGHTS_2 = (6, *CNPJ_WEIGHTS_1)
 
 
 def _mod11_digit(total: int) -> int:
+    """Turn a weighted sum into a CPF/CNPJ check digit."""
     remainder = total % 11
     return 0 if remainder < 2 else 11 - remainder
 
@@ -263,6 +264,22 @@ def test_pii_shaped_digits_inside_longer_runs_or_identifiers_are_kept(text: str)
     assert redact(text) == text
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cartão 4111 1111 1111 1111 123", "cartão [CARD] 123"),
+        ("cartão 4111 1111 1111 1111 12/28", "cartão [CARD] 12/28"),
+        ("pedido 4821 4111 1111 1111 1111", "pedido 4821 [CARD]"),
+        ("pedido 4821 11 98765-4321", "pedido 4821 [PHONE]"),
+        ("R$ 1.234,56 no CPF 123.456.789-09", "R$ 1.234,56 no CPF [CPF]"),
+        ("em 25/11/2026 às 15h30 ligar (11) 98765-4321", "em 25/11/2026 às 15h30 ligar [PHONE]"),
+        ("+44 20 7946 0958 2026", "[PHONE]"),
+    ],
+)
+def test_pii_next_to_other_numbers(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
 def test_valid_cpf_shaped_like_a_mobile_is_a_cpf() -> None:
     cpf = cpf_from_base("119876543")
     phone = cpf[:9] + f"{(int(cpf[9:]) + 1) % 100:02d}"
@@ -425,7 +442,30 @@ def test_generated_pii_between_words_is_gone(
     assert out in {f"{left} {prefix}{token}{punctuation} {right}" for token in TOKENS}
 
 
-@given(st.text(alphabet=st.one_of(st.characters(categories=("L",)), st.just(" "))))
+any_pii = st.one_of(
+    valid_cpfs(), valid_cnpjs(), valid_cards(), brazilian_mobiles(), st.just("ana@loja.com.br")
+)
+other_numbers = st.one_of(
+    st.text(alphabet=string.digits, min_size=1, max_size=5),
+    st.sampled_from(["R$ 1.234,56", "25/11/2026", "12/28", "15h30", "1.2.3", "(", ")", "+"]),
+)
+
+
+@given(
+    st.lists(st.one_of(any_pii, other_numbers), max_size=6),
+    st.sampled_from([" ", ", ", "; ", " e ", "\n"]),
+)
+def test_mixed_pii_and_numbers_are_redacted_once_and_for_all(
+    items: list[str], separator: str
+) -> None:
+    out = redact(separator.join(items))
+    assert redact(out) == out
+    for item in items:
+        if len(digits_of(item)) >= 11:
+            assert item.removeprefix("whatsapp:") not in out
+
+
+@given(st.text(alphabet=st.one_of(st.characters(categories=["L"]), st.just(" "))))
 def test_letters_and_spaces_are_unchanged(text: str) -> None:
     assert redact(text) == text
     assert find_pii(text) == []

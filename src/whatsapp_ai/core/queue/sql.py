@@ -14,7 +14,6 @@ from sqlalchemy import (
     Text,
     and_,
     delete,
-    event,
     func,
     insert,
     or_,
@@ -26,7 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from whatsapp_ai.core.clock import Clock
-from whatsapp_ai.core.db import Base, Database, IdType, JSONType, UTCDateTime, insert_ignore
+from whatsapp_ai.core.db import (
+    Base,
+    Database,
+    IdType,
+    JSONType,
+    UTCDateTime,
+    after_commit,
+    insert_ignore,
+)
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.pii import redact
 from whatsapp_ai.core.queue.types import JobInfo, JobStatus, LeasedJob, Outcome, QueueStats
@@ -112,11 +119,8 @@ class SqlQueue:
             job_id = await insert_ignore(session, JobRow, values, conflict=["idempotency_key"])
         if job_id is not None:
             # Wake local workers once the caller's transaction is visible.
-            event.listen(session.sync_session, "after_commit", self._on_commit, once=True)
+            after_commit(session, self._wakeup.set)
         return job_id
-
-    def _on_commit(self, _session: Any) -> None:
-        self._wakeup.set()
 
     async def wait_for_work(self, max_wait_s: float) -> None:
         """Return when a local enqueue committed or after ``max_wait_s`` seconds."""
