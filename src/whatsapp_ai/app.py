@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whatsapp_ai import __version__
@@ -29,12 +32,8 @@ if TYPE_CHECKING:
 log = get_logger(__name__)
 
 
-class BodyTooLargeError(Exception):
-    """The request body exceeded the configured limit."""
-
-
 class RequestContextMiddleware:
-    """Request id on every log line, latency by route template, and a cap on body size."""
+    """Request id on every log line and response, latency by route template, body size cap."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
         self.app = app
@@ -49,28 +48,23 @@ class RequestContextMiddleware:
         request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or new_id()
         started = time.perf_counter()
         status_code = 500
-        response_started = False
-        declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(send, request_id)
-            self._observe(scope, 413, started)
-            return
+        too_large = f"request body over {self.max_body_bytes} bytes"
         received = 0
 
-        async def counted_receive() -> Message:
+        async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_body_bytes:
-                    raise BodyTooLargeError
+                    # FastAPI re-raises its own HTTPException from the body reader as is.
+                    raise HTTPException(413, too_large)
             return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status_code, response_started
+            nonlocal status_code
             if message["type"] == "http.response.start":
                 status_code = message["status"]
-                response_started = True
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
@@ -79,41 +73,43 @@ class RequestContextMiddleware:
 
         with bind_context(request_id=request_id):
             try:
-                await self.app(scope, counted_receive, send_with_id)
-            except BodyTooLargeError:
-                if response_started:
-                    raise
-                status_code = 413
-                await self._too_large(send, request_id)
+                declared = headers.get(b"content-length", b"")
+                if declared.isdigit() and int(declared) > self.max_body_bytes:
+                    status_code = 413
+                    response = JSONResponse(
+                        error_body("body_too_large", too_large),
+                        status_code=413,
+                        headers={"x-request-id": request_id},
+                    )
+                    await response(scope, receive, send)
+                    return
+                await self.app(scope, limited_receive, send_with_id)
             finally:
-                self._observe(scope, status_code, started)
-
-    async def _too_large(self, send: Send, request_id: str) -> None:
-        response = JSONResponse(
-            error_body("body_too_large", f"request body over {self.max_body_bytes} bytes"),
-            status_code=413,
-            headers={"x-request-id": request_id},
-        )
-        await response({"type": "http"}, _no_receive, send)
-
-    def _observe(self, scope: Scope, status_code: int, started: float) -> None:
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
-        self.metrics.http_latency.labels(scope["method"], template, str(status_code)).observe(
-            time.perf_counter() - started
-        )
+                route = scope.get("route")
+                template = getattr(route, "path", None) or "unmatched"
+                self.metrics.http_latency.labels(
+                    scope["method"], template, str(status_code)
+                ).observe(time.perf_counter() - started)
 
 
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "body_too_large",
+    429: "rate_limited",
+}
+UNAVAILABLE_ERRORS = (DBAPIError, SQLAlchemyTimeoutError, OSError)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(HTTPException)
-    async def _http_error(_request: Request, exc: HTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 409: "conflict"}
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse(
-            error_body(code.get(exc.status_code, "http_error"), str(exc.detail)),
+            error_body(ERROR_CODES.get(exc.status_code, "http_error"), str(exc.detail)),
             status_code=exc.status_code,
             headers=exc.headers,
         )
@@ -131,20 +127,22 @@ def _install_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return JSONResponse(error_body("validation_error", summary, fields=fields), status_code=422)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-        if is_unavailable(exc):
-            log.warning("database.unavailable", error=str(exc)[:500])
-            return JSONResponse(
-                error_body(
-                    "service_unavailable",
-                    "the database is unavailable; nothing was stored, retry later",
-                ),
-                status_code=503,
-                headers={"Retry-After": "5"},
-            )
-        log.exception("request.failed")
-        return JSONResponse(error_body("internal_error", "unexpected error"), status_code=500)
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        if not is_unavailable(exc):
+            raise exc
+        log.warning("database.unavailable", error=str(exc)[:500])
+        return JSONResponse(
+            error_body(
+                "service_unavailable",
+                "the database is unavailable; nothing was stored, retry later",
+            ),
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    # Registered per class so they run inside the request middleware (request id, metrics).
+    for error_class in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(error_class, _unavailable)
 
 
 def _install_health(app: FastAPI) -> None:

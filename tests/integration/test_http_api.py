@@ -293,11 +293,6 @@ async def test_chunked_body_over_limit_stores_nothing(
     await _nothing_stored(container)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: BodyTooLargeError raised from receive() is caught by FastAPI's body parser "
-    "and turned into a Starlette 400 {'detail': ...}, so the middleware never answers 413",
-)
 async def test_chunked_body_over_limit_is_413(
     small: tuple[Container, httpx.AsyncClient, str],
 ) -> None:
@@ -343,13 +338,6 @@ async def test_readyz_names_unreachable_database(
     assert body["checks"]["queue"].startswith("unreachable")
 
 
-_OUTSIDE_MIDDLEWARE = (
-    "src bug: app.py's catch-all Exception handler (the 503 mapping) runs in Starlette's "
-    "ServerErrorMiddleware, outside RequestContextMiddleware"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=f"{_OUTSIDE_MIDDLEWARE}: the 503 has no X-Request-ID")
 async def test_database_down_503_echoes_request_id(
     down: tuple[Container, httpx.AsyncClient],
 ) -> None:
@@ -363,7 +351,6 @@ async def test_database_down_503_echoes_request_id(
     assert response.headers.get("x-request-id") == "down-1"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{_OUTSIDE_MIDDLEWARE}: the 503 is counted as 500")
 async def test_database_down_503_is_counted_as_503(
     down: tuple[Container, httpx.AsyncClient],
 ) -> None:
@@ -437,11 +424,6 @@ async def test_request_id_on_error_responses(client: httpx.AsyncClient) -> None:
     assert response.headers["x-request-id"] == "err-1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="src bug: app.py registers its HTTPException handler for fastapi.HTTPException only; "
-    "Starlette's own HTTPException (unknown route 404, 405) keeps the {'detail': ...} shape",
-)
 async def test_unknown_route_uses_the_error_shape(client: httpx.AsyncClient) -> None:
     response = await client.get("/no/such/route")
     assert response.status_code == 404

@@ -196,15 +196,15 @@ async def test_task_interval_is_respected(
         clock,
         [
             _counter("often", timedelta(seconds=10), runs),
-            _counter("hourly", timedelta(hours=1), runs),
+            _counter("rare", timedelta(minutes=1), runs),
         ],
     )
 
     assert await scheduler.tick() is True
-    assert runs == ["often", "hourly"]
+    assert runs == ["often", "rare"]
     runs.clear()
-    for _ in range(9):
-        clock.advance(seconds=1)
+    for _ in range(3):
+        clock.advance(seconds=3)
         assert await scheduler.tick() is True
     assert runs == []  # 9 s in: nothing due
     clock.advance(seconds=1)
@@ -212,10 +212,10 @@ async def test_task_interval_is_respected(
     assert runs == ["often"]
 
     runs.clear()
-    for _ in range(359):  # up to 3600 s after the first tick
+    for _ in range(5):  # every 10 s up to 60 s after the first tick
         clock.advance(seconds=10)
         await scheduler.tick()
-    assert runs == ["often"] * 358 + ["often", "hourly"]
+    assert runs == ["often"] * 4 + ["often", "rare"]
 
 
 async def test_failing_task_does_not_stop_the_others(

@@ -333,7 +333,7 @@ async def test_enqueue_wakes_an_idle_worker(db_url: str, tmp_path: Path) -> None
 
 
 async def test_heartbeat_keeps_a_long_job_leased(db_url: str, tmp_path: Path) -> None:
-    settings = make_settings(db_url, tmp_path, queue={"visibility_timeout_s": 0.3})
+    settings = make_settings(db_url, tmp_path, queue={"visibility_timeout_s": 0.6})
     container = bootstrap(settings)
     rival = bootstrap(settings)  # another process trying to take the same job
     calls = 0
@@ -343,7 +343,7 @@ async def test_heartbeat_keeps_a_long_job_leased(db_url: str, tmp_path: Path) ->
         nonlocal calls
         calls += 1
         loop = asyncio.get_running_loop()
-        until = loop.time() + 0.9
+        until = loop.time() + 1.0  # well past one visibility timeout
         while loop.time() < until:
             stolen.extend(await rival.queue.lease(limit=1))
             await asyncio.sleep(0.05)

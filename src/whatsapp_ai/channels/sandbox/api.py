@@ -29,7 +29,7 @@ def _address(raw: str) -> str:
     try:
         return identity.normalize_address(raw)
     except identity.InvalidAddressError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
 @router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=SandboxAccepted)

@@ -104,7 +104,7 @@ class Worker:
         if not tasks:
             return
         log.info("worker.draining", in_flight=len(tasks))
-        _done, pending = await asyncio.wait(tasks, timeout=self._shutdown_timeout_s or None)
+        _done, pending = await asyncio.wait(tasks, timeout=self._shutdown_timeout_s)
         for task in pending:
             # Their leases expire and another worker runs them again.
             task.cancel()
