@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q -c constraints.txt
 
-.PHONY: run test lint fmt typecheck imports bench clean install dev
+.PHONY: run test lint fmt typecheck imports bench clean install dev env-example
 
 $(BIN)/python:
 	@py=$$(scripts/find-python) && echo "using $$py" && $$py -m venv $(VENV)
@@ -44,6 +44,9 @@ test: lint typecheck imports
 
 bench: dev
 	$(BIN)/python bench/throughput.py
+
+env-example: install
+	$(BIN)/python -c "from whatsapp_ai.core.config import env_example; open('.env.example', 'w').write(env_example())"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

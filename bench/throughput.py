@@ -146,7 +146,7 @@ async def _one_backend(name: str, url: str, n: int, data_dir: Path) -> dict[str,
         drain = await _drain(container, n)
         ingest, answer = await _messages(container, max(100, n // 4))
     finally:
-        await container.db.dispose()
+        await container.close()
     return {
         "baseline_insert_tx_per_s": baseline,
         "enqueue_per_s": enqueue,

@@ -145,7 +145,7 @@ async def container(db_url: str, tmp_path: Path) -> AsyncIterator[Container]:
     """The platform's dependencies on the test database, with default adapters."""
     built = bootstrap(make_settings(db_url, tmp_path))
     yield built
-    await built.db.dispose()
+    await built.close()
 
 
 @pytest.fixture

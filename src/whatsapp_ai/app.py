@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whatsapp_ai import __version__
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
+from whatsapp_ai.channels.twilio.api import router as twilio_router
 from whatsapp_ai.conversation.api import router as conversation_router
 from whatsapp_ai.core.db import is_unavailable
 from whatsapp_ai.core.http import error_body, runtime
@@ -204,7 +205,7 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
                 worker.stop()
                 scheduler.stop()
                 await asyncio.gather(*background, return_exceptions=True)
-            await container.db.dispose()
+            await container.close()
 
     app = FastAPI(
         title="WhatsApp AI assistant platform",
@@ -223,5 +224,11 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     _install_health(app)
     if container.settings.sandbox.enabled:
         app.include_router(sandbox_router)
+    app.include_router(twilio_router)
+    if not container.settings.twilio.validate_signature:
+        log.warning(
+            "twilio.signature_validation_off",
+            detail="WHATSAPP_AI_TWILIO__VALIDATE_SIGNATURE=false: anyone can post fake messages",
+        )
     app.include_router(conversation_router)
     return app

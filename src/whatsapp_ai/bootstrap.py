@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from whatsapp_ai.ai.offline import OfflineReplyStep
-from whatsapp_ai.ai.service import ReplyStep
+from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
 from whatsapp_ai.channels.sandbox.service import SandboxChannel
 from whatsapp_ai.channels.service import Channel
+from whatsapp_ai.channels.twilio.client import TwilioClients
+from whatsapp_ai.channels.twilio.media import TwilioMedia
+from whatsapp_ai.channels.twilio.sending import TwilioChannel
+from whatsapp_ai.core.blobs import BlobStore, LocalBlobStore
 from whatsapp_ai.core.clock import Clock, SystemClock
-from whatsapp_ai.core.config import Settings, load_settings
+from whatsapp_ai.core.config import Settings, SettingsError, load_settings
+from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
 from whatsapp_ai.core.db import Database, create_engine
 from whatsapp_ai.core.http import Principal
 from whatsapp_ai.core.leases import Leases
@@ -19,6 +24,7 @@ from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.queue import Queue
 from whatsapp_ai.core.queue.sql import SqlQueue
 from whatsapp_ai.core.queue.worker import Worker
+from whatsapp_ai.core.ratelimit import SharedRateLimiter
 from whatsapp_ai.core.scheduler import PeriodicTask, Scheduler
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.pipeline import Pipeline
@@ -34,8 +40,12 @@ class Container:
     queue: Queue
     leases: Leases
     metrics: Metrics
+    box: SecretBox
+    blobs: BlobStore
     reply_step: ReplyStep
+    speech: SpeechStep
     channels: dict[str, Channel] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def pipeline(self) -> Pipeline:
@@ -46,6 +56,8 @@ class Container:
             queue=self.queue,
             leases=self.leases,
             reply_step=self.reply_step,
+            speech=self.speech,
+            blobs=self.blobs,
             channels=self.channels,
             turn_lease=timedelta(seconds=self.settings.conversation.turn_lease_s),
             history_turns=self.settings.conversation.history_turns,
@@ -62,6 +74,12 @@ class Container:
             async with self.db.transaction() as session:
                 await identity.touch_api_key(session, key_id=key.id, now=now)
         return identity.principal_of(key)
+
+    async def close(self) -> None:
+        """Release every connection and session this container opened."""
+        for closer in self.closers:
+            await closer()
+        await self.db.dispose()
 
     def worker(self) -> Worker:
         """A worker running the pipeline's handlers."""
@@ -95,11 +113,29 @@ class Container:
         )
 
 
+def secret_box(settings: Settings) -> SecretBox:
+    """The key ring for secrets at rest; outside prod a local key file stands in."""
+    keys = [key.strip() for key in settings.security.secret_keys.split(",") if key.strip()]
+    if not keys:
+        if settings.app.env == "prod":
+            raise SettingsError(
+                "WHATSAPP_AI_SECURITY__SECRET_KEYS: required in prod "
+                "(comma-separated Fernet keys, newest first)"
+            )
+        keys = [local_key(settings.app.data_dir)]
+    try:
+        return SecretBox(keys)
+    except SecretKeyError as exc:
+        raise SettingsError(f"WHATSAPP_AI_SECURITY__SECRET_KEYS: {exc}") from exc
+
+
 def bootstrap(
     settings: Settings | None = None,
     *,
     clock: Clock | None = None,
     reply_step: ReplyStep | None = None,
+    speech: SpeechStep | None = None,
+    blobs: BlobStore | None = None,
     channels: dict[str, Channel] | None = None,
 ) -> Container:
     """Build the container from settings; any argument given replaces the default adapter."""
@@ -114,7 +150,16 @@ def bootstrap(
         backoff_base_s=settings.queue.backoff_base_s,
         backoff_max_s=settings.queue.backoff_max_s,
     )
-    all_channels: dict[str, Channel] = {}
+    box = secret_box(settings)
+    blobs = blobs or LocalBlobStore(settings.app.data_dir / "blobs")
+    twilio = settings.twilio
+    clients = TwilioClients(api_base=twilio.api_base, timeout_s=twilio.request_timeout_s)
+    media = TwilioMedia(db, clock, box, blobs, twilio)
+    all_channels: dict[str, Channel] = {
+        "twilio": TwilioChannel(
+            db, clock, box, clients, SharedRateLimiter(db, clock), twilio, media
+        )
+    }
     if settings.sandbox.enabled:
         all_channels["sandbox"] = SandboxChannel(db, clock)
     all_channels.update(channels or {})
@@ -125,11 +170,10 @@ def bootstrap(
         queue=queue,
         leases=Leases(db, clock),
         metrics=Metrics(),
+        box=box,
+        blobs=blobs,
         reply_step=reply_step or OfflineReplyStep(),
+        speech=speech or NoSpeech(),
         channels=all_channels,
+        closers=[clients.close, media.close],
     )
-
-
-def process_name() -> str:
-    """A readable name for this process in leases and logs."""
-    return socket.gethostname()

@@ -12,9 +12,11 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.app import create_app
 from whatsapp_ai.bootstrap import Container, bootstrap
+from whatsapp_ai.channels.twilio import accounts as twilio_accounts
 from whatsapp_ai.chat import ChatError, ChatSession
 from whatsapp_ai.core.config import Settings, SettingsError, load_settings
 from whatsapp_ai.core.logging import configure_logging, get_logger
@@ -58,6 +60,8 @@ def _serve(container: Container, *, embedded: bool, host: str | None, port: int 
         port=port or settings.app.port,
         log_config=None,
         access_log=False,
+        # Proxy headers are trusted only from WHATSAPP_AI_TWILIO__TRUSTED_PROXIES, by the app.
+        proxy_headers=False,
         timeout_graceful_shutdown=int(settings.queue.shutdown_timeout_s) or None,
     )
     server = uvicorn.Server(config)
@@ -105,7 +109,7 @@ def worker() -> None:
         try:
             await job_worker.run()
         finally:
-            await container.db.dispose()
+            await container.close()
 
     asyncio.run(main())
 
@@ -123,7 +127,7 @@ def scheduler() -> None:
         try:
             await runner.run()
         finally:
-            await container.db.dispose()
+            await container.close()
 
     asyncio.run(main())
 
@@ -138,7 +142,7 @@ def migrate() -> None:
             await upgrade(container.db)
             return await current_revision(container.db)
         finally:
-            await container.db.dispose()
+            await container.close()
 
     typer.echo(f"database at revision {asyncio.run(main())}")
 
@@ -160,11 +164,13 @@ def seed() -> None:
                         session, name=DEMO_NAME, slug=DEMO_SLUG, now=now
                     )
                 if key_file.exists():
+                    await _connect_twilio_from_env(container, session, tenant.id)
                     principal = await identity.authenticate_api_key(
                         session, token=key_file.read_text().strip(), now=now
                     )
                     if principal is not None and principal.tenant_id == tenant.id:
                         return tenant.id, False
+                await _connect_twilio_from_env(container, session, tenant.id)
                 _key, secret = await identity.create_api_key(
                     session, tenant_id=tenant.id, name="demo", now=now
                 )
@@ -173,11 +179,32 @@ def seed() -> None:
             key_file.write_text(secret + "\n")
             return tenant.id, True
         finally:
-            await container.db.dispose()
+            await container.close()
 
     tenant_id, created = asyncio.run(main())
     state = "new API key written to" if created else "API key kept in"
     typer.echo(f"demo tenant '{DEMO_SLUG}' ({tenant_id}); {state} {key_file}")
+
+
+async def _connect_twilio_from_env(
+    container: Container, session: AsyncSession, tenant_id: str
+) -> None:
+    """Connect the demo tenant to a real Twilio (sandbox) account given by Twilio's env names."""
+    sid = os.environ.get("TWILIO_ACCOUNT_SID", "").strip()
+    token = os.environ.get("TWILIO_AUTH_TOKEN", "").strip()
+    number = os.environ.get("TWILIO_WHATSAPP_NUMBER", "").strip()
+    if not (sid and token and number):
+        return
+    await twilio_accounts.upsert_account(
+        session,
+        container.box,
+        tenant_id=tenant_id,
+        account_sid=sid,
+        auth_token=token,
+        whatsapp_number=identity.normalize_address(number.removeprefix("whatsapp:")),
+        now=container.clock.now(),
+    )
+    typer.echo(f"demo tenant connected to Twilio account {sid} ({number})")
 
 
 def _api_key(explicit: str | None, data_dir: Path) -> str:
@@ -249,7 +276,7 @@ def jobs_list(
         try:
             jobs = await container.queue.list_jobs(status=status, limit=limit)  # type: ignore[arg-type]
         finally:
-            await container.db.dispose()
+            await container.close()
         if not jobs:
             typer.echo("no jobs")
         for job in jobs:
@@ -281,6 +308,6 @@ def jobs_retry(
         try:
             return await container.queue.replay(None if all_dead else list(job_ids or []))
         finally:
-            await container.db.dispose()
+            await container.close()
 
     typer.echo(f"requeued {asyncio.run(main())} dead job(s)")

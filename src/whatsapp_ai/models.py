@@ -6,7 +6,9 @@ from __future__ import annotations
 def import_all_models() -> None:
     """Register every table on ``Base.metadata``."""
     import whatsapp_ai.channels.models
+    import whatsapp_ai.channels.twilio.models
     import whatsapp_ai.conversation.models
     import whatsapp_ai.core.leases
     import whatsapp_ai.core.queue.sql
+    import whatsapp_ai.core.ratelimit
     import whatsapp_ai.identity.models  # noqa: F401

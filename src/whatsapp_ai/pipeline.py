@@ -6,9 +6,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from whatsapp_ai.ai.service import HistoryItem, ReplyStep, TurnInput
+from whatsapp_ai.ai.language import detect_language
+from whatsapp_ai.ai.service import (
+    AttachmentInfo,
+    HistoryItem,
+    ReplyStep,
+    SpeechStep,
+    TurnInput,
+    fixed_reply,
+)
 from whatsapp_ai.channels import service as channels
 from whatsapp_ai.conversation import service as conversation
+from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database
 from whatsapp_ai.core.leases import Leases
@@ -36,6 +45,8 @@ class Pipeline:
     queue: Queue
     leases: Leases
     reply_step: ReplyStep
+    speech: SpeechStep
+    blobs: BlobStore
     channels: dict[str, channels.Channel]
     turn_lease: timedelta
     history_turns: int
@@ -100,21 +111,39 @@ class Pipeline:
                 conversation_id=thread.id,
                 limit=self.history_turns + 1,
             )
-            turn = TurnInput(
-                tenant_id=tenant_id,
-                tenant_name=tenant.name,
-                contact_id=contact.id,
-                contact_name=contact.profile_name,
-                conversation_id=thread.id,
-                text=event.body,
-                history=[
-                    HistoryItem(author=m.author, body=m.body)  # type: ignore[arg-type]
-                    for m in history
-                    if m.id != user_message.id
-                ],
-            )
+            earlier = [
+                HistoryItem(author=m.author, body=m.body)  # type: ignore[arg-type]
+                for m in history
+                if m.id != user_message.id
+            ]
+            payload, channel_name = event.payload, event.channel
             recipient, external_id = contact.address, event.external_id
-        reply = await self.reply_step.reply(turn)
+            contact_name, tenant_name, text = contact.profile_name, tenant.name, event.body
+        language = detect_language(
+            text, default=next((detect_language(h.body) for h in reversed(earlier)), "pt")
+        )
+        notes, heard, files = await self._read_attachments(
+            tenant_id, event_id, channel_name, payload, language
+        )
+        reply_text = "\n\n".join(notes)
+        full_text = "\n".join(part for part in (text, *heard) if part.strip())
+        if full_text.strip() or (files and not notes):
+            reply = await self.reply_step.reply(
+                TurnInput(
+                    tenant_id=tenant_id,
+                    tenant_name=tenant_name,
+                    contact_id=contact.id,
+                    contact_name=contact_name,
+                    conversation_id=thread.id,
+                    text=full_text,
+                    history=earlier,
+                    attachments=files,
+                )
+            )
+            reply_text = "\n\n".join([*notes, reply.text])
+            meta = {"model": reply.model, "language": reply.language}
+        else:
+            meta = {"model": "fixed", "language": language}
         async with self.db.transaction() as session:
             if not await self.leases.holds(session, lease_key, owner):
                 raise LeaseLostError(f"turn lease {lease_key} lost before the reply was stored")
@@ -123,10 +152,10 @@ class Pipeline:
                 conversation=thread,
                 direction="out",
                 author="assistant",
-                body=reply.text,
+                body=reply_text,
                 reply_to_id=user_message.id,
                 delivery_status="pending",
-                meta={"model": reply.model, "language": reply.language},
+                meta=meta,
                 now=self.clock.now(),
             )
             await channels.mark_processed(
@@ -139,13 +168,50 @@ class Pipeline:
                     {
                         "tenant_id": tenant_id,
                         "message_id": answer.id,
-                        "channel": thread.channel,
+                        "channel": channel_name,
                         "recipient": recipient,
+                        "address": payload.get("from_raw"),
                         "reply_to_external_id": external_id,
                     },
                     idempotency_key=f"deliver:{answer.id}",
                 )
         log.info("turn.replied", conversation_id=thread.id, message_id=answer.id)
+
+    async def _read_attachments(
+        self,
+        tenant_id: str,
+        event_id: str,
+        channel_name: str,
+        payload: dict[str, Any],
+        language: str,
+    ) -> tuple[list[str], list[str], list[AttachmentInfo]]:
+        """Fixed notes for unreadable files, transcripts of voice notes, and what was stored."""
+        channel = self.channels.get(channel_name)
+        if channel is None or not payload.get("media"):
+            return [], [], []
+        results = await channel.attachments(tenant_id=tenant_id, event_id=event_id, payload=payload)
+        notes: list[str] = []
+        heard: list[str] = []
+        files: list[AttachmentInfo] = []
+        for item in results:
+            if item.status != "stored" or item.blob_key is None:
+                notes.append(fixed_reply("attachment_failed", language))
+                continue
+            if item.kind != "audio":
+                files.append(AttachmentInfo(kind=item.kind, content_type=item.content_type))
+                continue
+            transcript = await self.speech.transcribe(
+                await self.blobs.get(item.blob_key), item.content_type
+            )
+            if transcript is None:
+                notes.append(fixed_reply("voice_unavailable", language))
+                continue
+            heard.append(transcript)
+            async with self.db.transaction() as session:
+                await channels.set_transcript(
+                    session, tenant_id=tenant_id, media_id=item.media_id, transcript=transcript
+                )
+        return list(dict.fromkeys(notes)), heard, files
 
     async def deliver(self, payload: dict[str, Any], job: LeasedJob) -> None:
         """Send a stored outbound message through its channel (idempotent per message)."""
@@ -161,16 +227,21 @@ class Pipeline:
             raise PermanentJobError(f"message {payload['message_id']} not found")
         if message.delivery_status not in (None, "pending"):
             return
-        await channel.send(
+        result = await channel.send(
             channels.Outbound(
                 tenant_id=tenant_id,
                 message_id=message.id,
                 recipient=str(payload["recipient"]),
                 body=message.body,
                 reply_to_external_id=payload.get("reply_to_external_id"),
+                address=payload.get("address"),
             )
         )
         async with self.db.transaction() as session:
             await conversation.set_delivery_status(
-                session, tenant_id=tenant_id, message_id=message.id, status="sent"
+                session,
+                tenant_id=tenant_id,
+                message_id=message.id,
+                status=result.status,
+                only_if_pending=True,
             )

@@ -52,7 +52,7 @@ async def main(marker: Path, stage: str, seconds: float) -> None:
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, worker.stop)
     await worker.run()
-    await container.db.dispose()
+    await container.close()
 
 
 if __name__ == "__main__":

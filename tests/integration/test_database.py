@@ -51,4 +51,4 @@ async def test_postgres_without_prepared_statements(db_url: str, tmp_path: Path)
             cache_size = raw.driver_connection._stmt_cache.get_max_size()  # type: ignore[union-attr]
         assert cache_size == 0
     finally:
-        await container.db.dispose()
+        await container.close()

@@ -91,7 +91,7 @@ async def small(
     created = await _new_tenant(container, "Loja Pequena")
     async with _client(create_app(container)) as http:
         yield container, http, created["key"]
-    await container.db.dispose()
+    await container.close()
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ async def down(tmp_path: Path) -> AsyncIterator[tuple[Container, httpx.AsyncClie
     # for the server to log; a real server still delivers the response, so do not raise here.
     async with _client(create_app(container), raise_app_exceptions=False) as http:
         yield container, http
-    await container.db.dispose()
+    await container.close()
 
 
 def _oversized_body() -> bytes:

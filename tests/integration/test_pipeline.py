@@ -68,7 +68,7 @@ async def echo_container(db_url: str, tmp_path: Path) -> AsyncIterator[Container
     settings = make_settings(db_url, tmp_path, queue={"concurrency": 8})
     built = bootstrap(settings, reply_step=SlowEcho())
     yield built
-    await built.db.dispose()
+    await built.close()
 
 
 async def test_messages_of_one_conversation_are_answered_in_arrival_order(
@@ -169,7 +169,7 @@ async def test_failing_reply_step_retries_then_dead_letters_with_cause(
         await worker.run_until_idle()
         assert [m.author for m in await _messages(container)] == ["user", "assistant"]
     finally:
-        await container.db.dispose()
+        await container.close()
 
 
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
@@ -185,7 +185,7 @@ def test_jobs_cli_lists_dead_letters_and_replays_them(
             [dead] = await container.queue.list_jobs(status="dead")
             return dead.id
         finally:
-            await container.db.dispose()
+            await container.close()
 
     job_id = run_coro(make_dead_job())
     monkeypatch.setenv("WHATSAPP_AI_DATABASE__URL", db_url)

@@ -48,7 +48,7 @@ async def qc(db_url: str, tmp_path: Path, clock: ManualClock) -> AsyncIterator[C
     """A container whose queue runs on the manual clock with slow, easy-to-bound timings."""
     built = bootstrap(make_settings(db_url, tmp_path, queue=QUEUE_SETTINGS), clock=clock)
     yield built
-    await built.db.dispose()
+    await built.close()
 
 
 async def _enqueue(

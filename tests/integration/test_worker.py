@@ -329,7 +329,7 @@ async def test_enqueue_wakes_an_idle_worker(db_url: str, tmp_path: Path) -> None
             await _enqueue(container, "wake", {})
             await asyncio.wait_for(done.wait(), 2)
     finally:
-        await container.db.dispose()
+        await container.close()
 
 
 async def test_heartbeat_keeps_a_long_job_leased(db_url: str, tmp_path: Path) -> None:
@@ -362,7 +362,7 @@ async def test_heartbeat_keeps_a_long_job_leased(db_url: str, tmp_path: Path) ->
         assert done.attempts == 1
         assert _outcomes(container, "long", "done") == 1
     finally:
-        await container.db.dispose()
+        await container.close()
         await rival.db.dispose()
 
 
@@ -391,5 +391,5 @@ async def test_job_whose_lease_was_taken_over_is_counted_lost(db_url: str, tmp_p
         assert (await _statuses(container))[job_id] == "running"  # the rival's now
         assert await rival.queue.complete(taken[0]) is True
     finally:
-        await container.db.dispose()
+        await container.close()
         await rival.db.dispose()

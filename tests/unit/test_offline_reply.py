@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from whatsapp_ai.ai.offline import OfflineReplyStep, detect_language
+from whatsapp_ai.ai.language import detect_language
+from whatsapp_ai.ai.offline import OfflineReplyStep
 from whatsapp_ai.ai.service import HistoryItem, TurnInput
 
 

@@ -2,103 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
+from whatsapp_ai.ai.language import detect_language, words
 from whatsapp_ai.ai.service import Reply, TurnInput
 
 MODEL_NAME = "offline-basic"
 
-_WORD = re.compile(r"[a-z']+")
-_EN = frozenset(
-    [
-        "hi",
-        "hello",
-        "hey",
-        "good",
-        "morning",
-        "evening",
-        "thanks",
-        "thank",
-        "you",
-        "please",
-        "what",
-        "how",
-        "when",
-        "where",
-        "why",
-        "who",
-        "can",
-        "could",
-        "would",
-        "i",
-        "my",
-        "me",
-        "the",
-        "is",
-        "are",
-        "do",
-        "does",
-        "help",
-        "want",
-        "need",
-    ]
-)
-_PT = frozenset(
-    [
-        "oi",
-        "ola",
-        "bom",
-        "dia",
-        "boa",
-        "tarde",
-        "noite",
-        "obrigado",
-        "obrigada",
-        "por",
-        "favor",
-        "que",
-        "como",
-        "quando",
-        "onde",
-        "quem",
-        "pode",
-        "poderia",
-        "eu",
-        "meu",
-        "minha",
-        "voce",
-        "e",
-        "sao",
-        "ajuda",
-        "quero",
-        "preciso",
-        "nao",
-        "sim",
-        "tudo",
-        "bem",
-    ]
-)
 _GREETINGS = frozenset(["oi", "ola", "hi", "hello", "hey", "bom", "boa", "good"])
 _THANKS = frozenset(["obrigado", "obrigada", "valeu", "thanks", "thank"])
 _HELP = frozenset(["ajuda", "help", "menu"])
-
-
-def _words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return _WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
-
-
-def detect_language(text: str, default: str = "pt") -> str:
-    """'en' or 'pt' by counting common words; ``default`` when unsure."""
-    words = _words(text)
-    en = sum(word in _EN for word in words)
-    pt = sum(word in _PT for word in words)
-    if en > pt:
-        return "en"
-    if pt > en:
-        return "pt"
-    return default
 
 
 _TEXTS = {
@@ -114,6 +25,7 @@ _TEXTS = {
             "Recebi sua mensagem{name}. Estou no modo offline e ainda não consigo agir sobre "
             'pedidos; ela fica registrada nesta conversa. Escreva "ajuda" para saber mais.'
         ),
+        "file": "Recebi seu arquivo{name}. Ele fica guardado nesta conversa para a equipe.",
     },
     "en": {
         "greet": "Hello{name}! This is {tenant}'s assistant.",
@@ -127,6 +39,7 @@ _TEXTS = {
             "I got your message{name}. I'm in offline mode and can't act on requests yet; it is "
             'kept in this conversation. Write "help" to learn more.'
         ),
+        "file": "I got your file{name}. It is kept in this conversation for the team.",
     },
 }
 
@@ -138,15 +51,17 @@ class OfflineReplyStep:
         """A short reply in the user's language."""
         previous = [item.body for item in turn.history if item.author == "user"]
         language = detect_language(turn.text, default=_history_language(previous))
-        words = set(_words(turn.text))
+        said = set(words(turn.text))
         texts = _TEXTS[language]
         first_name = (turn.contact_name or "").split(" ")[0].strip()
         name = f", {first_name}" if first_name else ""
-        if words & _HELP:
+        if not said and turn.attachments:
+            key = "file"
+        elif said & _HELP:
             key = "help"
-        elif words & _THANKS:
+        elif said & _THANKS:
             key = "thanks"
-        elif words & _GREETINGS and len(words) <= 4:
+        elif said & _GREETINGS and len(said) <= 4:
             key = "greet"
         else:
             key = "ack"

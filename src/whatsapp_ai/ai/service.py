@@ -15,6 +15,14 @@ class HistoryItem:
 
 
 @dataclass(frozen=True)
+class AttachmentInfo:
+    """A file the user sent with the message (stored, readable by operators)."""
+
+    kind: str
+    content_type: str
+
+
+@dataclass(frozen=True)
 class TurnInput:
     """What the reply step may use; tenant and contact come from the platform, not the text."""
 
@@ -25,6 +33,7 @@ class TurnInput:
     conversation_id: str
     text: str
     history: list[HistoryItem] = field(default_factory=list)
+    attachments: list[AttachmentInfo] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -42,3 +51,40 @@ class ReplyStep(Protocol):
     async def reply(self, turn: TurnInput) -> Reply:
         """The reply for ``turn``."""
         ...
+
+
+class SpeechStep(Protocol):
+    """Turns a voice note into text."""
+
+    async def transcribe(self, audio: bytes, content_type: str) -> str | None:
+        """The transcript, or None when this step cannot transcribe."""
+        ...
+
+
+class NoSpeech:
+    """No speech-to-text installed: voice notes get a fixed, honest reply."""
+
+    async def transcribe(self, audio: bytes, content_type: str) -> str | None:
+        """Always None."""
+        del audio, content_type
+        return None
+
+
+_FIXED = {
+    "attachment_failed": {
+        "pt": "Não consegui abrir o arquivo que você enviou. Pode tentar de novo ou mandar em "
+        "outro formato (foto, PDF ou áudio)?",
+        "en": "I couldn't open the file you sent. Could you try again or send it in another "
+        "format (photo, PDF or audio)?",
+    },
+    "voice_unavailable": {
+        "pt": "Recebi seu áudio, mas ainda não consigo ouvir mensagens de voz. Pode escrever?",
+        "en": "I got your voice message, but I can't listen to voice notes yet. Could you type it?",
+    },
+}
+
+
+def fixed_reply(kind: str, language: str) -> str:
+    """A fixed message for situations the assistant must not improvise on."""
+    texts = _FIXED[kind]
+    return texts.get(language, texts["pt"])

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_ai.channels.models import InboundEvent
+from whatsapp_ai.channels.models import InboundEvent, MediaItem
 from whatsapp_ai.core.db import insert_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.queue import Queue
@@ -34,6 +34,27 @@ class Outbound:
     recipient: str
     body: str
     reply_to_external_id: str | None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the channel did with a message."""
+
+    external_id: str
+    status: str
+
+
+@dataclass(frozen=True)
+class AttachmentResult:
+    """An inbound attachment after the channel tried to fetch it."""
+
+    media_id: str
+    kind: str
+    content_type: str
+    status: str
+    reason: str | None
+    blob_key: str | None
 
 
 class Channel(Protocol):
@@ -41,9 +62,40 @@ class Channel(Protocol):
 
     name: str
 
-    async def send(self, message: Outbound) -> str:
-        """Send (once) and return the channel's id for the sent message."""
+    async def send(self, message: Outbound) -> SendResult:
+        """Send (once) and say what happened."""
         ...
+
+    async def attachments(
+        self, *, tenant_id: str, event_id: str, payload: dict[str, Any]
+    ) -> list[AttachmentResult]:
+        """Fetch and store an inbound event's attachments (idempotent)."""
+        ...
+
+
+def media_kind(content_type: str) -> str:
+    """image, audio, video, document or other."""
+    major = content_type.split("/")[0]
+    if major in ("image", "audio", "video"):
+        return major
+    if content_type in DOCUMENT_TYPES:
+        return "document"
+    return "other"
+
+
+DOCUMENT_TYPES = frozenset(
+    {
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    }
+)
 
 
 async def accept_inbound(
@@ -121,3 +173,98 @@ async def mark_processed(
         .where(InboundEvent.tenant_id == tenant_id, InboundEvent.id == event_id)
         .values(status="processed", processed_at=now)
     )
+
+
+async def last_inbound_at(
+    session: AsyncSession, *, tenant_id: str, channel: str, sender: str
+) -> datetime | None:
+    """When this sender last wrote on this channel (the 24-hour window starts there)."""
+    return await session.scalar(
+        select(func.max(InboundEvent.received_at)).where(
+            InboundEvent.tenant_id == tenant_id,
+            InboundEvent.channel == channel,
+            InboundEvent.sender == sender,
+        )
+    )
+
+
+async def record_media(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    event_id: str,
+    position: int,
+    source_url: str,
+    declared_type: str,
+    now: datetime,
+) -> MediaItem:
+    """The media row for an attachment, created once."""
+    await insert_ignore(
+        session,
+        MediaItem,
+        {
+            "id": new_id(),
+            "tenant_id": tenant_id,
+            "event_id": event_id,
+            "position": position,
+            "source_url": source_url,
+            "declared_type": declared_type,
+            "status": "pending",
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict=["event_id", "position"],
+    )
+    item = await session.scalar(
+        select(MediaItem).where(MediaItem.event_id == event_id, MediaItem.position == position)
+    )
+    assert item is not None
+    return item
+
+
+async def finish_media(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    media_id: str,
+    status: str,
+    now: datetime,
+    reason: str | None = None,
+    content_type: str | None = None,
+    size_bytes: int | None = None,
+    blob_key: str | None = None,
+) -> None:
+    """Record what became of an attachment."""
+    await session.execute(
+        update(MediaItem)
+        .where(MediaItem.tenant_id == tenant_id, MediaItem.id == media_id)
+        .values(
+            status=status,
+            reason=reason,
+            content_type=content_type,
+            size_bytes=size_bytes,
+            blob_key=blob_key,
+            updated_at=now,
+        )
+    )
+
+
+async def set_transcript(
+    session: AsyncSession, *, tenant_id: str, media_id: str, transcript: str
+) -> None:
+    """Keep the transcript of a voice note beside it."""
+    await session.execute(
+        update(MediaItem)
+        .where(MediaItem.tenant_id == tenant_id, MediaItem.id == media_id)
+        .values(transcript=transcript)
+    )
+
+
+async def list_media(session: AsyncSession, *, tenant_id: str, event_id: str) -> list[MediaItem]:
+    """The attachments of an inbound event, in order."""
+    rows = await session.scalars(
+        select(MediaItem)
+        .where(MediaItem.tenant_id == tenant_id, MediaItem.event_id == event_id)
+        .order_by(MediaItem.position)
+    )
+    return list(rows)

@@ -161,11 +161,15 @@ async def get_message(session: AsyncSession, *, tenant_id: str, message_id: str)
 
 
 async def set_delivery_status(
-    session: AsyncSession, *, tenant_id: str, message_id: str, status: str
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    message_id: str,
+    status: str,
+    only_if_pending: bool = False,
 ) -> None:
-    """Record how far an outbound message got."""
-    await session.execute(
-        update(Message)
-        .where(Message.tenant_id == tenant_id, Message.id == message_id)
-        .values(delivery_status=status)
-    )
+    """Record how far an outbound message got (``only_if_pending``: never over a callback's)."""
+    query = update(Message).where(Message.tenant_id == tenant_id, Message.id == message_id)
+    if only_if_pending:
+        query = query.where(Message.delivery_status.in_(("pending",)))
+    await session.execute(query.values(delivery_status=status))

@@ -10,6 +10,7 @@ from fastapi import HTTPException, Request, status
 
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import Settings
+from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.queue import Queue
@@ -35,7 +36,11 @@ class Runtime(Protocol):
     db: Database
     queue: Queue
     metrics: Metrics
-    authenticate: Authenticator
+    box: SecretBox
+
+    async def authenticate(self, token: str) -> Principal | None:
+        """Resolve a bearer API key to its principal."""
+        ...
 
 
 def runtime(request: Request) -> Runtime:

@@ -60,7 +60,10 @@ def configure_logging(settings: LogSettings, env: str) -> None:
     root.handlers = [handler]
     root.setLevel(settings.level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers = []
-        logging.getLogger(name).propagate = True
+        named = logging.getLogger(name)
+        named.handlers = []
+        named.propagate = True
+        named.disabled = False
+        named.setLevel(logging.NOTSET)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from whatsapp_ai.core.config import SettingsError, load_settings, settings_env_names
+from whatsapp_ai.core.config import (
+    SettingsError,
+    env_example,
+    load_settings,
+    settings_env_names,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -21,6 +26,10 @@ def _example_names() -> list[str]:
 
 def test_env_example_lists_every_setting_and_nothing_else() -> None:
     assert sorted(_example_names()) == sorted(settings_env_names())
+
+
+def test_env_example_is_up_to_date() -> None:
+    assert (ROOT / ".env.example").read_text() == env_example(), "run `make env-example`"
 
 
 def test_env_example_values_are_valid_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.channels.models import SandboxOutbox
-from whatsapp_ai.channels.service import Outbound
+from whatsapp_ai.channels.service import AttachmentResult, Outbound, SendResult
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database, insert_ignore
 from whatsapp_ai.core.ids import new_id
@@ -23,8 +25,8 @@ class SandboxChannel:
         self._db = db
         self._clock = clock
 
-    async def send(self, message: Outbound) -> str:
-        """Write the message to the outbox unless it is already there; the outbox row id."""
+    async def send(self, message: Outbound) -> SendResult:
+        """Write the message to the outbox unless it is already there."""
         async with self._db.transaction() as session:
             await insert_ignore(
                 session,
@@ -44,7 +46,14 @@ class SandboxChannel:
                 select(SandboxOutbox.id).where(SandboxOutbox.message_id == message.message_id)
             )
         assert row_id is not None
-        return row_id
+        return SendResult(external_id=row_id, status="sent")
+
+    async def attachments(
+        self, *, tenant_id: str, event_id: str, payload: dict[str, Any]
+    ) -> list[AttachmentResult]:
+        """The simulator sends text only."""
+        del tenant_id, event_id, payload
+        return []
 
 
 async def list_outbox(

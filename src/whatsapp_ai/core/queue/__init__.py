@@ -7,6 +7,7 @@ from whatsapp_ai.core.queue.types import (
     PermanentJobError,
     Queue,
     QueueStats,
+    RetryLater,
     Snooze,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "PermanentJobError",
     "Queue",
     "QueueStats",
+    "RetryLater",
     "Snooze",
 ]

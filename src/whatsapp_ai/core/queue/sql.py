@@ -217,8 +217,15 @@ class SqlQueue:
             )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def fail(self, job: LeasedJob, error: str, *, permanent: bool = False) -> Outcome:
-        """Retry with backoff and jitter, or dead-letter with the cause when out of attempts."""
+    async def fail(
+        self,
+        job: LeasedJob,
+        error: str,
+        *,
+        permanent: bool = False,
+        delay: timedelta | None = None,
+    ) -> Outcome:
+        """Retry after ``delay`` or backoff with jitter; dead-letter with the cause when out."""
         now = self._clock.now()
         error = redact(error)[-MAX_ERROR_CHARS:]
         dead = permanent or job.attempts >= job.max_attempts
@@ -230,9 +237,10 @@ class SqlQueue:
         if dead:
             values.update(status="dead", finished_at=now)
         else:
-            delay = backoff_delay(
-                job.attempts, base_s=self._backoff_base_s, max_s=self._backoff_max_s
-            )
+            if delay is None:
+                delay = backoff_delay(
+                    job.attempts, base_s=self._backoff_base_s, max_s=self._backoff_max_s
+                )
             values.update(status="queued", run_at=now + delay)
         async with self._db.transaction() as session:
             result = await session.execute(update(JobRow).where(self._held(job)).values(**values))

@@ -61,6 +61,14 @@ class Snooze(Exception):
         self.delay = delay
 
 
+class RetryLater(Exception):
+    """Raised by a handler to retry after ``delay`` (counts an attempt; None: usual backoff)."""
+
+    def __init__(self, reason: str, delay: timedelta | None = None) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
 class PermanentJobError(Exception):
     """Raised by a handler when retrying cannot help: the job goes straight to dead letters."""
 
@@ -93,8 +101,15 @@ class Queue(Protocol):
         """Mark done; False when the lease was lost meanwhile."""
         ...
 
-    async def fail(self, job: LeasedJob, error: str, *, permanent: bool = False) -> Outcome:
-        """Record a failure: retry later with backoff, or dead letter when out of attempts."""
+    async def fail(
+        self,
+        job: LeasedJob,
+        error: str,
+        *,
+        permanent: bool = False,
+        delay: timedelta | None = None,
+    ) -> Outcome:
+        """Record a failure: retry after ``delay`` (or backoff), or dead-letter when out."""
         ...
 
     async def snooze(self, job: LeasedJob, delay: timedelta) -> None:

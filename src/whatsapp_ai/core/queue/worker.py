@@ -11,7 +11,14 @@ from collections.abc import Mapping
 
 from whatsapp_ai.core.logging import bind_context, get_logger
 from whatsapp_ai.core.metrics import Metrics
-from whatsapp_ai.core.queue.types import Handler, LeasedJob, PermanentJobError, Queue, Snooze
+from whatsapp_ai.core.queue.types import (
+    Handler,
+    LeasedJob,
+    PermanentJobError,
+    Queue,
+    RetryLater,
+    Snooze,
+)
 
 log = get_logger(__name__)
 
@@ -132,6 +139,11 @@ class Worker:
                 outcome = "snoozed"
             except PermanentJobError as exc:
                 outcome = await self._queue.fail(job, _describe(exc), permanent=True)
+            except RetryLater as exc:
+                outcome = await self._queue.fail(
+                    job, f"{type(exc).__name__}: {exc}", delay=exc.delay
+                )
+                log.info("job.retry_later", outcome=outcome, reason=str(exc))
             except asyncio.CancelledError:
                 log.warning("job.cancelled")
                 raise

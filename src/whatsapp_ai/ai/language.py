@@ -1,0 +1,94 @@
+"""Telling Portuguese from English in short chat messages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[a-z']+")
+_EN = frozenset(
+    [
+        "hi",
+        "hello",
+        "hey",
+        "good",
+        "morning",
+        "evening",
+        "thanks",
+        "thank",
+        "you",
+        "please",
+        "what",
+        "how",
+        "when",
+        "where",
+        "why",
+        "who",
+        "can",
+        "could",
+        "would",
+        "i",
+        "my",
+        "me",
+        "the",
+        "is",
+        "are",
+        "do",
+        "does",
+        "help",
+        "want",
+        "need",
+    ]
+)
+_PT = frozenset(
+    [
+        "oi",
+        "ola",
+        "bom",
+        "dia",
+        "boa",
+        "tarde",
+        "noite",
+        "obrigado",
+        "obrigada",
+        "por",
+        "favor",
+        "que",
+        "como",
+        "quando",
+        "onde",
+        "quem",
+        "pode",
+        "poderia",
+        "eu",
+        "meu",
+        "minha",
+        "voce",
+        "e",
+        "sao",
+        "ajuda",
+        "quero",
+        "preciso",
+        "nao",
+        "sim",
+        "tudo",
+        "bem",
+    ]
+)
+
+
+def words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return _WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+
+
+def detect_language(text: str, default: str = "pt") -> str:
+    """'en' or 'pt' by counting common words; ``default`` when unsure."""
+    found = words(text)
+    en = sum(word in _EN for word in found)
+    pt = sum(word in _PT for word in found)
+    if en > pt:
+        return "en"
+    if pt > en:
+        return "pt"
+    return default

@@ -1,0 +1,52 @@
+"""A rate limit shared by every process through the database (one slot per 1/rate seconds)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from whatsapp_ai.core.clock import Clock
+from whatsapp_ai.core.db import Base, Database, UTCDateTime, insert_ignore
+
+
+class RateSlotRow(Base):
+    """When the next send under a key may happen."""
+
+    __tablename__ = "rate_slots"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    next_free_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SharedRateLimiter:
+    """Hands out send slots in order; callers wait until their slot."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def reserve(self, key: str, per_second: float) -> timedelta:
+        """Reserve the next slot for ``key``; how long to wait before using it."""
+        now = self._clock.now()
+        spacing = timedelta(seconds=1 / per_second)
+        async with self._db.transaction() as session:
+            await insert_ignore(
+                session,
+                RateSlotRow,
+                {"key": key, "next_free_at": now},
+                conflict=["key"],
+                returning="key",
+            )
+            current = await session.scalar(
+                select(RateSlotRow.next_free_at).where(RateSlotRow.key == key).with_for_update()
+            )
+            assert current is not None
+            slot = max(current, now)
+            await session.execute(
+                update(RateSlotRow)
+                .where(RateSlotRow.key == key)
+                .values(next_free_at=slot + spacing)
+            )
+        return slot - now
