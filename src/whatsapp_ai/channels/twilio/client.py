@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import re
 from collections.abc import Mapping
@@ -19,6 +20,11 @@ _last_headers: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVa
 )
 
 
+def encode_basic_auth(user: str, password: str) -> str:
+    """An HTTP Basic Authorization header value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
 class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     """One pooled session for all tenants; keeps response headers (Retry-After) for the caller."""
 
@@ -26,10 +32,25 @@ class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         super().__init__(timeout=timeout_s)
         self._api_base = api_base.rstrip("/")
 
-    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Response:
         if self._api_base:
             url = _TWILIO_HOST.sub(self._api_base, url)
-        response: Response = await super().request(method, url, *args, **kwargs)
+        headers = dict(headers or {})
+        if auth is not None:
+            # aiohttp deprecates its BasicAuth; the header is the same thing.
+            headers["Authorization"] = encode_basic_auth(*auth)
+        response: Response = await super().request(
+            method, url, params=params, data=data, headers=headers, **kwargs
+        )
         # Awaited in the caller's context, so the caller reads it right after its call.
         _last_headers.set({key.lower(): value for key, value in dict(response.headers).items()})
         return response
