@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from whatsapp_ai.ai.offline import OfflineReplyStep
 from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
+from whatsapp_ai.channels import service as channel_service
 from whatsapp_ai.channels.sandbox.service import SandboxChannel
 from whatsapp_ai.channels.service import Channel
 from whatsapp_ai.channels.twilio.client import TwilioClients
@@ -17,9 +18,10 @@ from whatsapp_ai.core.blobs import BlobStore, LocalBlobStore
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import Settings, SettingsError, load_settings
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
-from whatsapp_ai.core.db import Database, create_engine
+from whatsapp_ai.core.db import Database, WriteBatcher, create_engine
 from whatsapp_ai.core.http import Principal
 from whatsapp_ai.core.leases import Leases
+from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.queue import Queue
 from whatsapp_ai.core.queue.sql import SqlQueue
@@ -41,6 +43,8 @@ class Container:
     leases: Leases
     metrics: Metrics
     box: SecretBox
+    batcher: WriteBatcher
+    memo: Memo
     blobs: BlobStore
     reply_step: ReplyStep
     speech: SpeechStep
@@ -163,6 +167,11 @@ def bootstrap(
     if settings.sandbox.enabled:
         all_channels["sandbox"] = SandboxChannel(db, clock)
     all_channels.update(channels or {})
+    batcher = WriteBatcher(db)
+    batcher.register(
+        channel_service.INBOUND_BULK,
+        lambda session, items: channel_service.accept_many(session, queue, items),
+    )
     return Container(
         settings=settings,
         clock=clock,
@@ -171,6 +180,8 @@ def bootstrap(
         leases=Leases(db, clock),
         metrics=Metrics(),
         box=box,
+        batcher=batcher,
+        memo=Memo(),
         blobs=blobs,
         reply_step=reply_step or OfflineReplyStep(),
         speech=speech or NoSpeech(),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.channels.models import InboundEvent, MediaItem
-from whatsapp_ai.core.db import insert_ignore
+from whatsapp_ai.core.db import insert_ignore, insert_many_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.queue import Queue
 
@@ -98,6 +98,69 @@ DOCUMENT_TYPES = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class InboundItem:
+    """An inbound message to store."""
+
+    tenant_id: str
+    channel: str
+    external_id: str
+    sender: str
+    body: str
+    now: datetime
+    profile_name: str | None = None
+    payload: dict[str, Any] | None = None
+
+
+INBOUND_BULK = "channels.accept_inbound"
+
+
+async def accept_many(
+    session: AsyncSession, queue: Queue, items: list[InboundItem]
+) -> list[Accepted]:
+    """Store each event once (dedupe on the channel's id) and queue its job, in the caller's tx.
+
+    Two statements whatever the number of items, so a batch of webhooks costs about one.
+    """
+    rows: list[dict[str, Any]] = [
+        {
+            "id": new_id(),
+            "tenant_id": item.tenant_id,
+            "channel": item.channel,
+            "external_id": item.external_id,
+            "sender": item.sender,
+            "profile_name": item.profile_name,
+            "body": item.body.replace("\x00", ""),
+            "payload": item.payload or {},
+            "status": "pending",
+            "received_at": item.now,
+        }
+        for item in items
+    ]
+    inserted = set(
+        await insert_many_ignore(
+            session, InboundEvent, rows, conflict=["tenant_id", "channel", "external_id"]
+        )
+    )
+    jobs: list[tuple[str, dict[str, Any], str | None]] = [
+        (
+            INBOUND_JOB,
+            {"tenant_id": row["tenant_id"], "event_id": row["id"]},
+            f"inbound:{row['id']}",
+        )
+        for row in rows
+        if row["id"] in inserted
+    ]
+    if jobs:
+        await queue.enqueue_many(session, jobs)
+    return [
+        Accepted(event_id=row["id"], duplicate=False)
+        if row["id"] in inserted
+        else Accepted(event_id=None, duplicate=True)
+        for row in rows
+    ]
+
+
 async def accept_inbound(
     session: AsyncSession,
     queue: Queue,
@@ -111,33 +174,19 @@ async def accept_inbound(
     profile_name: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Accepted:
-    """Store the event once (dedupe on the channel's id) and queue its job in the same tx."""
-    event_id = await insert_ignore(
-        session,
-        InboundEvent,
-        {
-            "id": new_id(),
-            "tenant_id": tenant_id,
-            "channel": channel,
-            "external_id": external_id,
-            "sender": sender,
-            "profile_name": profile_name,
-            "body": body.replace("\x00", ""),
-            "payload": payload or {},
-            "status": "pending",
-            "received_at": now,
-        },
-        conflict=["tenant_id", "channel", "external_id"],
+    """Store one event once and queue its job, in the caller's transaction."""
+    item = InboundItem(
+        tenant_id=tenant_id,
+        channel=channel,
+        external_id=external_id,
+        sender=sender,
+        body=body,
+        now=now,
+        profile_name=profile_name,
+        payload=payload,
     )
-    if event_id is None:
-        return Accepted(event_id=None, duplicate=True)
-    await queue.enqueue(
-        session,
-        INBOUND_JOB,
-        {"tenant_id": tenant_id, "event_id": event_id},
-        idempotency_key=f"inbound:{event_id}",
-    )
-    return Accepted(event_id=event_id, duplicate=False)
+    [accepted] = await accept_many(session, queue, [item])
+    return accepted
 
 
 async def get_event(session: AsyncSession, *, tenant_id: str, event_id: str) -> InboundEvent | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 import sqlean
@@ -27,6 +27,8 @@ from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 
 from whatsapp_ai.core.config import DatabaseSettings
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -218,6 +220,30 @@ async def insert_ignore(
     return result.scalar_one_or_none()
 
 
+async def insert_many_ignore(
+    session: AsyncSession,
+    model: type[Base],
+    rows: list[dict[str, Any]],
+    *,
+    conflict: list[str],
+    returning: str = "id",
+) -> list[Any]:
+    """Multi-row INSERT ... ON CONFLICT DO NOTHING; the ``returning`` values of new rows."""
+    if not rows:
+        return []
+    table = cast(Table, model.__table__)
+    insert: Callable[[Table], Any]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=conflict)
+        .returning(table.c[returning])
+    )
+    # executemany with RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
+    # from a cached compiled statement; conflicting rows return nothing.
+    return [value for value in (await session.execute(stmt, rows)).scalars() if value is not None]
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True when an error means the database cannot be reached (answer 503, let clients retry)."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
@@ -225,3 +251,75 @@ def is_unavailable(error: BaseException) -> bool:
     if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError):
         return True
     return isinstance(error, OSError | ConnectionError)
+
+
+Bulk = Callable[[AsyncSession, list[Any]], Awaitable[list[Any]]]
+
+
+class WriteBatcher:
+    """Group commit: concurrent small writes of the same kind share one transaction.
+
+    Writers register a bulk function (session, items) -> results once; ``submit`` hands it one
+    item and returns that item's result after the batch has committed, so "stored before
+    acknowledged" still holds. If a batch fails, each item is retried alone so one bad write
+    never fails the others.
+    """
+
+    def __init__(self, db: Database, *, max_batch: int = 128) -> None:
+        self._db = db
+        self._max_batch = max_batch
+        self._bulks: dict[str, Bulk] = {}
+        self._pending: list[tuple[str, Any, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    def register(self, name: str, bulk: Bulk) -> None:
+        """Declare how a batch of ``name`` items is written."""
+        self._bulks[name] = bulk
+
+    async def submit(self, name: str, item: Any) -> Any:
+        """Write ``item`` in the next batch; its result once committed."""
+        if name not in self._bulks:
+            raise KeyError(f"no bulk writer registered for {name!r}")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((name, item, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_all())
+        return await future
+
+    async def _flush_all(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            self._pending = self._pending[self._max_batch :]
+            try:
+                await self._write(batch)
+            except Exception:
+                for entry in batch:
+                    try:
+                        await self._write([entry])
+                    except Exception as exc:
+                        _settle(entry[2], error=exc)
+
+    async def _write(self, batch: list[tuple[str, Any, asyncio.Future[Any]]]) -> None:
+        groups: dict[str, list[tuple[Any, asyncio.Future[Any]]]] = {}
+        for name, item, future in batch:
+            groups.setdefault(name, []).append((item, future))
+        settled: list[tuple[asyncio.Future[Any], Any]] = []
+        async with self._db.transaction() as session:
+            for name, entries in groups.items():
+                results = await self._bulks[name](session, [item for item, _ in entries])
+                settled += [
+                    (future, result) for (_, future), result in zip(entries, results, strict=True)
+                ]
+        for future, result in settled:
+            _settle(future, result=result)
+
+
+def _settle(
+    future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None
+) -> None:
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

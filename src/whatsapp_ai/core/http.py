@@ -11,7 +11,8 @@ from fastapi import HTTPException, Request, status
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import Settings
 from whatsapp_ai.core.crypto import SecretBox
-from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.db import Database, WriteBatcher
+from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.queue import Queue
 
@@ -37,6 +38,8 @@ class Runtime(Protocol):
     queue: Queue
     metrics: Metrics
     box: SecretBox
+    batcher: WriteBatcher
+    memo: Memo
 
     async def authenticate(self, token: str) -> Principal | None:
         """Resolve a bearer API key to its principal."""

@@ -38,10 +38,9 @@ async def receive(request: Request, caller: Caller, body: SandboxMessageIn) -> S
     rt = runtime(request)
     sender = _address(body.sender)
     message_id = body.id or new_id()
-    async with rt.db.transaction() as session:
-        accepted = await service.accept_inbound(
-            session,
-            rt.queue,
+    accepted: service.Accepted = await rt.batcher.submit(
+        service.INBOUND_BULK,
+        service.InboundItem(
             tenant_id=caller.tenant_id,
             channel=sandbox.CHANNEL,
             external_id=message_id,
@@ -49,7 +48,8 @@ async def receive(request: Request, caller: Caller, body: SandboxMessageIn) -> S
             body=body.text,
             profile_name=body.profile_name,
             now=rt.clock.now(),
-        )
+        ),
+    )
     outcome = "duplicate" if accepted.duplicate else "accepted"
     rt.metrics.inbound_messages.labels(sandbox.CHANNEL, outcome).inc()
     return SandboxAccepted(

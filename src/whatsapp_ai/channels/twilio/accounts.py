@@ -13,6 +13,22 @@ from whatsapp_ai.channels.twilio.models import TwilioAccount
 from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.ids import new_id
 
+MEMO_PREFIX = "twilio-account:"
+MEMO_TTL_S = 10.0
+
+
+@dataclass(frozen=True)
+class ResolvedAccount:
+    """What a webhook needs of an account: whose it is and its (still encrypted) tokens."""
+
+    tenant_id: str
+    account_sid: str
+    encrypted_tokens: tuple[str, ...]
+
+    def auth_tokens(self, box: SecretBox) -> list[str]:
+        """The tokens that may sign its webhooks, decrypted for this use only."""
+        return [box.decrypt(token) for token in self.encrypted_tokens]
+
 
 @dataclass(frozen=True)
 class AccountSecrets:
@@ -91,3 +107,15 @@ def secrets_of(account: TwilioAccount, box: SecretBox) -> AccountSecrets:
     if account.secondary_auth_token:
         tokens.append(box.decrypt(account.secondary_auth_token))
     return AccountSecrets(account_sid=account.account_sid, auth_tokens=tokens)
+
+
+def resolved(account: TwilioAccount) -> ResolvedAccount:
+    """The webhook view of an account."""
+    tokens = [account.auth_token]
+    if account.secondary_auth_token:
+        tokens.append(account.secondary_auth_token)
+    return ResolvedAccount(
+        tenant_id=account.tenant_id,
+        account_sid=account.account_sid,
+        encrypted_tokens=tuple(tokens),
+    )

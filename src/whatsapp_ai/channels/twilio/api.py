@@ -45,22 +45,26 @@ async def _account_for(
     form: dict[str, str],
     *,
     number: str | None,
-) -> TwilioAccount:
+) -> accounts.ResolvedAccount:
     """The tenant's account for a webhook, with its signature checked; else 403."""
-    async with rt.db.read() as session:
-        account = await accounts.resolve_account(
-            session,
-            account_sid=form.get("AccountSid", ""),
-            number=number,
-            messaging_service_sid=form.get("MessagingServiceSid") or None,
-        )
+    account_sid = form.get("AccountSid", "")
+    service_sid = form.get("MessagingServiceSid") or None
+
+    async def load() -> accounts.ResolvedAccount | None:
+        async with rt.db.read() as session:
+            found = await accounts.resolve_account(
+                session, account_sid=account_sid, number=number, messaging_service_sid=service_sid
+            )
+            return None if found is None else accounts.resolved(found)
+
+    key = f"{accounts.MEMO_PREFIX}{account_sid}|{number}|{service_sid}"
+    account = await rt.memo.get_or_load(key, load, ttl_s=accounts.MEMO_TTL_S)
     if account is None:
         raise _reject(rt, status.HTTP_403_FORBIDDEN, "unknown_tenant", "no tenant for this number")
     if rt.settings.twilio.validate_signature:
-        tokens = accounts.secrets_of(account, rt.box).auth_tokens
         url = public_url(request, rt.settings.twilio)
         signature = request.headers.get("x-twilio-signature", "")
-        if not is_valid(url, form, signature, tokens):
+        if not is_valid(url, form, signature, account.auth_tokens(rt.box)):
             raise _reject(rt, status.HTTP_403_FORBIDDEN, "bad_signature", "invalid signature")
     return account
 
@@ -82,10 +86,9 @@ async def inbound(request: Request) -> Response:
         message = parse.parse_inbound(form)
     except parse.InvalidWebhookError as exc:
         raise _reject(rt, status.HTTP_400_BAD_REQUEST, "invalid", str(exc)) from exc
-    async with rt.db.transaction() as session:
-        accepted = await channels.accept_inbound(
-            session,
-            rt.queue,
+    accepted: channels.Accepted = await rt.batcher.submit(
+        channels.INBOUND_BULK,
+        channels.InboundItem(
             tenant_id=account.tenant_id,
             channel=CHANNEL,
             external_id=message.message_sid,
@@ -94,7 +97,8 @@ async def inbound(request: Request) -> Response:
             profile_name=message.profile_name,
             payload=parse.payload_of(message),
             now=rt.clock.now(),
-        )
+        ),
+    )
     outcome = "duplicate" if accepted.duplicate else "accepted"
     rt.metrics.inbound_messages.labels(CHANNEL, outcome).inc()
     return Response(EMPTY_TWIML, media_type="text/xml")
@@ -173,7 +177,9 @@ async def _store_account(rt: Runtime, caller: Principal, body: TwilioAccountIn) 
             template_variables=body.template_variables,
             now=rt.clock.now(),
         )
-        return _out(account)
+        out = _out(account)
+    rt.memo.invalidate(accounts.MEMO_PREFIX)
+    return out
 
 
 @router.get("/account", response_model=TwilioAccountOut)

@@ -33,6 +33,7 @@ from whatsapp_ai.core.db import (
     UTCDateTime,
     after_commit,
     insert_ignore,
+    insert_many_ignore,
 )
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.pii import redact
@@ -121,6 +122,30 @@ class SqlQueue:
             # Wake local workers once the caller's transaction is visible.
             after_commit(session, self._wakeup.set)
         return job_id
+
+    async def enqueue_many(
+        self, session: AsyncSession, jobs: list[tuple[str, dict[str, Any], str | None]]
+    ) -> list[str]:
+        """Add (kind, payload, idempotency key) jobs in one statement; the ids of new jobs."""
+        now = self._clock.now()
+        rows = [
+            {
+                "id": new_id(),
+                "kind": kind,
+                "payload": payload,
+                "status": "queued",
+                "attempts": 0,
+                "max_attempts": self._max_attempts,
+                "run_at": now,
+                "idempotency_key": key,
+                "created_at": now,
+            }
+            for kind, payload, key in jobs
+        ]
+        ids = await insert_many_ignore(session, JobRow, rows, conflict=["idempotency_key"])
+        if ids:
+            after_commit(session, self._wakeup.set)
+        return [str(job_id) for job_id in ids]
 
     async def wait_for_work(self, max_wait_s: float) -> None:
         """Return when a local enqueue committed or after ``max_wait_s`` seconds."""

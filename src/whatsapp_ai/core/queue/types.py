@@ -89,6 +89,12 @@ class Queue(Protocol):
         """Add a job in ``session``'s transaction; None when the idempotency key exists."""
         ...
 
+    async def enqueue_many(
+        self, session: AsyncSession, jobs: list[tuple[str, dict[str, Any], str | None]]
+    ) -> list[str]:
+        """Add (kind, payload, idempotency key) jobs in one statement; the ids of new jobs."""
+        ...
+
     async def lease(self, *, limit: int) -> list[LeasedJob]:
         """Take up to ``limit`` ready jobs (including ones whose lease expired)."""
         ...
