@@ -65,6 +65,7 @@ class Container:
             channels=self.channels,
             turn_lease=timedelta(seconds=self.settings.conversation.turn_lease_s),
             history_turns=self.settings.conversation.history_turns,
+            typing_after=timedelta(seconds=self.settings.conversation.typing_after_s),
         )
 
     async def authenticate(self, token: str) -> Principal | None:

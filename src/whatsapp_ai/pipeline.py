@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -10,6 +11,7 @@ from whatsapp_ai.ai.language import detect_language
 from whatsapp_ai.ai.service import (
     AttachmentInfo,
     HistoryItem,
+    Reply,
     ReplyStep,
     SpeechStep,
     TurnInput,
@@ -50,6 +52,7 @@ class Pipeline:
     channels: dict[str, channels.Channel]
     turn_lease: timedelta
     history_turns: int
+    typing_after: timedelta = timedelta(seconds=1)
 
     def handlers(self) -> dict[str, Handler]:
         """Job kind → handler."""
@@ -128,18 +131,17 @@ class Pipeline:
         reply_text = "\n\n".join(notes)
         full_text = "\n".join(part for part in (text, *heard) if part.strip())
         if full_text.strip() or (files and not notes):
-            reply = await self.reply_step.reply(
-                TurnInput(
-                    tenant_id=tenant_id,
-                    tenant_name=tenant_name,
-                    contact_id=contact.id,
-                    contact_name=contact_name,
-                    conversation_id=thread.id,
-                    text=full_text,
-                    history=earlier,
-                    attachments=files,
-                )
+            turn = TurnInput(
+                tenant_id=tenant_id,
+                tenant_name=tenant_name,
+                contact_id=contact.id,
+                contact_name=contact_name,
+                conversation_id=thread.id,
+                text=full_text,
+                history=earlier,
+                attachments=files,
             )
+            reply = await self._reply_with_typing(turn, tenant_id, channel_name, external_id)
             reply_text = "\n\n".join([*notes, reply.text])
             meta = {"model": reply.model, "language": reply.language}
         else:
@@ -176,6 +178,17 @@ class Pipeline:
                     idempotency_key=f"deliver:{answer.id}",
                 )
         log.info("turn.replied", conversation_id=thread.id, message_id=answer.id)
+
+    async def _reply_with_typing(
+        self, turn: TurnInput, tenant_id: str, channel_name: str, external_id: str
+    ) -> Reply:
+        """The reply; if it is slow to come, the contact sees a typing indicator meanwhile."""
+        pending = asyncio.ensure_future(self.reply_step.reply(turn))
+        done, _ = await asyncio.wait({pending}, timeout=self.typing_after.total_seconds())
+        channel = self.channels.get(channel_name)
+        if not done and channel is not None:
+            await channel.typing(tenant_id=tenant_id, external_id=external_id)
+        return await pending
 
     async def _read_attachments(
         self,

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from tests.twilio_support import (
-    BUSINESS_NUMBER,
-    TwilioTenant,
-    fake_twilio,
-    fake_twilio_server,
-    twilio_tenant,
-)
+import asyncio
+from pathlib import Path
 
-__all__ = ["fake_twilio", "fake_twilio_server", "twilio_tenant"]
+import pytest
+
+from tests.fakes.twilio import FakeTwilio
+from tests.twilio_support import BUSINESS_NUMBER, TwilioTenant, connect_tenant
+from whatsapp_ai.ai.service import Reply, TurnInput
 
 
 async def test_inbound_message_is_answered_through_twilio(twilio_tenant: TwilioTenant) -> None:
@@ -28,3 +27,40 @@ async def test_inbound_message_is_answered_through_twilio(twilio_tenant: TwilioT
     assert sent.body is not None
     assert "Maria" in sent.body
     assert sent.status_callback == "https://hooks.example.com/channels/twilio/status"
+
+
+class SlowReply:
+    """Takes a while, like a hosted model."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    async def reply(self, turn: TurnInput) -> Reply:
+        await asyncio.sleep(self.seconds)
+        return Reply(text=f"resposta para: {turn.text}", model="slow", language="pt")
+
+
+@pytest.mark.parametrize(("seconds", "typing_calls"), [(0.4, 1), (0.0, 0)])
+async def test_typing_indicator_only_before_slow_replies(
+    db_url: str, tmp_path: Path, fake_twilio: FakeTwilio, seconds: float, typing_calls: int
+) -> None:
+    tenant = await connect_tenant(
+        db_url,
+        tmp_path,
+        fake_twilio,
+        twilio={"typing_indicator": True},
+        reply_step=SlowReply(seconds),
+    )
+    tenant.container.settings.conversation.typing_after_s = 0.1
+    try:
+        form = tenant.form(body="qual o horário?")
+        assert (await tenant.post_inbound(form)).status_code == 200
+        await tenant.container.worker().run_until_idle()
+        assert [record.message_id for record in fake_twilio.typing] == [
+            form["MessageSid"]
+        ] * typing_calls
+        [sent] = fake_twilio.messages
+        assert sent.body == "resposta para: qual o horário?"
+    finally:
+        await tenant.client.aclose()
+        await tenant.container.close()

@@ -72,6 +72,10 @@ class Channel(Protocol):
         """Fetch and store an inbound event's attachments (idempotent)."""
         ...
 
+    async def typing(self, *, tenant_id: str, external_id: str) -> None:
+        """Show the contact that a reply is being written (best effort, may do nothing)."""
+        ...
+
 
 def media_kind(content_type: str) -> str:
     """image, audio, video, document or other."""

@@ -76,6 +76,9 @@ class ConversationSettings(BaseModel):
 
     turn_lease_s: float = Field(default=30.0, gt=0)
     history_turns: int = Field(default=20, ge=0)
+    typing_after_s: float = Field(
+        default=1.0, ge=0, description="Show a typing indicator when a reply takes longer."
+    )
 
 
 class SandboxSettings(BaseModel):

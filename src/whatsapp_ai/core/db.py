@@ -235,9 +235,7 @@ async def insert_many_ignore(
     insert: Callable[[Table], Any]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = (
-        insert(table)
-        .on_conflict_do_nothing(index_elements=conflict)
-        .returning(table.c[returning])
+        insert(table).on_conflict_do_nothing(index_elements=conflict).returning(table.c[returning])
     )
     # executemany with RETURNING: SQLAlchemy sends one multi-row INSERT ("insertmanyvalues")
     # from a cached compiled statement; conflicting rows return nothing.

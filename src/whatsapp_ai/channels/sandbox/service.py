@@ -55,6 +55,10 @@ class SandboxChannel:
         del tenant_id, event_id, payload
         return []
 
+    async def typing(self, *, tenant_id: str, external_id: str) -> None:
+        """The simulator shows no typing bubble."""
+        del tenant_id, external_id
+
 
 async def list_outbox(
     session: AsyncSession, *, tenant_id: str, recipient: str, after: str | None, limit: int

@@ -14,6 +14,7 @@ from twilio.base.exceptions import TwilioRestException
 from whatsapp_ai.channels import service as channels
 from whatsapp_ai.channels.twilio import accounts
 from whatsapp_ai.channels.twilio.client import SendError, TwilioClients, classify
+from whatsapp_ai.channels.twilio.media import TwilioMedia
 from whatsapp_ai.channels.twilio.models import TwilioAccount, TwilioOutbound
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import TwilioSettings
@@ -71,7 +72,7 @@ class TwilioChannel:
         clients: TwilioClients,
         limiter: SharedRateLimiter,
         settings: TwilioSettings,
-        media: Any,
+        media: TwilioMedia,
     ) -> None:
         self._db = db
         self._clock = clock
@@ -85,10 +86,7 @@ class TwilioChannel:
         self, *, tenant_id: str, event_id: str, payload: dict[str, Any]
     ) -> list[channels.AttachmentResult]:
         """Fetch the event's media through the SSRF-safe fetcher."""
-        result: list[channels.AttachmentResult] = await self._media.fetch_all(
-            tenant_id=tenant_id, event_id=event_id, payload=payload
-        )
-        return result
+        return await self._media.fetch_all(tenant_id=tenant_id, event_id=event_id, payload=payload)
 
     async def send(self, message: channels.Outbound) -> channels.SendResult:
         """Send every part not yet accepted by Twilio, in order."""
@@ -103,10 +101,8 @@ class TwilioChannel:
         secrets = accounts.secrets_of(account, self._box)
         client = self._clients.client(secrets.account_sid, secrets.auth_tokens[0])
         first_sid = ""
-        for index, part in enumerate(parts):
+        for part in parts:
             if part.twilio_sid is None:
-                if index == 0:
-                    await self._typing(client, message)
                 await self._wait_for_slot(account)
                 part = await self._send_part(client, account, message, part)
             first_sid = first_sid or (part.twilio_sid or "")
@@ -157,12 +153,19 @@ class TwilioChannel:
             )
             return list(rows)
 
-    async def _typing(self, client: Any, message: channels.Outbound) -> None:
-        if not self._settings.typing_indicator or not message.reply_to_external_id:
+    async def typing(self, *, tenant_id: str, external_id: str) -> None:
+        """WhatsApp's typing indicator on the contact's message, when the setting enables it."""
+        if not self._settings.typing_indicator:
             return
+        async with self._db.read() as session:
+            account = await accounts.get_account(session, tenant_id=tenant_id)
+        if account is None:
+            return
+        secrets = accounts.secrets_of(account, self._box)
+        client = self._clients.client(secrets.account_sid, secrets.auth_tokens[0])
         try:
             await client.messaging.v2.typing_indicator.create_async(
-                channel="whatsapp", message_id=message.reply_to_external_id
+                channel="whatsapp", message_id=external_id
             )
         except Exception as exc:  # best effort: a typing bubble never blocks a reply
             log.info("twilio.typing_failed", error=str(exc))
