@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whatsapp_ai import __version__
+from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
 from whatsapp_ai.conversation.api import router as conversation_router
@@ -225,6 +226,7 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     if container.settings.sandbox.enabled:
         app.include_router(sandbox_router)
     app.include_router(twilio_router)
+    app.include_router(media_router)
     if not container.settings.twilio.validate_signature:
         log.warning(
             "twilio.signature_validation_off",

@@ -321,3 +321,10 @@ async def list_media(session: AsyncSession, *, tenant_id: str, event_id: str) ->
         .order_by(MediaItem.position)
     )
     return list(rows)
+
+
+async def get_media(session: AsyncSession, *, tenant_id: str, media_id: str) -> MediaItem | None:
+    """An attachment of the tenant."""
+    return await session.scalar(
+        select(MediaItem).where(MediaItem.tenant_id == tenant_id, MediaItem.id == media_id)
+    )

@@ -31,6 +31,7 @@ class MessageOut(BaseModel):
     author: str
     body: str
     reply_to_id: str | None
+    source_event_id: str | None
     delivery_status: str | None
     created_at: datetime
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from fastapi import HTTPException, Request, status
 
+from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import Settings
 from whatsapp_ai.core.crypto import SecretBox
@@ -40,6 +41,7 @@ class Runtime(Protocol):
     box: SecretBox
     batcher: WriteBatcher
     memo: Memo
+    blobs: BlobStore
 
     async def authenticate(self, token: str) -> Principal | None:
         """Resolve a bearer API key to its principal."""
