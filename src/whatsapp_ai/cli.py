@@ -7,8 +7,9 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 import typer
 import uvicorn
@@ -96,31 +97,17 @@ def serve(host: HostOpt = None, port: PortOpt = None) -> None:
     _serve(_container(), embedded=False, host=host, port=port)
 
 
-@app.command()
-def worker() -> None:
-    """Run jobs until SIGTERM/SIGINT; in-flight jobs finish first."""
-    container = _container()
+class _Stoppable(Protocol):
+    async def run(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def _run_until_signal(container: Container, build: Callable[[Container], _Stoppable]) -> None:
+    """Run a loop until SIGTERM/SIGINT asks it to stop, then release the container."""
 
     async def main() -> None:
-        job_worker = container.worker()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, job_worker.stop)
-        try:
-            await job_worker.run()
-        finally:
-            await container.close()
-
-    asyncio.run(main())
-
-
-@app.command()
-def scheduler() -> None:
-    """Run periodic tasks (only the leader acts when several run)."""
-    container = _container()
-
-    async def main() -> None:
-        runner = container.scheduler()
+        runner = build(container)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.stop)
@@ -130,6 +117,18 @@ def scheduler() -> None:
             await container.close()
 
     asyncio.run(main())
+
+
+@app.command()
+def worker() -> None:
+    """Run jobs until SIGTERM/SIGINT; in-flight jobs finish first."""
+    _run_until_signal(_container(), Container.worker)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run periodic tasks (only the leader acts when several run)."""
+    _run_until_signal(_container(), Container.scheduler)
 
 
 @app.command()

@@ -232,3 +232,26 @@ async def test_sigterm_lets_the_running_job_finish(
     inbound = [job for job in await container.queue.list_jobs() if job.kind == "inbound.handle"]
     assert [job.status for job in inbound] == ["done"]
     assert inbound[0].attempts == 1
+
+
+@pytest.mark.parametrize("server", ["serve"], indirect=True)
+def test_separate_worker_and_scheduler_processes(server: str, tmp_path: Path, db_url: str) -> None:
+    env = _env(db_url, tmp_path)
+    logs = [(tmp_path / f"{name}.log").open("wb") for name in ("worker", "scheduler")]
+    procs = [
+        subprocess.Popen([CLI, name], env=env, cwd=tmp_path, stdout=log, stderr=log)
+        for name, log in zip(("worker", "scheduler"), logs, strict=True)
+    ]
+    try:
+        result = _chat(tmp_path, db_url, "-m", "oi", "--url", server, "--timeout", "20")
+        assert result.returncode == 0, result.stderr
+        assert "Loja Demo" in result.stdout
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        codes = [proc.wait(timeout=20) for proc in procs]
+        for log in logs:
+            log.close()
+    assert codes == [0, 0]
+    assert b"worker.stopped" in (tmp_path / "worker.log").read_bytes()
+    assert b"scheduler.stopped" in (tmp_path / "scheduler.log").read_bytes()
