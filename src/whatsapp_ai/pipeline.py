@@ -240,16 +240,23 @@ class Pipeline:
             raise PermanentJobError(f"message {payload['message_id']} not found")
         if message.delivery_status not in (None, "pending"):
             return
-        result = await channel.send(
-            channels.Outbound(
-                tenant_id=tenant_id,
-                message_id=message.id,
-                recipient=str(payload["recipient"]),
-                body=message.body,
-                reply_to_external_id=payload.get("reply_to_external_id"),
-                address=payload.get("address"),
-            )
+        outbound = channels.Outbound(
+            tenant_id=tenant_id,
+            message_id=message.id,
+            recipient=str(payload["recipient"]),
+            body=message.body,
+            reply_to_external_id=payload.get("reply_to_external_id"),
+            address=payload.get("address"),
         )
+        try:
+            result = await channel.send(outbound)
+        except PermanentJobError:
+            # The conversation shows the failure; the dead letter keeps the cause.
+            async with self.db.transaction() as session:
+                await conversation.set_delivery_status(
+                    session, tenant_id=tenant_id, message_id=message.id, status="failed"
+                )
+            raise
         async with self.db.transaction() as session:
             await conversation.set_delivery_status(
                 session,

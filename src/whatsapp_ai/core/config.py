@@ -181,9 +181,11 @@ TWILIO_ALIASES = {"TWILIO_API_BASE": ("twilio", "api_base")}
 
 def load_settings(**overrides: object) -> Settings:
     """Read settings from the environment (and .env); raise SettingsError naming bad variables."""
-    for alias, loc in TWILIO_ALIASES.items():
-        if os.environ.get(alias) and not os.environ.get(env_name(loc)):
-            os.environ[env_name(loc)] = os.environ[alias]
+    for alias, (group, name) in TWILIO_ALIASES.items():
+        if os.environ.get(alias) and not os.environ.get(env_name((group, name))):
+            existing = overrides.get(group)
+            merged = dict(existing) if isinstance(existing, dict) else {}
+            overrides[group] = {name: os.environ[alias], **merged}
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:

@@ -27,8 +27,14 @@ class SharedRateLimiter:
         self._db = db
         self._clock = clock
 
-    async def reserve(self, key: str, per_second: float) -> timedelta:
-        """Reserve the next slot for ``key``; how long to wait before using it."""
+    async def reserve(
+        self, key: str, per_second: float, *, max_wait: timedelta | None = None
+    ) -> tuple[bool, timedelta]:
+        """Reserve the next slot for ``key``: (reserved, how long until it).
+
+        A slot further away than ``max_wait`` is not reserved, so a caller that gives up and
+        retries later takes no capacity from anyone meanwhile.
+        """
         now = self._clock.now()
         spacing = timedelta(seconds=1 / per_second)
         async with self._db.transaction() as session:
@@ -44,9 +50,11 @@ class SharedRateLimiter:
             )
             assert current is not None
             slot = max(current, now)
+            if max_wait is not None and slot - now > max_wait:
+                return False, slot - now
             await session.execute(
                 update(RateSlotRow)
                 .where(RateSlotRow.key == key)
                 .values(next_free_at=slot + spacing)
             )
-        return slot - now
+        return True, slot - now

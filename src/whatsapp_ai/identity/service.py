@@ -19,7 +19,8 @@ from whatsapp_ai.identity.models import ApiKey, Contact, Tenant
 KEY_PREFIX = "wai"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _ADDRESS = re.compile(r"^\+[1-9]\d{7,14}$")
-_BSUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,60}$")
+# Stored as "bsuid:<id>" in 64-character address columns.
+_BSUID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,57}$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
 

@@ -83,3 +83,19 @@ def test_cli_stops_at_start_up_on_invalid_setting(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "WHATSAPP_AI_APP__PORT" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_twilio_api_base_alias(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TWILIO_API_BASE", "http://127.0.0.1:9999")
+    monkeypatch.setenv("WHATSAPP_AI_TWILIO__SEND_RATE_PER_S", "3")
+    settings = load_settings()
+    assert settings.twilio.api_base == "http://127.0.0.1:9999"
+    assert settings.twilio.send_rate_per_s == 3
+    monkeypatch.setenv("WHATSAPP_AI_TWILIO__API_BASE", "http://prefixed")
+    assert load_settings().twilio.api_base == "http://prefixed"
+
+
+def test_trusted_proxies_must_be_networks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHATSAPP_AI_TWILIO__TRUSTED_PROXIES", "10.0.0.0/8, nonsense")
+    with pytest.raises(SettingsError, match="WHATSAPP_AI_TWILIO__TRUSTED_PROXIES"):
+        load_settings()

@@ -102,12 +102,19 @@ def _media(form: dict[str, str]) -> list[Attachment]:
         if not url:
             raise InvalidWebhookError(f"MediaUrl{index} is missing")
         content_type = form.get(f"MediaContentType{index}", "application/octet-stream").strip()
-        items.append(Attachment(url=url, content_type=content_type.lower()))
+        items.append(Attachment(url=url, content_type=content_type.lower()[:MAX_CONTENT_TYPE]))
     return items
 
 
-def parse_inbound(form: dict[str, str]) -> TwilioInbound:
+MAX_PROFILE_NAME = 200
+MAX_CONTENT_TYPE = 100
+
+
+def parse_inbound(raw_form: dict[str, str]) -> TwilioInbound:
     """Validate and normalize a WhatsApp inbound webhook form."""
+    # NUL cannot be stored in PostgreSQL text or JSON; Twilio signed the raw values, so the
+    # signature is checked before this point.
+    form = {key: value.replace("\x00", "") for key, value in raw_form.items()}
     message_sid = _sid(form, "MessageSid", required=True)
     account_sid = _sid(form, "AccountSid", required=True)
     assert message_sid is not None
@@ -133,7 +140,7 @@ def parse_inbound(form: dict[str, str]) -> TwilioInbound:
         sender=sender,
         to_number=to_number,
         wa_id=_text(form, "WaId"),
-        profile_name=_text(form, "ProfileName"),
+        profile_name=(_text(form, "ProfileName") or "")[:MAX_PROFILE_NAME] or None,
         body=form.get("Body", "").replace("\x00", ""),
         media=_media(form),
         button_text=_text(form, "ButtonText"),

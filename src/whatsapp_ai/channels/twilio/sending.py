@@ -171,14 +171,17 @@ class TwilioChannel:
             log.info("twilio.typing_failed", error=str(exc))
 
     async def _wait_for_slot(self, account: TwilioAccount) -> None:
-        wait = await self._limiter.reserve(
-            f"twilio:{account.whatsapp_number}", self._settings.send_rate_per_s
+        reserved, wait = await self._limiter.reserve(
+            f"twilio:{account.whatsapp_number}",
+            self._settings.send_rate_per_s,
+            max_wait=timedelta(seconds=self._settings.max_rate_wait_s),
         )
-        seconds = wait.total_seconds()
-        if seconds > self._settings.max_rate_wait_s:
-            raise RetryLater(f"sender rate limit: next slot in {seconds:.1f} s", delay=wait)
-        if seconds > 0:
-            await asyncio.sleep(seconds)
+        if not reserved:
+            raise RetryLater(
+                f"sender rate limit: next slot in {wait.total_seconds():.1f} s", delay=wait
+            )
+        if wait > timedelta(0):
+            await asyncio.sleep(wait.total_seconds())
 
     def _create_args(
         self, account: TwilioAccount, message: channels.Outbound, part: TwilioOutbound

@@ -33,11 +33,17 @@ def advances(current: str, new: str) -> bool:
     return new in RANK and RANK[new] > RANK.get(current, 0)
 
 
+UNSENT = frozenset({"pending", "retrying"})
+
+
 def overall(statuses: list[str]) -> str:
-    """A message's status from its parts: any failure, else the least advanced part."""
+    """A message's status from its parts: any failure; 'pending' while a part is still to be
+    sent (so its delivery job carries on); else the least advanced part."""
     failed = [status for status in statuses if status in TERMINAL_FAILURES]
     if failed:
         return failed[0]
+    if any(status in UNSENT for status in statuses):
+        return "pending"
     return min(statuses, key=lambda status: RANK.get(status, 0))
 
 
