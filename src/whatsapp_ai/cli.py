@@ -27,6 +27,8 @@ from whatsapp_ai.identity import service as identity
 app = typer.Typer(help="WhatsApp AI assistant platform.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Inspect jobs and replay dead letters.", no_args_is_help=True)
 app.add_typer(jobs_app, name="jobs")
+secrets_app = typer.Typer(help="Secrets stored encrypted at rest.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
 log = get_logger(__name__)
 
 DEMO_SLUG = "demo"
@@ -310,3 +312,21 @@ def jobs_retry(
             await container.close()
 
     typer.echo(f"requeued {asyncio.run(main())} dead job(s)")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt stored secrets under the first key of WHATSAPP_AI_SECURITY__SECRET_KEYS.
+
+    Rotation: put the new key first and keep the old one after it, run this, then drop the old.
+    """
+    container = _container()
+
+    async def main() -> int:
+        try:
+            async with container.db.transaction() as session:
+                return await twilio_accounts.rotate_secrets(session, container.box)
+        finally:
+            await container.close()
+
+    typer.echo(f"re-encrypted the secrets of {asyncio.run(main())} Twilio account(s)")

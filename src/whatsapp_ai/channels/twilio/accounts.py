@@ -119,3 +119,14 @@ def resolved(account: TwilioAccount) -> ResolvedAccount:
         account_sid=account.account_sid,
         encrypted_tokens=tuple(tokens),
     )
+
+
+async def rotate_secrets(session: AsyncSession, box: SecretBox) -> int:
+    """Re-encrypt every stored token under the newest key; how many accounts were rewritten."""
+    rows = list(await session.scalars(select(TwilioAccount)))
+    for account in rows:
+        account.auth_token = box.rotate(account.auth_token)
+        if account.secondary_auth_token:
+            account.secondary_auth_token = box.rotate(account.secondary_auth_token)
+    await session.flush()
+    return len(rows)
