@@ -208,8 +208,10 @@ async def test_worker_killed_mid_job_reruns_and_replies_exactly_once(
     assert await _counts(container) == (1, 1)
     jobs = await container.queue.list_jobs()
     assert {job.status for job in jobs} == {"done"}
-    rerun = [job for job in jobs if job.attempts == 2]
-    assert len(rerun) == 1
+    # The job that was stalled ran again; the other may have too if the kill came before its
+    # completion was recorded (re-running it is a no-op: the counts above stay one).
+    stalled_kind = {"reply": "inbound.handle", "deliver": "outbound.deliver"}[stage]
+    assert [job.attempts for job in jobs if job.kind == stalled_kind] == [2]
 
 
 async def test_sigterm_lets_the_running_job_finish(
