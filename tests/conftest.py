@@ -178,3 +178,16 @@ async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
 def auth(key: str) -> dict[str, str]:
     """Authorization header for an API key."""
     return {"Authorization": f"Bearer {key}"}
+
+
+async def drain(container: Container, timeout: float = 10.0) -> None:
+    """Run jobs until none is queued or running (snoozed turns come back within a second)."""
+    worker = container.worker()
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        await worker.run_until_idle()
+        stats = await container.queue.stats()
+        if stats.by_status["queued"] == 0 and stats.by_status["running"] == 0:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"jobs left: {stats.by_status}"
+        await asyncio.sleep(0.1)

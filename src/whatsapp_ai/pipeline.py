@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from whatsapp_ai.ai.language import detect_language
+from whatsapp_ai.ai.language import conversation_language
 from whatsapp_ai.ai.service import (
     AttachmentInfo,
     HistoryItem,
@@ -32,6 +32,27 @@ TURN_BUSY_RETRY = timedelta(milliseconds=500)
 MAX_TURNS_PER_JOB = 50
 
 log = get_logger(__name__)
+
+
+@dataclass
+class _TurnState:
+    """What one turn knows once the user's message is stored."""
+
+    tenant_id: str
+    tenant_name: str
+    event_id: str
+    external_id: str
+    channel: str
+    payload: dict[str, Any]
+    text: str
+    contact_id: str
+    contact_name: str | None
+    recipient: str
+    conversation_id: str
+    conversation: Any
+    user_message_id: str
+    earlier: list[HistoryItem]
+    language: str
 
 
 class LeaseLostError(Exception):
@@ -70,7 +91,10 @@ class Pipeline:
         if event.status != "pending":
             return
         lease_key = f"turn:{tenant_id}:{event.channel}:{event.sender}"
-        async with self.leases.hold(lease_key, job.lease_token, self.turn_lease) as held:
+        # The job id tells apart jobs leased in one batch; the token, a job re-leased later.
+        owner = f"{job.id}:{job.lease_token}"
+        failures: list[str] = []
+        async with self.leases.hold(lease_key, owner, self.turn_lease) as held:
             if not held:
                 raise Snooze(TURN_BUSY_RETRY, "another turn of this conversation is running")
             for _ in range(MAX_TURNS_PER_JOB):
@@ -79,10 +103,30 @@ class Pipeline:
                         session, tenant_id=tenant_id, channel=event.channel, sender=event.sender
                     )
                 if pending is None:
-                    return
-                await self._turn(pending.id, tenant_id, lease_key, job.lease_token)
+                    break
+                try:
+                    await self._turn(pending.id, tenant_id, lease_key, owner)
+                except LeaseLostError:
+                    raise
+                except Exception as exc:
+                    last_try = job.attempts >= job.max_attempts
+                    if not (last_try or isinstance(exc, PermanentJobError)):
+                        raise
+                    # Out of retries: the user gets a fixed answer and later messages move on.
+                    log.error("turn.failed", event_id=pending.id, error=repr(exc)[:500])
+                    await self._fail_turn(pending.id, tenant_id, lease_key, owner, exc)
+                    failures.append(f"event {pending.id}: {exc!r}")
+        if failures:
+            # The users were answered; the dead letter keeps the cause for the operators.
+            raise PermanentJobError("turn failed, fixed reply sent; " + "; ".join(failures))
 
     async def _turn(self, event_id: str, tenant_id: str, lease_key: str, owner: str) -> None:
+        state = await self._open_turn(event_id, tenant_id)
+        reply_text, meta = await self._compose(state)
+        await self._finish_turn(state, reply_text, meta, lease_key, owner)
+
+    async def _open_turn(self, event_id: str, tenant_id: str) -> _TurnState:
+        """Store the user's message in its conversation and gather what the reply needs."""
         now = self.clock.now()
         async with self.db.transaction() as session:
             event = await channels.get_event(session, tenant_id=tenant_id, event_id=event_id)
@@ -119,90 +163,150 @@ class Pipeline:
                 for m in history
                 if m.id != user_message.id
             ]
-            payload, channel_name = event.payload, event.channel
-            recipient, external_id = contact.address, event.external_id
-            contact_name, tenant_name, text = contact.profile_name, tenant.name, event.body
-        language = detect_language(
-            text, default=next((detect_language(h.body) for h in reversed(earlier)), "pt")
-        )
-        notes, heard, files = await self._read_attachments(
-            tenant_id, event_id, channel_name, payload, language
-        )
-        reply_text = "\n\n".join(notes)
-        full_text = "\n".join(part for part in (text, *heard) if part.strip())
-        if full_text.strip() or (files and not notes):
-            turn = TurnInput(
+            return _TurnState(
                 tenant_id=tenant_id,
-                tenant_name=tenant_name,
+                tenant_name=tenant.name,
+                event_id=event.id,
+                external_id=event.external_id,
+                channel=event.channel,
+                payload=event.payload,
+                text=event.body,
                 contact_id=contact.id,
-                contact_name=contact_name,
+                contact_name=contact.profile_name,
+                recipient=contact.address,
                 conversation_id=thread.id,
-                text=full_text,
-                history=earlier,
-                attachments=files,
+                conversation=thread,
+                user_message_id=user_message.id,
+                earlier=earlier,
+                language=conversation_language(event.body, [h.body for h in earlier]),
             )
-            reply = await self._reply_with_typing(turn, tenant_id, channel_name, external_id)
-            reply_text = "\n\n".join([*notes, reply.text])
-            meta = {"model": reply.model, "language": reply.language}
-        else:
-            meta = {"model": "fixed", "language": language}
+
+    async def _compose(self, state: _TurnState) -> tuple[str, dict[str, Any]]:
+        """The reply text: fixed notes for unreadable files, then the reply step's answer."""
+        notes, heard, files = await self._read_attachments(state)
+        full_text = "\n".join(part for part in (state.text, *heard) if part.strip())
+        if not full_text.strip() and not files and not notes:
+            # Nothing the assistant can read (an unsupported message type, an empty body).
+            notes = [fixed_reply("unsupported_message", state.language)]
+        if not full_text.strip() and (notes or not files):
+            return "\n\n".join(notes), {"model": "fixed", "language": state.language}
+        turn = TurnInput(
+            tenant_id=state.tenant_id,
+            tenant_name=state.tenant_name,
+            contact_id=state.contact_id,
+            contact_name=state.contact_name,
+            conversation_id=state.conversation_id,
+            text=full_text,
+            history=state.earlier,
+            attachments=files,
+        )
+        reply = await self._reply_with_typing(turn, state)
+        return "\n\n".join([*notes, reply.text]), {
+            "model": reply.model,
+            "language": reply.language,
+        }
+
+    async def _finish_turn(
+        self,
+        state: _TurnState,
+        reply_text: str,
+        meta: dict[str, Any],
+        lease_key: str,
+        owner: str,
+        *,
+        event_status: str = "processed",
+    ) -> None:
+        """Store the reply, close the event and queue the delivery, in one transaction."""
         async with self.db.transaction() as session:
             if not await self.leases.holds(session, lease_key, owner):
                 raise LeaseLostError(f"turn lease {lease_key} lost before the reply was stored")
             answer, created = await conversation.append_message(
                 session,
-                conversation=thread,
+                conversation=state.conversation,
                 direction="out",
                 author="assistant",
                 body=reply_text,
-                reply_to_id=user_message.id,
+                reply_to_id=state.user_message_id,
                 delivery_status="pending",
                 meta=meta,
                 now=self.clock.now(),
             )
             await channels.mark_processed(
-                session, tenant_id=tenant_id, event_id=event_id, now=self.clock.now()
+                session,
+                tenant_id=state.tenant_id,
+                event_id=state.event_id,
+                now=self.clock.now(),
+                status=event_status,
             )
             if created:
                 await self.queue.enqueue(
                     session,
                     DELIVER_JOB,
                     {
-                        "tenant_id": tenant_id,
+                        "tenant_id": state.tenant_id,
                         "message_id": answer.id,
-                        "channel": channel_name,
-                        "recipient": recipient,
-                        "address": payload.get("from_raw"),
-                        "reply_to_external_id": external_id,
+                        "channel": state.channel,
+                        "recipient": state.recipient,
+                        "address": state.payload.get("from_raw"),
+                        "reply_to_external_id": state.external_id,
                     },
                     idempotency_key=f"deliver:{answer.id}",
                 )
-        log.info("turn.replied", conversation_id=thread.id, message_id=answer.id)
+        log.info("turn.replied", conversation_id=state.conversation_id, message_id=answer.id)
 
-    async def _reply_with_typing(
-        self, turn: TurnInput, tenant_id: str, channel_name: str, external_id: str
-    ) -> Reply:
+    async def _fail_turn(
+        self, event_id: str, tenant_id: str, lease_key: str, owner: str, error: Exception
+    ) -> None:
+        """Answer a message whose turn cannot succeed with a fixed reply; mark it failed."""
+        try:
+            state = await self._open_turn(event_id, tenant_id)
+        except Exception:
+            async with self.db.transaction() as session:
+                await channels.mark_processed(
+                    session,
+                    tenant_id=tenant_id,
+                    event_id=event_id,
+                    now=self.clock.now(),
+                    status="failed",
+                )
+            return
+        meta = {"model": "fixed", "language": state.language, "error": repr(error)[:300]}
+        await self._finish_turn(
+            state,
+            fixed_reply("turn_failed", state.language),
+            meta,
+            lease_key,
+            owner,
+            event_status="failed",
+        )
+
+    async def _reply_with_typing(self, turn: TurnInput, state: _TurnState) -> Reply:
         """The reply; if it is slow to come, the contact sees a typing indicator meanwhile."""
         pending = asyncio.ensure_future(self.reply_step.reply(turn))
-        done, _ = await asyncio.wait({pending}, timeout=self.typing_after.total_seconds())
-        channel = self.channels.get(channel_name)
-        if not done and channel is not None:
-            await channel.typing(tenant_id=tenant_id, external_id=external_id)
-        return await pending
+        try:
+            done, _ = await asyncio.wait({pending}, timeout=self.typing_after.total_seconds())
+            channel = self.channels.get(state.channel)
+            if not done and channel is not None:
+                try:
+                    await channel.typing(tenant_id=state.tenant_id, external_id=state.external_id)
+                except Exception as exc:  # a typing bubble never blocks a reply
+                    log.info("turn.typing_failed", error=repr(exc)[:200])
+            return await pending
+        finally:
+            # A cancelled or failed turn must not leave the model call running on its own.
+            pending.cancel()
 
     async def _read_attachments(
-        self,
-        tenant_id: str,
-        event_id: str,
-        channel_name: str,
-        payload: dict[str, Any],
-        language: str,
+        self, state: _TurnState
     ) -> tuple[list[str], list[str], list[AttachmentInfo]]:
         """Fixed notes for unreadable files, transcripts of voice notes, and what was stored."""
-        channel = self.channels.get(channel_name)
-        if channel is None or not payload.get("media"):
+        tenant_id, language = state.tenant_id, state.language
+        channel = self.channels.get(state.channel)
+        if channel is None or not state.payload.get("media"):
             return [], [], []
-        results = await channel.attachments(tenant_id=tenant_id, event_id=event_id, payload=payload)
+        results = await channel.attachments(
+            tenant_id=tenant_id, event_id=state.event_id, payload=state.payload
+        )
         notes: list[str] = []
         heard: list[str] = []
         files: list[AttachmentInfo] = []
@@ -250,12 +354,15 @@ class Pipeline:
         )
         try:
             result = await channel.send(outbound)
-        except PermanentJobError:
-            # The conversation shows the failure; the dead letter keeps the cause.
-            async with self.db.transaction() as session:
-                await conversation.set_delivery_status(
-                    session, tenant_id=tenant_id, message_id=message.id, status="failed"
-                )
+        except Snooze:
+            raise
+        except Exception as exc:
+            if isinstance(exc, PermanentJobError) or job.attempts >= job.max_attempts:
+                # The conversation shows the failure; the dead letter keeps the cause.
+                async with self.db.transaction() as session:
+                    await conversation.set_delivery_status(
+                        session, tenant_id=tenant_id, message_id=message.id, status="failed"
+                    )
             raise
         async with self.db.transaction() as session:
             await conversation.set_delivery_status(

@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from tests.conftest import auth, make_settings
+from tests.conftest import auth, drain, make_settings
 from whatsapp_ai.app import create_app
 from whatsapp_ai.bootstrap import Container, bootstrap
 from whatsapp_ai.core.ids import new_id
@@ -480,7 +480,7 @@ async def test_metrics_label_route_templates_and_queue_depth(
     assert gauges[("queue_jobs", "done")] == 0
     assert gauges[("queue_oldest_ready_job_age_seconds", None)] >= 0
 
-    await container.worker().run_until_idle()
+    await drain(container)
     after = {
         labels["status"]: value
         for name, labels, value in _samples((await client.get("/metrics")).text)

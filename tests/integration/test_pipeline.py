@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from tests.conftest import auth, make_settings, run_coro
+from tests.conftest import auth, drain, make_settings, run_coro
 from whatsapp_ai.ai.service import Reply, TurnInput
 from whatsapp_ai.app import create_app
 from whatsapp_ai.bootstrap import Container, bootstrap
@@ -159,15 +159,33 @@ async def test_failing_reply_step_retries_then_dead_letters_with_cause(
         assert dead.kind == "inbound.handle"
         assert dead.attempts == 3
         assert dead.last_error is not None
-        assert "RuntimeError: provider down (call 3)" in dead.last_error
+        assert "provider down (call 3)" in dead.last_error
         assert "ana@example.com" not in dead.last_error  # causes are redacted like logs
-        # Nothing was answered, and the message is kept.
-        assert [m.author for m in await _messages(container)] == ["user"]
+        # Out of retries, the user still gets an answer: a fixed one, never an improvised one.
+        messages = await _messages(container)
+        assert [m.author for m in messages] == ["user", "assistant"]
+        assert messages[1].body.startswith("Desculpe, não consegui responder")
+        assert messages[1].meta["model"] == "fixed"
+        await worker.run_until_idle()  # deliver it
+        async with container.db.read() as session:
+            status = await session.scalar(select(InboundEvent.status))
+        assert status == "failed"
 
+        # The failed message does not block the conversation: the next one is answered.
         flaky.failures = 0
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await _post(client, key, "e agora?", "flaky-2")
+        await worker.run_until_idle()
+        assert [m.author for m in await _messages(container)] == [
+            "user",
+            "assistant",
+            "user",
+            "assistant",
+        ]
+        # Replaying the dead letter answers nothing twice.
         assert await container.queue.replay([dead.id]) == 1
         await worker.run_until_idle()
-        assert [m.author for m in await _messages(container)] == ["user", "assistant"]
+        assert len(await _messages(container)) == 4
     finally:
         await container.close()
 
@@ -216,3 +234,58 @@ async def test_offline_step_reads_history_language(
     assert len(replies) == 2
     assert "offline mode" in replies[0]
     assert "offline mode" in replies[1]  # "ok" alone says nothing; the conversation is English
+
+
+@dataclass
+class Counting:
+    """Counts calls and how many run at once."""
+
+    calls: int = 0
+    running: int = 0
+    most: int = 0
+
+    async def reply(self, turn: TurnInput) -> Reply:
+        self.calls += 1
+        self.running += 1
+        self.most = max(self.most, self.running)
+        await asyncio.sleep(0.05)
+        self.running -= 1
+        return Reply(text=f"ok: {turn.text}", model="count", language="pt")
+
+
+async def test_jobs_leased_together_never_run_one_conversation_twice(
+    db_url: str, tmp_path: Path
+) -> None:
+    counting = Counting()
+    container = bootstrap(
+        make_settings(db_url, tmp_path, queue={"concurrency": 8}), reply_step=counting
+    )
+    try:
+        async with container.db.transaction() as session:
+            created = await identity.create_tenant(
+                session, name="Loja", slug="loja", now=container.clock.now()
+            )
+            _k, key = await identity.create_api_key(
+                session, tenant_id=created.id, name="k", now=container.clock.now()
+            )
+        transport = httpx.ASGITransport(app=create_app(container))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            for n in range(3):
+                await _post(client, key, f"pergunta {n}", f"batch-{n}")
+        await drain(container)  # the first lease takes all three jobs in one batch
+        assert counting.calls == 3  # one model call per message, not one per job and message
+        assert counting.most == 1
+        replies = [m.body for m in await _messages(container) if m.author == "assistant"]
+        assert replies == ["ok: pergunta 0", "ok: pergunta 1", "ok: pergunta 2"]
+    finally:
+        await container.close()
+
+
+async def test_a_message_with_nothing_readable_gets_a_fixed_reply(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    await _post(client, tenant["key"], "   ", "blank-1")
+    await drain(container)
+    [_user, reply] = await _messages(container)
+    assert reply.body == "Não consegui entender esse tipo de mensagem. Pode escrever em texto?"
+    assert reply.meta["model"] == "fixed"

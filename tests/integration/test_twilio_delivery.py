@@ -530,9 +530,8 @@ async def test_a_slot_too_far_away_retries_later(connect: Connect) -> None:
 
     assert len(t.fake.messages) == 1, "the first slot is free, the second is 10 s away"
     [job] = await deliver_jobs(t)
-    assert (job.status, job.attempts) == ("queued", 1)
-    assert job.last_error is not None
-    assert "rate limit" in job.last_error
+    # Waiting for capacity is a snooze: the job keeps all its attempts.
+    assert (job.status, job.attempts) == ("queued", 0)
     assert abs((job.run_at - clock.now()).total_seconds() - 10) < 0.5
     assert [row.status for row in await parts(t)] == ["queued", "pending"]
 

@@ -92,3 +92,12 @@ def detect_language(text: str, default: str = "pt") -> str:
     if pt > en:
         return "pt"
     return default
+
+
+def conversation_language(text: str, earlier: list[str]) -> str:
+    """The language of ``text``; when it says too little, that of the latest telling message."""
+    for candidate in (text, *reversed(earlier)):
+        language = detect_language(candidate, default="")
+        if language:
+            return language
+    return "pt"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from whatsapp_ai.ai.language import detect_language, words
+from whatsapp_ai.ai.language import conversation_language, words
 from whatsapp_ai.ai.service import Reply, TurnInput
 
 MODEL_NAME = "offline-basic"
@@ -50,7 +50,7 @@ class OfflineReplyStep:
     async def reply(self, turn: TurnInput) -> Reply:
         """A short reply in the user's language."""
         previous = [item.body for item in turn.history if item.author == "user"]
-        language = detect_language(turn.text, default=_history_language(previous))
+        language = conversation_language(turn.text, previous)
         said = set(words(turn.text))
         texts = _TEXTS[language]
         first_name = (turn.contact_name or "").split(" ")[0].strip()
@@ -69,11 +69,3 @@ class OfflineReplyStep:
         if key == "greet":
             text += " " + texts["help"].format(tenant=turn.tenant_name).split(". ", 1)[1]
         return Reply(text=text, model=MODEL_NAME, language=language)
-
-
-def _history_language(previous_user_messages: list[str]) -> str:
-    for body in reversed(previous_user_messages):
-        language = detect_language(body, default="")
-        if language:
-            return language
-    return "pt"

@@ -77,6 +77,16 @@ _FIXED = {
         "en": "I couldn't open the file you sent. Could you try again or send it in another "
         "format (photo, PDF or audio)?",
     },
+    "unsupported_message": {
+        "pt": "Não consegui entender esse tipo de mensagem. Pode escrever em texto?",
+        "en": "I couldn't read that kind of message. Could you write it as text?",
+    },
+    "turn_failed": {
+        "pt": "Desculpe, não consegui responder sua mensagem agora. Nossa equipe foi avisada; "
+        "pode tentar de novo em alguns minutos.",
+        "en": "Sorry, I couldn't answer your message right now. Our team has been told; "
+        "please try again in a few minutes.",
+    },
     "voice_unavailable": {
         "pt": "Recebi seu áudio, mas ainda não consigo ouvir mensagens de voz. Pode escrever?",
         "en": "I got your voice message, but I can't listen to voice notes yet. Could you type it?",

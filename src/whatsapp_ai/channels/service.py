@@ -218,13 +218,18 @@ async def next_pending(
 
 
 async def mark_processed(
-    session: AsyncSession, *, tenant_id: str, event_id: str, now: datetime
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    event_id: str,
+    now: datetime,
+    status: str = "processed",
 ) -> None:
-    """The event has its reply stored."""
+    """The event has its reply stored ('processed'), or a fixed one after failing ('failed')."""
     await session.execute(
         update(InboundEvent)
         .where(InboundEvent.tenant_id == tenant_id, InboundEvent.id == event_id)
-        .values(status="processed", processed_at=now)
+        .values(status=status, processed_at=now)
     )
 
 

@@ -67,3 +67,5 @@ def configure_logging(settings: LogSettings, env: str) -> None:
         named.setLevel(logging.NOTSET)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # The Twilio SDK logs every request and response at INFO.
+    logging.getLogger("twilio").setLevel(logging.WARNING)

@@ -22,7 +22,7 @@ from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database, insert_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.logging import get_logger
-from whatsapp_ai.core.queue import PermanentJobError, RetryLater
+from whatsapp_ai.core.queue import PermanentJobError, RetryLater, Snooze
 from whatsapp_ai.core.ratelimit import SharedRateLimiter
 
 CHANNEL = "twilio"
@@ -115,6 +115,8 @@ class TwilioChannel:
         self, message: channels.Outbound, account: TwilioAccount, in_window: bool
     ) -> list[TwilioOutbound]:
         """The parts to send, stored once so a re-run sends the same parts."""
+        if not message.body.strip():
+            raise PermanentJobError("refusing to send an empty message")
         if in_window:
             bodies = split_message(message.body)
             template = False
@@ -177,9 +179,8 @@ class TwilioChannel:
             max_wait=timedelta(seconds=self._settings.max_rate_wait_s),
         )
         if not reserved:
-            raise RetryLater(
-                f"sender rate limit: next slot in {wait.total_seconds():.1f} s", delay=wait
-            )
+            # Waiting for capacity is not a failure: it must not use up the job's attempts.
+            raise Snooze(wait, f"sender rate limit: next slot in {wait.total_seconds():.1f} s")
         if wait > timedelta(0):
             await asyncio.sleep(wait.total_seconds())
 
