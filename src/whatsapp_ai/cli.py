@@ -164,14 +164,13 @@ def seed() -> None:
                     tenant = await identity.create_tenant(
                         session, name=DEMO_NAME, slug=DEMO_SLUG, now=now
                     )
+                await _connect_twilio_from_env(container, session, tenant.id)
                 if key_file.exists():
-                    await _connect_twilio_from_env(container, session, tenant.id)
                     principal = await identity.authenticate_api_key(
                         session, token=key_file.read_text().strip(), now=now
                     )
                     if principal is not None and principal.tenant_id == tenant.id:
                         return tenant.id, False
-                await _connect_twilio_from_env(container, session, tenant.id)
                 _key, secret = await identity.create_api_key(
                     session, tenant_id=tenant.id, name="demo", now=now
                 )

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.bootstrap import Container
@@ -78,3 +79,20 @@ async def test_one_bad_item_does_not_fail_the_others(
 async def test_unknown_bulk_name_is_refused(container: Container) -> None:
     with pytest.raises(KeyError, match="no bulk writer"):
         await container.batcher.submit("nope", 1)
+
+
+async def test_database_down_fails_the_whole_batch_at_once(container: Container) -> None:
+    batcher = WriteBatcher(container.db)
+    calls = 0
+
+    async def down(_session: AsyncSession, items: list[int]) -> list[int]:
+        nonlocal calls
+        calls += 1
+        raise OperationalError("INSERT ...", None, ConnectionRefusedError("database is down"))
+
+    batcher.register("down", down)
+    outcomes = await asyncio.gather(
+        *(batcher.submit("down", n) for n in range(20)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, OperationalError) for outcome in outcomes)
+    assert calls <= 2  # never once per item

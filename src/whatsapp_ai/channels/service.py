@@ -274,7 +274,11 @@ async def record_media(
         conflict=["event_id", "position"],
     )
     item = await session.scalar(
-        select(MediaItem).where(MediaItem.event_id == event_id, MediaItem.position == position)
+        select(MediaItem).where(
+            MediaItem.tenant_id == tenant_id,
+            MediaItem.event_id == event_id,
+            MediaItem.position == position,
+        )
     )
     assert item is not None
     return item

@@ -107,7 +107,11 @@ async def append_message(
             message = Message(**values)
         else:
             column = Message.source_event_id if unique == "source_event_id" else Message.reply_to_id
-            found = await session.scalar(select(Message).where(column == values[unique]))
+            found = await session.scalar(
+                select(Message).where(
+                    Message.tenant_id == conversation.tenant_id, column == values[unique]
+                )
+            )
             assert found is not None
             message = found
     if created:

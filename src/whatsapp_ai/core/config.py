@@ -175,6 +175,9 @@ def env_name(loc: tuple[int | str, ...]) -> str:
     return ENV_PREFIX + ENV_NESTED_DELIMITER.join(str(part).upper() for part in loc)
 
 
+# Values of these settings may hold credentials: errors name the variable, never the value.
+SECRET_WORDS = ("url", "secret", "token", "key", "password")
+
 # Twilio's own variable names, honoured when the prefixed ones are not set.
 TWILIO_ALIASES = {"TWILIO_API_BASE": ("twilio", "api_base")}
 
@@ -192,7 +195,8 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for error in exc.errors():
             got = error.get("input")
-            shown = "" if isinstance(got, dict) else f" (got {got!r})"
+            secret = any(word in str(part) for part in error["loc"] for word in SECRET_WORDS)
+            shown = "" if isinstance(got, dict) or secret else f" (got {got!r})"
             lines.append(f"{env_name(error['loc'])}: {error['msg']}{shown}")
         raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from exc
 

@@ -290,7 +290,12 @@ class WriteBatcher:
             self._pending = self._pending[self._max_batch :]
             try:
                 await self._write(batch)
-            except Exception:
+            except Exception as exc:
+                if is_unavailable(exc):
+                    # Retrying item by item would only multiply the wait for every caller.
+                    for _name, _item, future in batch:
+                        _settle(future, error=exc)
+                    continue
                 for entry in batch:
                     try:
                         await self._write([entry])

@@ -35,6 +35,26 @@ class Fetched:
 UrlCheck = Callable[[httpx.URL, int], str | None]
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Globally routable, also for IPv4 addresses carried inside IPv6 ones."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = (
+            address.ipv4_mapped
+            or address.sixtofour
+            or (address.teredo[1] if address.teredo else None)
+        )
+        if embedded is None and address in NAT64:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if embedded is None and int(address) >> 32 == 0:
+            embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)  # ::a.b.c.d
+        if embedded is not None and not embedded.is_global:
+            return False
+    return address.is_global
+
+
 async def _public_only(host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     try:
@@ -43,7 +63,7 @@ async def _public_only(host: str, port: int) -> None:
         raise FetchRefusedError(f"cannot resolve {host}") from exc
     for info in infos:
         address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        if not is_public(address):
             raise FetchRefusedError(f"{host} resolves to a non-public address ({address})")
 
 
@@ -56,21 +76,41 @@ async def fetch(
     auth: tuple[str, str] | None = None,
     allow_private: bool = False,
     max_redirects: int = 3,
+    deadline_s: float = 60.0,
 ) -> Fetched:
     """GET ``url`` following only redirects that ``check`` accepts, with a size cap.
 
     ``check(url, hop)`` returns None to accept or a reason to refuse; hop 0 is the first URL.
-    Credentials go to the first URL only, never to a redirect target.
+    Credentials go to the first URL only, never to a redirect target. The whole download,
+    redirects included, must finish within ``deadline_s``.
     """
+    try:
+        async with asyncio.timeout(deadline_s):
+            return await _fetch(client, url, check, max_bytes, auth, allow_private, max_redirects)
+    except TimeoutError as exc:
+        raise FetchRefusedError(f"download took longer than {deadline_s:g} s") from exc
+
+
+async def _fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    check: UrlCheck,
+    max_bytes: int,
+    auth: tuple[str, str] | None,
+    allow_private: bool,
+    max_redirects: int,
+) -> Fetched:
     target = httpx.URL(url)
     for hop in range(max_redirects + 1):
         refusal = check(target, hop)
         if refusal is not None:
             raise FetchRefusedError(refusal)
-        if target.scheme != "https" and not allow_private:
-            raise FetchRefusedError(f"only https is allowed: {target.scheme}://{target.host}")
         if not allow_private:
-            await _public_only(target.host, target.port or 443)
+            if target.scheme != "https":
+                raise FetchRefusedError(f"only https is allowed: {target.scheme}://{target.host}")
+            if target.port not in (None, 443):
+                raise FetchRefusedError(f"only port 443 is allowed: {target.host}:{target.port}")
+            await _public_only(target.host, 443)
         request = client.build_request("GET", target)
         response = await client.send(
             request, stream=True, follow_redirects=False, auth=auth if hop == 0 else None

@@ -99,3 +99,11 @@ def test_trusted_proxies_must_be_networks(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("WHATSAPP_AI_TWILIO__TRUSTED_PROXIES", "10.0.0.0/8, nonsense")
     with pytest.raises(SettingsError, match="WHATSAPP_AI_TWILIO__TRUSTED_PROXIES"):
         load_settings()
+
+
+def test_errors_never_show_secret_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHATSAPP_AI_DATABASE__URL", "mysql://admin:S3cretPass@db.example.com/app")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "WHATSAPP_AI_DATABASE__URL" in str(caught.value)
+    assert "S3cretPass" not in str(caught.value)

@@ -43,7 +43,10 @@ class SandboxChannel:
                 conflict=["message_id"],
             )
             row_id = await session.scalar(
-                select(SandboxOutbox.id).where(SandboxOutbox.message_id == message.message_id)
+                select(SandboxOutbox.id).where(
+                    SandboxOutbox.tenant_id == message.tenant_id,
+                    SandboxOutbox.message_id == message.message_id,
+                )
             )
         assert row_id is not None
         return SendResult(external_id=row_id, status="sent")

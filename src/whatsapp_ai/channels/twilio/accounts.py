@@ -101,23 +101,25 @@ async def resolve_account(
     )
 
 
-def secrets_of(account: TwilioAccount, box: SecretBox) -> AccountSecrets:
-    """Decrypt the account's tokens (primary first, then the one being rotated in or out)."""
-    tokens = [box.decrypt(account.auth_token)]
+def _encrypted_tokens(account: TwilioAccount) -> tuple[str, ...]:
+    """Primary token first, then the one being rotated in or out."""
     if account.secondary_auth_token:
-        tokens.append(box.decrypt(account.secondary_auth_token))
+        return (account.auth_token, account.secondary_auth_token)
+    return (account.auth_token,)
+
+
+def secrets_of(account: TwilioAccount, box: SecretBox) -> AccountSecrets:
+    """Decrypt the account's tokens for one use."""
+    tokens = [box.decrypt(token) for token in _encrypted_tokens(account)]
     return AccountSecrets(account_sid=account.account_sid, auth_tokens=tokens)
 
 
 def resolved(account: TwilioAccount) -> ResolvedAccount:
     """The webhook view of an account."""
-    tokens = [account.auth_token]
-    if account.secondary_auth_token:
-        tokens.append(account.secondary_auth_token)
     return ResolvedAccount(
         tenant_id=account.tenant_id,
         account_sid=account.account_sid,
-        encrypted_tokens=tuple(tokens),
+        encrypted_tokens=_encrypted_tokens(account),
     )
 
 

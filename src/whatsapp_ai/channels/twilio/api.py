@@ -22,6 +22,8 @@ from whatsapp_ai.core.logging import get_logger
 
 router = APIRouter(prefix="/channels/twilio", tags=["channels: twilio"])
 Caller = Annotated[Principal, Depends(require_principal)]
+# One answer for an unknown account and a bad signature: callers learn nothing about tenants.
+FORBIDDEN = "invalid signature or unknown account"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
 log = get_logger(__name__)
 
@@ -60,12 +62,12 @@ async def _account_for(
     key = f"{accounts.MEMO_PREFIX}{account_sid}|{number}|{service_sid}"
     account = await rt.memo.get_or_load(key, load, ttl_s=accounts.MEMO_TTL_S)
     if account is None:
-        raise _reject(rt, status.HTTP_403_FORBIDDEN, "unknown_tenant", "no tenant for this number")
+        raise _reject(rt, status.HTTP_403_FORBIDDEN, "unknown_tenant", FORBIDDEN)
     if rt.settings.twilio.validate_signature:
         url = public_url(request, rt.settings.twilio)
         signature = request.headers.get("x-twilio-signature", "")
         if not is_valid(url, form, signature, account.auth_tokens(rt.box)):
-            raise _reject(rt, status.HTTP_403_FORBIDDEN, "bad_signature", "invalid signature")
+            raise _reject(rt, status.HTTP_403_FORBIDDEN, "bad_signature", FORBIDDEN)
     return account
 
 

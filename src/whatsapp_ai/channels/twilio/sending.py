@@ -246,10 +246,14 @@ class TwilioChannel:
         async with self._db.transaction() as session:
             await session.execute(
                 update(TwilioOutbound)
-                .where(TwilioOutbound.id == part.id)
+                .where(TwilioOutbound.tenant_id == part.tenant_id, TwilioOutbound.id == part.id)
                 .values(via_template=True, body=part.body[:TEMPLATE_BODY_CHARS])
             )
-            refreshed = await session.get(TwilioOutbound, part.id)
+            refreshed = await session.scalar(
+                select(TwilioOutbound).where(
+                    TwilioOutbound.tenant_id == part.tenant_id, TwilioOutbound.id == part.id
+                )
+            )
         assert refreshed is not None
         return refreshed
 
@@ -268,8 +272,14 @@ class TwilioChannel:
             values.update(error_code=error.code, error_message=error.message[:500])
         async with self._db.transaction() as session:
             await session.execute(
-                update(TwilioOutbound).where(TwilioOutbound.id == part.id).values(**values)
+                update(TwilioOutbound)
+                .where(TwilioOutbound.tenant_id == part.tenant_id, TwilioOutbound.id == part.id)
+                .values(**values)
             )
-            refreshed = await session.get(TwilioOutbound, part.id)
+            refreshed = await session.scalar(
+                select(TwilioOutbound).where(
+                    TwilioOutbound.tenant_id == part.tenant_id, TwilioOutbound.id == part.id
+                )
+            )
         assert refreshed is not None
         return refreshed

@@ -67,7 +67,7 @@ async def apply_status(
         return None
     await session.execute(
         update(TwilioOutbound)
-        .where(TwilioOutbound.id == part.id)
+        .where(TwilioOutbound.tenant_id == tenant_id, TwilioOutbound.id == part.id)
         .values(
             status=status,
             error_code=error_code if error_code is not None else part.error_code,

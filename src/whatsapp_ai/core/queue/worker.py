@@ -46,7 +46,6 @@ class Worker:
         self._shutdown_timeout_s = shutdown_timeout_s
         self._stopping = asyncio.Event()
         self._in_flight: dict[str, tuple[LeasedJob, asyncio.Task[None]]] = {}
-        self._slots = asyncio.Semaphore(concurrency)
 
     def stop(self) -> None:
         """Stop taking jobs; running ones are allowed to finish."""
@@ -71,7 +70,6 @@ class Worker:
                     except Exception:
                         log.exception("worker.lease_failed")
                 for job in jobs:
-                    await self._slots.acquire()
                     task = asyncio.create_task(self._run_one(job))
                     self._in_flight[job.id] = (job, task)
                     task.add_done_callback(functools.partial(self._release, job.id))
@@ -97,7 +95,6 @@ class Worker:
 
     def _release(self, job_id: str, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(job_id, None)
-        self._slots.release()
 
     async def _idle(self) -> None:
         waiter = asyncio.create_task(self._queue.wait_for_work(self._poll_interval_s))
