@@ -28,6 +28,7 @@ from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.logging import bind_context, get_logger
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.migrate import current_revision, head_revision
+from whatsapp_ai.identity.api import router as identity_router
 
 if TYPE_CHECKING:
     from whatsapp_ai.bootstrap import Container
@@ -238,4 +239,5 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
             detail="WHATSAPP_AI_TWILIO__VALIDATE_SIGNATURE=false: anyone can post fake messages",
         )
     app.include_router(conversation_router)
+    app.include_router(identity_router)
     return app

@@ -19,7 +19,7 @@ from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import Settings, SettingsError, load_settings
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
 from whatsapp_ai.core.db import Database, WriteBatcher, create_engine
-from whatsapp_ai.core.http import Principal
+from whatsapp_ai.core.http import PlatformPrincipal, Principal
 from whatsapp_ai.core.leases import Leases
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
@@ -46,6 +46,7 @@ class Container:
     batcher: WriteBatcher
     memo: Memo
     blobs: BlobStore
+    limiter: SharedRateLimiter
     reply_step: ReplyStep
     speech: SpeechStep
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -85,6 +86,12 @@ class Container:
         for closer in self.closers:
             await closer()
         await self.db.dispose()
+
+    async def authenticate_session(self, token: str) -> Principal | PlatformPrincipal | None:
+        """Resolve a console session cookie to its principal."""
+        async with self.db.read() as session:
+            found = await identity.find_session(session, token=token, now=self.clock.now())
+        return None if found is None else identity.session_principal(*found)
 
     def worker(self) -> Worker:
         """A worker running the pipeline's handlers."""
@@ -160,10 +167,9 @@ def bootstrap(
     twilio = settings.twilio
     clients = TwilioClients(api_base=twilio.api_base, timeout_s=twilio.request_timeout_s)
     media = TwilioMedia(db, clock, box, blobs, twilio)
+    limiter = SharedRateLimiter(db, clock)
     all_channels: dict[str, Channel] = {
-        "twilio": TwilioChannel(
-            db, clock, box, clients, SharedRateLimiter(db, clock), twilio, media
-        )
+        "twilio": TwilioChannel(db, clock, box, clients, limiter, twilio, media)
     }
     if settings.sandbox.enabled:
         all_channels["sandbox"] = SandboxChannel(db, clock)
@@ -184,6 +190,7 @@ def bootstrap(
         batcher=batcher,
         memo=Memo(),
         blobs=blobs,
+        limiter=limiter,
         reply_step=reply_step or OfflineReplyStep(),
         speech=speech or NoSpeech(),
         channels=all_channels,

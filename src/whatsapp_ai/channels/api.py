@@ -9,14 +9,15 @@ from fastapi.responses import Response
 
 from whatsapp_ai.channels import service
 from whatsapp_ai.channels.schemas import MediaOut
-from whatsapp_ai.core.http import Principal, require_principal, runtime
+from whatsapp_ai.core.http import Principal, require, runtime
 
 router = APIRouter(prefix="/channels", tags=["channels: media"])
-Caller = Annotated[Principal, Depends(require_principal)]
+Reader = Annotated[Principal, Depends(require("media:read"))]
+Writer = Annotated[Principal, Depends(require("media:write"))]
 
 
 @router.get("/events/{event_id}/media", response_model=list[MediaOut])
-async def list_media(request: Request, caller: Caller, event_id: str) -> list[MediaOut]:
+async def list_media(request: Request, caller: Reader, event_id: str) -> list[MediaOut]:
     """The attachments of an inbound message, with what became of each."""
     async with runtime(request).db.read() as session:
         rows = await service.list_media(session, tenant_id=caller.tenant_id, event_id=event_id)
@@ -24,7 +25,7 @@ async def list_media(request: Request, caller: Caller, event_id: str) -> list[Me
 
 
 @router.get("/media/{media_id}", response_class=Response)
-async def download_media(request: Request, caller: Caller, media_id: str) -> Response:
+async def download_media(request: Request, caller: Reader, media_id: str) -> Response:
     """The stored file."""
     rt = runtime(request)
     async with rt.db.read() as session:
@@ -39,7 +40,7 @@ async def download_media(request: Request, caller: Caller, media_id: str) -> Res
 
 
 @router.delete("/media/{media_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_media(request: Request, caller: Caller, media_id: str) -> Response:
+async def delete_media(request: Request, caller: Writer, media_id: str) -> Response:
     """Delete the stored file; the record stays, marked deleted."""
     rt = runtime(request)
     async with rt.db.transaction() as session:

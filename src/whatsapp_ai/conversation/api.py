@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 
 from whatsapp_ai.conversation import service
 from whatsapp_ai.conversation.schemas import ConversationOut, MessageOut, MessagePage
-from whatsapp_ai.core.http import Principal, require_principal, runtime
+from whatsapp_ai.core.http import Principal, require, runtime
 
 router = APIRouter(prefix="/conversations", tags=["conversation"])
-Caller = Annotated[Principal, Depends(require_principal)]
+Caller = Annotated[Principal, Depends(require("conversations:read"))]
 
 
 @router.get("", response_model=list[ConversationOut])

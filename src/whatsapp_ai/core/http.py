@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import HTTPException, Request, status
@@ -16,18 +18,35 @@ from whatsapp_ai.core.db import Database, WriteBatcher
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.queue import Queue
+from whatsapp_ai.core.ratelimit import SharedRateLimiter
+
+SESSION_COOKIE = "wai_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the tenant always comes from here, never from the request."""
+    """Who is calling for a tenant: the tenant always comes from here, never from the request."""
 
     tenant_id: str
-    key_id: str
-    scopes: frozenset[str] = field(default_factory=frozenset)
+    key_id: str | None = None
+    user_id: str | None = None
+    permissions: frozenset[str] = field(default_factory=lambda: frozenset({"*"}))
+    csrf_token: str | None = None
+
+    def can(self, permission: str) -> bool:
+        """Whether the role or key scopes allow ``permission`` ('area:action')."""
+        area = permission.split(":", 1)[0]
+        return bool({"*", permission, f"{area}:*"} & self.permissions)
 
 
-Authenticator = Callable[[str], Awaitable[Principal | None]]
+@dataclass(frozen=True)
+class PlatformPrincipal:
+    """A platform admin: runs the service, belongs to no tenant."""
+
+    user_id: str
+    csrf_token: str | None = None
 
 
 class Runtime(Protocol):
@@ -42,9 +61,14 @@ class Runtime(Protocol):
     batcher: WriteBatcher
     memo: Memo
     blobs: BlobStore
+    limiter: SharedRateLimiter
 
     async def authenticate(self, token: str) -> Principal | None:
         """Resolve a bearer API key to its principal."""
+        ...
+
+    async def authenticate_session(self, token: str) -> Principal | PlatformPrincipal | None:
+        """Resolve a console session cookie to its principal."""
         ...
 
 
@@ -54,24 +78,85 @@ def runtime(request: Request) -> Runtime:
     return result
 
 
-async def require_principal(request: Request) -> Principal:
-    """FastAPI dependency: a valid bearer API key, else 401."""
+def client_ip(request: Request) -> str:
+    """The peer address (proxies are not trusted here)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def throttle_failures(request: Request, scope: str) -> None:
+    """Count a failed credential from this address; 429 once they come too fast."""
+    reserved, wait = await runtime(request).limiter.reserve(
+        f"{scope}:{client_ip(request)}", FAILED_AUTH_PER_S, max_wait=FAILED_AUTH_BURST
+    )
+    if not reserved:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many failed attempts; wait and try again",
+            headers={"Retry-After": str(max(1, int(wait.total_seconds())))},
+        )
+
+
+FAILED_AUTH_PER_S = 0.2
+FAILED_AUTH_BURST = timedelta(seconds=50)  # about ten failures in a row, then one every 5 s
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, reason, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+async def _credential(request: Request) -> Principal | PlatformPrincipal:
+    rt = runtime(request)
     header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "missing API key: send 'Authorization: Bearer <key>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    principal = await runtime(request).authenticate(token.strip())
-    if principal is None:
-        raise HTTPException(
-            status.HTTP_401_UNAUTHORIZED,
-            "unknown or revoked API key",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    return principal
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+        principal = await rt.authenticate(token.strip())
+        if principal is None:
+            await throttle_failures(request, "api-key")
+            raise _unauthorized("unknown or revoked API key")
+        return principal
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        raise _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
+    found = await rt.authenticate_session(cookie)
+    if found is None:
+        raise _unauthorized("session expired or signed out; sign in again")
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong X-CSRF-Token")
+    return found
+
+
+async def require_principal(request: Request) -> Principal:
+    """FastAPI dependency: a tenant's API key or console session, else 401."""
+    found = await _credential(request)
+    if isinstance(found, PlatformPrincipal):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "platform admins have no tenant data")
+    return found
+
+
+def require(permission: str) -> Callable[[Request], Awaitable[Principal]]:
+    """FastAPI dependency factory: a tenant principal allowed ``permission``, else 403."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await require_principal(request)
+        if not principal.can(permission):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, f"not allowed: {permission}")
+        return principal
+
+    return dependency
+
+
+async def require_platform_admin(request: Request) -> PlatformPrincipal:
+    """FastAPI dependency: a platform admin's console session, else 401/403."""
+    found = await _credential(request)
+    if not isinstance(found, PlatformPrincipal):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "platform admins only")
+    return found
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:

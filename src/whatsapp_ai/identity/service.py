@@ -7,14 +7,17 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.db import insert_ignore
-from whatsapp_ai.core.http import Principal
+from whatsapp_ai.core.http import PlatformPrincipal, Principal
 from whatsapp_ai.core.ids import new_id
-from whatsapp_ai.identity.models import ApiKey, Contact, Tenant
+from whatsapp_ai.identity.models import ApiKey, Contact, Tenant, User, UserSession
 
 KEY_PREFIX = "wai"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -131,8 +134,8 @@ async def touch_api_key(session: AsyncSession, *, key_id: str, now: datetime) ->
 
 
 def principal_of(key: ApiKey) -> Principal:
-    """The principal a key stands for."""
-    return Principal(tenant_id=key.tenant_id, key_id=key.id, scopes=frozenset(key.scopes))
+    """The principal a key stands for: its scopes are its permissions."""
+    return Principal(tenant_id=key.tenant_id, key_id=key.id, permissions=frozenset(key.scopes))
 
 
 async def authenticate_api_key(
@@ -172,7 +175,7 @@ async def get_or_create_contact(
             "tenant_id": tenant_id,
             "address": address,
             "profile_name": profile_name,
-            "attributes": {},
+            "preferences": {},
             "created_at": now,
             "updated_at": now,
         },
@@ -193,3 +196,223 @@ async def get_contact(session: AsyncSession, *, tenant_id: str, contact_id: str)
     return await session.scalar(
         select(Contact).where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
     )
+
+
+# --- people, roles and console sessions ---------------------------------------------------
+
+ROLES = ("admin", "operator", "member")
+PLATFORM_ADMIN = "platform_admin"
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": frozenset({"*"}),
+    "operator": frozenset({"conversations:*", "contacts:*", "media:*", "channels:read"}),
+    "member": frozenset({"conversations:read", "contacts:read", "media:read", "channels:read"}),
+}
+SCOPES = frozenset(
+    {
+        "*",
+        "conversations:read",
+        "conversations:write",
+        "conversations:*",
+        "contacts:read",
+        "contacts:write",
+        "contacts:*",
+        "media:read",
+        "media:write",
+        "media:*",
+        "channels:read",
+        "channels:write",
+        "channels:*",
+        "keys:*",
+        "users:*",
+    }
+)
+SESSION_TTL = timedelta(hours=12)
+_hasher = PasswordHasher()
+# Verified when the e-mail is unknown, so a wrong e-mail costs the same time as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a password of anyone")
+
+
+class DuplicateEmailError(ValueError):
+    """A user with this e-mail exists already."""
+
+
+def _normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    now: datetime,
+) -> User:
+    """Create a console user (password stored as an argon2 hash)."""
+    if role not in (*ROLES, PLATFORM_ADMIN) or (role == PLATFORM_ADMIN) != (tenant_id is None):
+        raise ValueError(f"invalid role {role!r} for this user")
+    email = _normal_email(email)
+    if await session.scalar(select(User.id).where(User.email == email)):
+        raise DuplicateEmailError(email)
+    user = User(
+        id=new_id(),
+        tenant_id=tenant_id,
+        email=email,
+        name=name,
+        role=role,
+        password_hash=_hasher.hash(password),
+        created_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def check_password(session: AsyncSession, *, email: str, password: str) -> User | None:
+    """The enabled user with this e-mail and password; None otherwise (same cost either way)."""
+    user = await session.scalar(select(User).where(User.email == _normal_email(email)))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled_at is not None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+async def open_session(
+    session: AsyncSession, *, user: User, now: datetime
+) -> tuple[str, UserSession]:
+    """A new console session; the token goes in the cookie and is never stored."""
+    token = secrets.token_urlsafe(32)
+    record = UserSession(
+        id=new_id(),
+        user_id=user.id,
+        token_hash=_hash_key(token),
+        csrf_token=secrets.token_urlsafe(24),
+        created_at=now,
+        expires_at=now + SESSION_TTL,
+    )
+    session.add(record)
+    user.last_login_at = now
+    await session.flush()
+    return token, record
+
+
+async def find_session(
+    session: AsyncSession, *, token: str, now: datetime
+) -> tuple[User, UserSession] | None:
+    """The live session and its enabled user for a cookie token."""
+    row = (
+        await session.execute(
+            select(User, UserSession)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == _hash_key(token))
+        )
+    ).first()
+    if row is None:
+        return None
+    user, record = row
+    if record.revoked_at is not None or record.expires_at <= now or user.disabled_at:
+        return None
+    return user, record
+
+
+async def close_session(session: AsyncSession, *, token: str, now: datetime) -> None:
+    """Sign out: the session can no longer be used."""
+    await session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _hash_key(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def session_principal(user: User, record: UserSession) -> Principal | PlatformPrincipal:
+    """What a console session may do."""
+    if user.role == PLATFORM_ADMIN or user.tenant_id is None:
+        return PlatformPrincipal(user_id=user.id, csrf_token=record.csrf_token)
+    return Principal(
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        permissions=ROLE_PERMISSIONS.get(user.role, frozenset()),
+        csrf_token=record.csrf_token,
+    )
+
+
+async def list_users(session: AsyncSession, *, tenant_id: str) -> list[User]:
+    """The tenant's users."""
+    return list(
+        await session.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.id))
+    )
+
+
+async def get_user(session: AsyncSession, *, tenant_id: str, user_id: str) -> User | None:
+    """A user of the tenant."""
+    return await session.scalar(select(User).where(User.tenant_id == tenant_id, User.id == user_id))
+
+
+async def list_tenants(session: AsyncSession) -> list[Tenant]:
+    """Every tenant (platform admins only)."""
+    return list(await session.scalars(select(Tenant).order_by(Tenant.id)))
+
+
+# --- API keys -------------------------------------------------------------------------------
+
+
+async def list_api_keys(session: AsyncSession, *, tenant_id: str) -> list[ApiKey]:
+    """The tenant's API keys, newest first (hashes never leave this module's callers)."""
+    return list(
+        await session.scalars(
+            select(ApiKey).where(ApiKey.tenant_id == tenant_id).order_by(ApiKey.id.desc())
+        )
+    )
+
+
+async def revoke_api_key(
+    session: AsyncSession, *, tenant_id: str, key_id: str, now: datetime
+) -> ApiKey | None:
+    """Revoke a key of the tenant; None when it is not the tenant's."""
+    key = await session.scalar(
+        select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id)
+    )
+    if key is not None and key.revoked_at is None:
+        key.revoked_at = now
+        await session.flush()
+    return key
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+async def list_contacts(
+    session: AsyncSession, *, tenant_id: str, after: str | None, limit: int
+) -> list[Contact]:
+    """The tenant's contacts, oldest first, after the cursor."""
+    query = select(Contact).where(Contact.tenant_id == tenant_id).order_by(Contact.id).limit(limit)
+    if after:
+        query = query.where(Contact.id > after)
+    return list(await session.scalars(query))
+
+
+async def update_contact(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    contact_id: str,
+    changes: dict[str, Any],
+    now: datetime,
+) -> Contact | None:
+    """Change a contact's name, language, timezone or preferences."""
+    contact = await get_contact(session, tenant_id=tenant_id, contact_id=contact_id)
+    if contact is None:
+        return None
+    for field_name in ("display_name", "language", "timezone", "preferences"):
+        if field_name in changes:
+            setattr(contact, field_name, changes[field_name])
+    contact.updated_at = now
+    await session.flush()
+    return contact

@@ -16,12 +16,13 @@ from whatsapp_ai.channels.sandbox.schemas import (
     SandboxAccepted,
     SandboxMessageIn,
 )
-from whatsapp_ai.core.http import Principal, require_principal, runtime
+from whatsapp_ai.core.http import Principal, require, runtime
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.identity import service as identity
 
 router = APIRouter(prefix="/channels/sandbox", tags=["channels: sandbox"])
-Caller = Annotated[Principal, Depends(require_principal)]
+Writer = Annotated[Principal, Depends(require("channels:write"))]
+Reader = Annotated[Principal, Depends(require("channels:read"))]
 POLL_STEP_S = 0.1
 
 
@@ -33,7 +34,7 @@ def _address(raw: str) -> str:
 
 
 @router.post("/messages", status_code=status.HTTP_202_ACCEPTED, response_model=SandboxAccepted)
-async def receive(request: Request, caller: Caller, body: SandboxMessageIn) -> SandboxAccepted:
+async def receive(request: Request, caller: Writer, body: SandboxMessageIn) -> SandboxAccepted:
     """Accept a message from a simulated WhatsApp user; the reply arrives in the outbox."""
     rt = runtime(request)
     sender = _address(body.sender)
@@ -60,7 +61,7 @@ async def receive(request: Request, caller: Caller, body: SandboxMessageIn) -> S
 @router.get("/outbox", response_model=OutboxPage)
 async def outbox(
     request: Request,
-    caller: Caller,
+    caller: Reader,
     to: str,
     after: str | None = None,
     wait: Annotated[float, Query(ge=0, le=60, description="Long-poll seconds")] = 0,

@@ -17,11 +17,12 @@ from whatsapp_ai.channels.twilio.schemas import TwilioAccountIn, TwilioAccountOu
 from whatsapp_ai.channels.twilio.sending import CHANNEL
 from whatsapp_ai.channels.twilio.signature import is_valid, public_url
 from whatsapp_ai.conversation import service as conversation
-from whatsapp_ai.core.http import Principal, Runtime, require_principal, runtime
+from whatsapp_ai.core.http import Principal, Runtime, require, runtime
 from whatsapp_ai.core.logging import get_logger
 
 router = APIRouter(prefix="/channels/twilio", tags=["channels: twilio"])
-Caller = Annotated[Principal, Depends(require_principal)]
+Writer = Annotated[Principal, Depends(require("channels:write"))]
+Reader = Annotated[Principal, Depends(require("channels:read"))]
 # One answer for an unknown account and a bad signature: callers learn nothing about tenants.
 FORBIDDEN = "invalid signature or unknown account"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response/>'
@@ -150,7 +151,7 @@ def _out(account: TwilioAccount) -> TwilioAccountOut:
 
 
 @router.put("/account", response_model=TwilioAccountOut)
-async def put_account(request: Request, caller: Caller, body: TwilioAccountIn) -> TwilioAccountOut:
+async def put_account(request: Request, caller: Writer, body: TwilioAccountIn) -> TwilioAccountOut:
     """Set the tenant's Twilio credentials and WhatsApp sender (tokens are never shown again)."""
     rt = runtime(request)
     try:
@@ -185,7 +186,7 @@ async def _store_account(rt: Runtime, caller: Principal, body: TwilioAccountIn) 
 
 
 @router.get("/account", response_model=TwilioAccountOut)
-async def get_account(request: Request, caller: Caller) -> TwilioAccountOut:
+async def get_account(request: Request, caller: Reader) -> TwilioAccountOut:
     """The tenant's Twilio configuration, without secrets."""
     async with runtime(request).db.read() as session:
         account = await accounts.get_account(session, tenant_id=caller.tenant_id)

@@ -1,0 +1,223 @@
+"""Identity API: console sign-in, users, API keys, contacts, and tenants for platform admins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+
+from whatsapp_ai.core.http import (
+    SESSION_COOKIE,
+    PlatformPrincipal,
+    Principal,
+    require,
+    require_platform_admin,
+    runtime,
+    throttle_failures,
+)
+from whatsapp_ai.identity import service
+from whatsapp_ai.identity.schemas import (
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyOut,
+    ContactOut,
+    ContactPatch,
+    LoginIn,
+    LoginOut,
+    TenantOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+
+router = APIRouter(prefix="/identity", tags=["identity"])
+Admin = Annotated[Principal, Depends(require("users:*"))]
+KeyAdmin = Annotated[Principal, Depends(require("keys:*"))]
+ContactReader = Annotated[Principal, Depends(require("contacts:read"))]
+ContactWriter = Annotated[Principal, Depends(require("contacts:write"))]
+Platform = Annotated[PlatformPrincipal, Depends(require_platform_admin)]
+
+
+@router.post("/login", response_model=LoginOut)
+async def login(request: Request, response: Response, body: LoginIn) -> LoginOut:
+    """Sign in to the console: sets an HttpOnly session cookie; send the CSRF token on changes."""
+    rt = runtime(request)
+    now = rt.clock.now()
+    async with rt.db.transaction() as session:
+        user = await service.check_password(
+            session, email=body.email, password=body.password.get_secret_value()
+        )
+        if user is not None:
+            token, record = await service.open_session(session, user=user, now=now)
+    if user is None:
+        await throttle_failures(request, "login")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(service.SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=rt.settings.app.env == "prod",
+        path="/",
+    )
+    return LoginOut(
+        user=UserOut.model_validate(user),
+        csrf_token=record.csrf_token,
+        expires_at=record.expires_at,
+    )
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+async def logout(request: Request) -> Response:
+    """Sign out of the console (the session cookie stops working)."""
+    rt = runtime(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with rt.db.transaction() as session:
+            await service.close_session(session, token=token, now=rt.clock.now())
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/users", response_model=list[UserOut])
+async def list_users(request: Request, caller: Admin) -> list[UserOut]:
+    """The tenant's console users."""
+    async with runtime(request).db.read() as session:
+        users = await service.list_users(session, tenant_id=caller.tenant_id)
+        return [UserOut.model_validate(user) for user in users]
+
+
+@router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
+async def create_user(request: Request, caller: Admin, body: UserIn) -> UserOut:
+    """Add a console user to the tenant."""
+    rt = runtime(request)
+    try:
+        async with rt.db.transaction() as session:
+            user = await service.create_user(
+                session,
+                tenant_id=caller.tenant_id,
+                email=body.email,
+                name=body.name,
+                role=body.role,
+                password=body.password.get_secret_value(),
+                now=rt.clock.now(),
+            )
+            return UserOut.model_validate(user)
+    except service.DuplicateEmailError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this e-mail exists") from exc
+
+
+@router.patch("/users/{user_id}", response_model=UserOut)
+async def update_user(request: Request, caller: Admin, user_id: str, body: UserPatch) -> UserOut:
+    """Change a user's role, or disable / enable them."""
+    rt = runtime(request)
+    async with rt.db.transaction() as session:
+        user = await service.get_user(session, tenant_id=caller.tenant_id, user_id=user_id)
+        if user is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
+        if user.id == caller.user_id and (body.disabled or body.role not in (None, "admin")):
+            raise HTTPException(status.HTTP_409_CONFLICT, "you cannot demote or disable yourself")
+        if body.role is not None:
+            user.role = body.role
+        if body.disabled is not None:
+            user.disabled_at = rt.clock.now() if body.disabled else None
+        return UserOut.model_validate(user)
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut])
+async def list_api_keys(request: Request, caller: KeyAdmin) -> list[ApiKeyOut]:
+    """The tenant's API keys (prefix, scopes, last use); secrets are never shown."""
+    async with runtime(request).db.read() as session:
+        keys = await service.list_api_keys(session, tenant_id=caller.tenant_id)
+        return [ApiKeyOut.model_validate(key) for key in keys]
+
+
+@router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
+async def create_api_key(request: Request, caller: KeyAdmin, body: ApiKeyIn) -> ApiKeyCreated:
+    """Create an API key; its secret is in this answer only."""
+    unknown = sorted(set(body.scopes) - service.SCOPES)
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            f"unknown scopes {unknown}; known: {sorted(service.SCOPES)}",
+        )
+    if not caller.can("*") and "*" in body.scopes:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "a key cannot grant more than its maker")
+    rt = runtime(request)
+    async with rt.db.transaction() as session:
+        key, secret = await service.create_api_key(
+            session,
+            tenant_id=caller.tenant_id,
+            name=body.name,
+            scopes=body.scopes,
+            now=rt.clock.now(),
+        )
+        return ApiKeyCreated(**ApiKeyOut.model_validate(key).model_dump(), key=secret)
+
+
+@router.delete("/api-keys/{key_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def revoke_api_key(request: Request, caller: KeyAdmin, key_id: str) -> Response:
+    """Revoke an API key at once."""
+    rt = runtime(request)
+    async with rt.db.transaction() as session:
+        key = await service.revoke_api_key(
+            session, tenant_id=caller.tenant_id, key_id=key_id, now=rt.clock.now()
+        )
+    if key is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "API key not found")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/contacts", response_model=list[ContactOut])
+async def list_contacts(
+    request: Request,
+    caller: ContactReader,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[ContactOut]:
+    """The tenant's WhatsApp contacts, oldest first, with cursor paging."""
+    async with runtime(request).db.read() as session:
+        rows = await service.list_contacts(
+            session, tenant_id=caller.tenant_id, after=after, limit=limit
+        )
+        return [ContactOut.model_validate(row) for row in rows]
+
+
+@router.get("/contacts/{contact_id}", response_model=ContactOut)
+async def get_contact(request: Request, caller: ContactReader, contact_id: str) -> ContactOut:
+    """One contact."""
+    async with runtime(request).db.read() as session:
+        contact = await service.get_contact(
+            session, tenant_id=caller.tenant_id, contact_id=contact_id
+        )
+        if contact is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+        return ContactOut.model_validate(contact)
+
+
+@router.patch("/contacts/{contact_id}", response_model=ContactOut)
+async def update_contact(
+    request: Request, caller: ContactWriter, contact_id: str, body: ContactPatch
+) -> ContactOut:
+    """Change a contact's display name, language, time zone or preferences."""
+    rt = runtime(request)
+    async with rt.db.transaction() as session:
+        contact = await service.update_contact(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=contact_id,
+            changes=body.model_dump(exclude_unset=True),
+            now=rt.clock.now(),
+        )
+        if contact is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+        return ContactOut.model_validate(contact)
+
+
+@router.get("/tenants", response_model=list[TenantOut])
+async def list_tenants(request: Request, _admin: Platform) -> list[TenantOut]:
+    """Every tenant (platform admins only)."""
+    async with runtime(request).db.read() as session:
+        return [TenantOut.model_validate(t) for t in await service.list_tenants(session)]

@@ -1,0 +1,141 @@
+"""Identity API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
+
+Role = Literal["admin", "operator", "member"]
+
+
+class LoginIn(BaseModel):
+    """E-mail and password."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    password: SecretStr = Field(min_length=1, max_length=200)
+
+
+class UserOut(BaseModel):
+    """A console user (never the password hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    tenant_id: str | None
+    email: str
+    name: str
+    role: str
+    created_at: datetime
+    last_login_at: datetime | None
+    disabled_at: datetime | None
+
+
+class LoginOut(BaseModel):
+    """The signed-in user and the token to send as X-CSRF-Token on changes."""
+
+    user: UserOut
+    csrf_token: str
+    expires_at: datetime
+
+
+class UserIn(BaseModel):
+    """A new user of the caller's tenant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    role: Role
+    password: SecretStr = Field(min_length=12, max_length=200)
+
+
+class UserPatch(BaseModel):
+    """Changes to a user."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role | None = None
+    disabled: bool | None = None
+
+
+class ApiKeyIn(BaseModel):
+    """A new API key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    scopes: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+
+
+class ApiKeyOut(BaseModel):
+    """An API key as listed: its prefix identifies it; the secret is never shown again."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    prefix: str
+    scopes: list[str]
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    """A new API key, with its secret: shown this once."""
+
+    key: str
+
+
+class ContactOut(BaseModel):
+    """A WhatsApp contact of the tenant."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    address: str
+    profile_name: str | None
+    display_name: str | None
+    language: str | None
+    timezone: str | None
+    preferences: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+class ContactPatch(BaseModel):
+    """Changes to a contact's profile."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    display_name: str | None = Field(default=None, max_length=200)
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    timezone: str | None = Field(default=None, max_length=64)
+    preferences: dict[str, Any] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone: {value!r} (e.g. America/Sao_Paulo)") from exc
+        return value
+
+
+class TenantOut(BaseModel):
+    """A tenant as platform admins see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
