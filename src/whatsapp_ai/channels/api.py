@@ -20,6 +20,8 @@ Writer = Annotated[Principal, Depends(require("media:write"))]
 async def list_media(request: Request, caller: Reader, event_id: str) -> list[MediaOut]:
     """The attachments of an inbound message, with what became of each."""
     async with runtime(request).db.read() as session:
+        if await service.get_event(session, tenant_id=caller.tenant_id, event_id=event_id) is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "message not found")
         rows = await service.list_media(session, tenant_id=caller.tenant_id, event_id=event_id)
         return [MediaOut.model_validate(row) for row in rows]
 

@@ -1,0 +1,232 @@
+"""IDOR suite: every route in the OpenAPI document, called with another tenant's credentials
+and the first tenant's ids, must answer 401/403/404 or an empty list, never the data."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import auth, drain
+from tests.fakes.twilio import new_sid
+from whatsapp_ai.app import create_app
+from whatsapp_ai.bootstrap import Container
+from whatsapp_ai.channels import service as channels
+from whatsapp_ai.channels.models import InboundEvent
+from whatsapp_ai.channels.twilio import accounts
+from whatsapp_ai.conversation.models import Conversation
+from whatsapp_ai.identity import service as identity
+from whatsapp_ai.identity.models import Contact
+
+# Routes that take no tenant credential: health, webhooks (signed), sign-in.
+PUBLIC = {
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("post", "/channels/twilio/whatsapp"),
+    ("post", "/channels/twilio/status"),
+    ("post", "/identity/login"),
+    ("post", "/identity/logout"),
+}
+# Tenant-scoped lists and singletons: B's call succeeds but must show none of A's data.
+SCOPED_READS = {
+    ("get", "/conversations"),
+    ("get", "/identity/users"),
+    ("get", "/identity/api-keys"),
+    ("get", "/identity/contacts"),
+    ("get", "/channels/sandbox/outbox"),
+    ("get", "/channels/twilio/account"),
+}
+# Writes that act on the caller's own tenant only: they must not touch A's data.
+OWN_WRITES = {
+    ("post", "/channels/sandbox/messages"),
+    ("post", "/identity/users"),
+    ("post", "/identity/api-keys"),
+    ("put", "/channels/twilio/account"),
+}
+PLATFORM_ONLY = {("get", "/identity/tenants")}
+USER = "+5511999990001"
+
+
+@dataclass
+class TenantA:
+    """The victim tenant's ids and the strings that must never reach tenant B."""
+
+    ids: dict[str, str]
+    secrets: list[str]
+
+
+async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str) -> TenantA:
+    response = await client.post(
+        "/channels/sandbox/messages",
+        json={"from": USER, "text": "meu pedido é o 4821", "id": "a-1", "profile_name": "Ana A"},
+        headers=auth(key),
+    )
+    assert response.status_code == 202
+    await drain(container)
+    now = container.clock.now()
+    async with container.db.transaction() as session:
+        event = await session.scalar(select(InboundEvent))
+        contact = await session.scalar(select(Contact))
+        thread = await session.scalar(select(Conversation))
+        assert event is not None
+        assert contact is not None
+        assert thread is not None
+        tenant_id = event.tenant_id
+        user = await identity.create_user(
+            session,
+            tenant_id=tenant_id,
+            email="ana.admin@example.com",
+            name="Ana Admin",
+            role="admin",
+            password="a long enough password",
+            now=now,
+        )
+        api_key, api_secret = await identity.create_api_key(
+            session, tenant_id=tenant_id, name="a-bot", now=now
+        )
+        await accounts.upsert_account(
+            session,
+            container.box,
+            tenant_id=tenant_id,
+            account_sid="AC" + "a" * 32,
+            auth_token="tenant-a-token-0123456789",
+            whatsapp_number="+14155550100",
+            now=now,
+        )
+        media = await channels.record_media(
+            session,
+            tenant_id=tenant_id,
+            event_id=event.id,
+            position=0,
+            source_url="https://api.twilio.com/x",
+            declared_type="image/jpeg",
+            now=now,
+        )
+        ids = {
+            "conversation_id": thread.id,
+            "contact_id": contact.id,
+            "event_id": event.id,
+            "media_id": media.id,
+            "user_id": user.id,
+            "key_id": api_key.id,
+        }
+    secrets = [
+        *ids.values(),
+        tenant_id,
+        "meu pedido é o 4821",
+        "Ana A",
+        "ana.admin@example.com",
+        api_key.prefix,
+        api_secret,
+        "AC" + "a" * 32,
+        "+14155550100",
+    ]
+    return TenantA(ids=ids, secrets=secrets)
+
+
+BODIES: dict[tuple[str, str], Any] = {
+    ("post", "/channels/sandbox/messages"): {"from": "+5511988887777", "text": "oi", "id": "b-1"},
+    ("post", "/identity/users"): {
+        "email": "bruno@example.com",
+        "name": "Bruno",
+        "role": "operator",
+        "password": "another long password",
+    },
+    ("post", "/identity/api-keys"): {"name": "b-bot", "scopes": ["conversations:read"]},
+    ("put", "/channels/twilio/account"): {
+        "account_sid": "AC" + "b" * 32,
+        "auth_token": "tenant-b-token-0123456789",
+        "whatsapp_number": "+14155550199",
+    },
+    ("patch", "/identity/users/{user_id}"): {"role": "member"},
+    ("patch", "/identity/contacts/{contact_id}"): {"display_name": "hijacked"},
+}
+
+
+def _routes(app: Any) -> list[tuple[str, str]]:
+    return [
+        (method, path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+
+
+async def test_every_route_refuses_another_tenants_ids(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    victim = await _seed_victim(container, client, tenant["key"])
+    now = container.clock.now()
+    async with container.db.transaction() as session:
+        other = await identity.create_tenant(session, name="Outra", slug="outra", now=now)
+        _key, attacker = await identity.create_api_key(
+            session, tenant_id=other.id, name="b", now=now
+        )
+
+    routes = _routes(create_app(container))
+    classified = PUBLIC | SCOPED_READS | OWN_WRITES | PLATFORM_ONLY
+    unclassified = [route for route in routes if route not in classified and "{" not in route[1]]
+    assert unclassified == [], f"new routes need an IDOR rule here: {unclassified}"
+
+    checked = 0
+    for method, path in routes:
+        if (method, path) in PUBLIC:
+            continue
+        url = path.format(**victim.ids)
+        params = {"to": USER} if path == "/channels/sandbox/outbox" else None
+        body = BODIES.get((method, path))
+        response = await client.request(
+            method.upper(),
+            url,
+            params=params,
+            content=json.dumps(body) if body is not None else None,
+            headers={**auth(attacker), "Content-Type": "application/json"},
+        )
+        if (method, path) in PLATFORM_ONLY:
+            assert response.status_code == 403, (method, path, response.text)
+        elif "{" in path:
+            assert response.status_code in (403, 404), (method, path, response.status_code)
+        else:
+            assert response.status_code < 500, (method, path, response.text)
+        leaked = [secret for secret in victim.secrets if secret in response.text]
+        assert leaked == [], f"{method.upper()} {path} leaked {leaked}"
+        checked += 1
+    assert checked >= 15
+
+    # Nothing of A's was changed through B's calls.
+    async with container.db.read() as session:
+        contact = await session.get(Contact, victim.ids["contact_id"])
+        user = await identity.get_user(
+            session, tenant_id=contact.tenant_id if contact else "", user_id=victim.ids["user_id"]
+        )
+        keys = await identity.list_api_keys(session, tenant_id=contact.tenant_id if contact else "")
+    assert contact is not None
+    assert contact.display_name is None
+    assert user is not None
+    assert user.role == "admin"
+    assert all(key.revoked_at is None for key in keys)
+
+
+@pytest.mark.parametrize("header", ["", "Bearer ", "Basic abc", "Bearer wai_nope_nope"])
+async def test_every_private_route_needs_a_credential(
+    container: Container, client: httpx.AsyncClient, header: str
+) -> None:
+    for method, path in _routes(create_app(container)):
+        if (method, path) in PUBLIC:
+            continue
+        url = path.format(
+            conversation_id=new_sid("XX"),
+            contact_id="c",
+            event_id="e",
+            media_id="m",
+            user_id="u",
+            key_id="k",
+        )
+        headers = {"Authorization": header} if header else {}
+        response = await client.request(method.upper(), url, headers=headers)
+        # Repeated bad keys from one address are throttled: 429 is a refusal too.
+        assert response.status_code in (401, 429), (method, path, header, response.status_code)
