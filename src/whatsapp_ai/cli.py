@@ -29,6 +29,8 @@ jobs_app = typer.Typer(help="Inspect jobs and replay dead letters.", no_args_is_
 app.add_typer(jobs_app, name="jobs")
 secrets_app = typer.Typer(help="Secrets stored encrypted at rest.", no_args_is_help=True)
 app.add_typer(secrets_app, name="secrets")
+users_app = typer.Typer(help="Console users.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 log = get_logger(__name__)
 
 DEMO_SLUG = "demo"
@@ -329,3 +331,56 @@ def secrets_rotate() -> None:
             await container.close()
 
     typer.echo(f"re-encrypted the secrets of {asyncio.run(main())} Twilio account(s)")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Sign-in e-mail")],
+    name: Annotated[str, typer.Option(help="Full name")],
+    role: Annotated[str, typer.Option(help="admin, operator, member or platform_admin")] = "admin",
+    tenant: Annotated[str | None, typer.Option(help="Tenant slug (not for platform_admin)")] = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a console user (the password is asked for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 12:
+        typer.echo("the password needs at least 12 characters", err=True)
+        raise typer.Exit(2)
+    if (role == identity.PLATFORM_ADMIN) == (tenant is not None):
+        typer.echo("give --tenant for tenant roles, and no --tenant for platform_admin", err=True)
+        raise typer.Exit(2)
+    container = _container()
+
+    async def main() -> str:
+        try:
+            async with container.db.transaction() as session:
+                tenant_id = None
+                if tenant is not None:
+                    found = await identity.get_tenant_by_slug(session, slug=tenant)
+                    if found is None:
+                        raise ValueError(f"no tenant with slug {tenant!r}")
+                    tenant_id = found.id
+                user = await identity.create_user(
+                    session,
+                    tenant_id=tenant_id,
+                    email=email,
+                    name=name,
+                    role=role,
+                    password=password,
+                    now=container.clock.now(),
+                )
+                return user.id
+        finally:
+            await container.close()
+
+    try:
+        user_id = asyncio.run(main())
+    except (ValueError, identity.DuplicateEmailError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"user {email} ({role}) created: {user_id}")

@@ -1,4 +1,4 @@
-"""Secrets at rest: encrypted, rotatable, and refused without a key in prod."""
+"""Secrets at rest (encrypted, rotatable, required in prod) and the user-admin command."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from whatsapp_ai.cli import app as cli
 from whatsapp_ai.core.config import SettingsError
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError
 from whatsapp_ai.identity import service as identity
+from whatsapp_ai.identity.models import User
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 
@@ -99,3 +100,53 @@ def test_rotation_re_encrypts_under_the_new_key(
             await container.close()
 
     assert run_coro(read()) == (TOKEN, TOKEN[::-1])  # readable with the new key alone
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_users_create_command(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WHATSAPP_AI_DATABASE__URL", db_url)
+    monkeypatch.setenv("WHATSAPP_AI_APP__DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["seed"]).exit_code == 0
+
+    def create(*args: str, password: str = "a long enough password") -> int:
+        result = runner.invoke(cli, ["users", "create", *args, "--password-stdin"], input=password)
+        return result.exit_code
+
+    assert (
+        create(
+            "--email", "Ops@Example.com", "--name", "Ops", "--role", "operator", "--tenant", "demo"
+        )
+        == 0
+    )
+    assert create("--email", "ops@example.com", "--name", "Ops", "--tenant", "demo") == 2
+    assert (
+        create("--email", "x@example.com", "--name", "X", "--tenant", "demo", password="short") == 2
+    )
+    assert (
+        create(
+            "--email",
+            "p@example.com",
+            "--name",
+            "P",
+            "--role",
+            "platform_admin",
+            "--tenant",
+            "demo",
+        )
+        == 2
+    )
+
+    async def stored() -> tuple[str, str]:
+        container = bootstrap(make_settings(db_url, tmp_path))
+        try:
+            async with container.db.read() as session:
+                user = await session.scalar(select(User).where(User.email == "ops@example.com"))
+            assert user is not None
+            return user.role, user.password_hash
+        finally:
+            await container.close()
+
+    role, password_hash = run_coro(stored())
+    assert role == "operator"
+    assert password_hash.startswith("$argon2")
