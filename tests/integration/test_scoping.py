@@ -1,0 +1,60 @@
+"""Property: whatever the mix of tenants and contacts, each tenant sees only its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import make_settings, run_coro
+from whatsapp_ai.bootstrap import bootstrap
+from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.identity import service as identity
+
+phones = st.integers(min_value=11_900_000_000, max_value=11_999_999_999).map(lambda n: f"+55{n}")
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(owners=st.lists(st.tuples(st.integers(0, 2), phones), min_size=1, max_size=12))
+def test_contacts_are_scoped_to_their_tenant(
+    db_url: str, tmp_path: Path, owners: list[tuple[int, str]]
+) -> None:
+    async def check() -> None:
+        container = bootstrap(make_settings(db_url, tmp_path))
+        try:
+            now = container.clock.now()
+            async with container.db.transaction() as session:
+                tenants = [
+                    await identity.create_tenant(
+                        session, name=f"T{i}", slug=f"t-{new_id().lower()[-12:]}", now=now
+                    )
+                    for i in range(3)
+                ]
+                expected: dict[str, set[str]] = {tenant.id: set() for tenant in tenants}
+                for index, phone in owners:
+                    tenant_id = tenants[index].id
+                    contact = await identity.get_or_create_contact(
+                        session, tenant_id=tenant_id, address=phone, profile_name=None, now=now
+                    )
+                    expected[tenant_id].add(contact.id)
+            async with container.db.read() as session:
+                for tenant in tenants:
+                    seen = await identity.list_contacts(
+                        session, tenant_id=tenant.id, after=None, limit=200
+                    )
+                    assert {contact.id for contact in seen} == expected[tenant.id]
+                    for other_id, others in expected.items():
+                        if other_id == tenant.id:
+                            continue
+                        for contact_id in others:
+                            found = await identity.get_contact(
+                                session, tenant_id=tenant.id, contact_id=contact_id
+                            )
+                            assert found is None
+        finally:
+            await container.close()
+
+    run_coro(check())
