@@ -14,17 +14,19 @@ from whatsapp_ai.channels.service import Channel
 from whatsapp_ai.channels.twilio.client import TwilioClients
 from whatsapp_ai.channels.twilio.media import TwilioMedia
 from whatsapp_ai.channels.twilio.sending import TwilioChannel
+from whatsapp_ai.conversation import service as conversation_service
 from whatsapp_ai.core.blobs import BlobStore, LocalBlobStore
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import Settings, SettingsError, load_settings
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
 from whatsapp_ai.core.db import Database, WriteBatcher, create_engine
 from whatsapp_ai.core.http import PlatformPrincipal, Principal
-from whatsapp_ai.core.leases import Leases
+from whatsapp_ai.core.leases import Leases, erase_contact_leases, export_contact_leases
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
+from whatsapp_ai.core.privacy import PrivacyRegistry
 from whatsapp_ai.core.queue import Queue
-from whatsapp_ai.core.queue.sql import SqlQueue
+from whatsapp_ai.core.queue.sql import SqlQueue, erase_contact_jobs, export_contact_jobs
 from whatsapp_ai.core.queue.worker import Worker
 from whatsapp_ai.core.ratelimit import SharedRateLimiter
 from whatsapp_ai.core.scheduler import PeriodicTask, Scheduler
@@ -47,6 +49,7 @@ class Container:
     memo: Memo
     blobs: BlobStore
     limiter: SharedRateLimiter
+    privacy: PrivacyRegistry
     reply_step: ReplyStep
     speech: SpeechStep
     channels: dict[str, Channel] = field(default_factory=dict)
@@ -125,6 +128,25 @@ class Container:
         )
 
 
+def privacy_registry() -> PrivacyRegistry:
+    """Every module's exporter and eraser; rows that others point at are erased last."""
+    registry = PrivacyRegistry()
+    registry.collect(conversation_service.collect_contact)
+    registry.collect(channel_service.collect_contact)
+    registry.register(
+        "channels", export=channel_service.export_contact, erase=channel_service.erase_contact
+    )
+    registry.register(
+        "conversation",
+        export=conversation_service.export_contact,
+        erase=conversation_service.erase_contact,
+    )
+    registry.register("jobs", export=export_contact_jobs, erase=erase_contact_jobs)
+    registry.register("leases", export=export_contact_leases, erase=erase_contact_leases)
+    registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
+    return registry
+
+
 def secret_box(settings: Settings) -> SecretBox:
     """The key ring for secrets at rest; outside prod a local key file stands in."""
     keys = [key.strip() for key in settings.security.secret_keys.split(",") if key.strip()]
@@ -191,6 +213,7 @@ def bootstrap(
         memo=Memo(),
         blobs=blobs,
         limiter=limiter,
+        privacy=privacy_registry(),
         reply_step=reply_step or OfflineReplyStep(),
         speech=speech or NoSpeech(),
         channels=all_channels,

@@ -6,12 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_ai.channels.models import InboundEvent, MediaItem
+from whatsapp_ai.channels.models import InboundEvent, MediaItem, SandboxOutbox
+from whatsapp_ai.channels.twilio.models import TwilioOutbound
 from whatsapp_ai.core.db import insert_ignore, insert_many_ignore
 from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.privacy import ContactRef, Erased
 from whatsapp_ai.core.queue import Queue
 
 INBOUND_JOB = "inbound.handle"
@@ -337,3 +339,98 @@ async def get_media(session: AsyncSession, *, tenant_id: str, media_id: str) -> 
     return await session.scalar(
         select(MediaItem).where(MediaItem.tenant_id == tenant_id, MediaItem.id == media_id)
     )
+
+
+# --- data subject rights ----------------------------------------------------------------------
+
+
+def _row(item: Any, *fields: str) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in fields}
+
+
+async def collect_contact(session: AsyncSession, ref: ContactRef) -> None:
+    """Find the contact's inbound events (their media hang off them)."""
+    ref.related["event_ids"] = list(
+        await session.scalars(
+            select(InboundEvent.id).where(
+                InboundEvent.tenant_id == ref.tenant_id, InboundEvent.sender == ref.address
+            )
+        )
+    )
+
+
+async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, Any]:
+    """Inbound messages as received, their attachments, and what was sent to the contact."""
+    event_ids = ref.related.get("event_ids", [])
+    events = await session.scalars(
+        select(InboundEvent)
+        .where(InboundEvent.tenant_id == ref.tenant_id, InboundEvent.id.in_(event_ids))
+        .order_by(InboundEvent.id)
+    )
+    media = await session.scalars(
+        select(MediaItem)
+        .where(MediaItem.tenant_id == ref.tenant_id, MediaItem.event_id.in_(event_ids))
+        .order_by(MediaItem.id)
+    )
+    outbox = await session.scalars(
+        select(SandboxOutbox)
+        .where(SandboxOutbox.tenant_id == ref.tenant_id, SandboxOutbox.recipient == ref.address)
+        .order_by(SandboxOutbox.id)
+    )
+    parts = await session.scalars(
+        select(TwilioOutbound)
+        .where(
+            TwilioOutbound.tenant_id == ref.tenant_id,
+            TwilioOutbound.message_id.in_(ref.related.get("message_ids", [])),
+        )
+        .order_by(TwilioOutbound.id)
+    )
+    return {
+        "inbound": [
+            _row(e, "id", "channel", "external_id", "sender", "profile_name", "body", "payload")
+            | {"received_at": e.received_at}
+            for e in events
+        ],
+        "media": [
+            _row(m, "id", "event_id", "content_type", "size_bytes", "status", "transcript")
+            | {"stored": m.blob_key is not None, "blob_key": m.blob_key}
+            for m in media
+        ],
+        "sandbox_sent": [_row(o, "id", "body", "message_id", "created_at") for o in outbox],
+        "twilio_sent": [
+            _row(p, "id", "message_id", "part", "body", "twilio_sid", "status", "error_code")
+            for p in parts
+        ],
+    }
+
+
+async def erase_contact(session: AsyncSession, ref: ContactRef) -> Erased:
+    """Delete the contact's inbound events, attachments and sent-message records."""
+    event_ids = ref.related.get("event_ids", [])
+    blob_keys = [
+        key
+        for key in await session.scalars(
+            select(MediaItem.blob_key).where(
+                MediaItem.tenant_id == ref.tenant_id, MediaItem.event_id.in_(event_ids)
+            )
+        )
+        if key
+    ]
+    rows = 0
+    for statement in (
+        delete(MediaItem).where(
+            MediaItem.tenant_id == ref.tenant_id, MediaItem.event_id.in_(event_ids)
+        ),
+        delete(InboundEvent).where(
+            InboundEvent.tenant_id == ref.tenant_id, InboundEvent.id.in_(event_ids)
+        ),
+        delete(SandboxOutbox).where(
+            SandboxOutbox.tenant_id == ref.tenant_id, SandboxOutbox.recipient == ref.address
+        ),
+        delete(TwilioOutbound).where(
+            TwilioOutbound.tenant_id == ref.tenant_id,
+            TwilioOutbound.message_id.in_(ref.related.get("message_ids", [])),
+        ),
+    ):
+        rows += int((await session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+    return Erased(rows=rows, blob_keys=blob_keys)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.conversation.models import Conversation, Message
 from whatsapp_ai.core.db import insert_ignore
 from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.privacy import ContactRef, Erased
 
 OPEN_STATUSES = ("active",)
 
@@ -177,3 +178,72 @@ async def set_delivery_status(
     if only_if_pending:
         query = query.where(Message.delivery_status.in_(("pending",)))
     await session.execute(query.values(delivery_status=status))
+
+
+# --- data subject rights ----------------------------------------------------------------------
+
+
+def _row(item: Any, *fields: str) -> dict[str, Any]:
+    return {name: getattr(item, name) for name in fields}
+
+
+async def collect_contact(session: AsyncSession, ref: ContactRef) -> None:
+    """Find the contact's conversations and messages (other modules refer to them)."""
+    threads = list(
+        await session.scalars(
+            select(Conversation.id).where(
+                Conversation.tenant_id == ref.tenant_id, Conversation.contact_id == ref.contact_id
+            )
+        )
+    )
+    messages = list(
+        await session.scalars(
+            select(Message.id).where(
+                Message.tenant_id == ref.tenant_id, Message.conversation_id.in_(threads)
+            )
+        )
+    )
+    ref.related["conversation_ids"] = threads
+    ref.related["message_ids"] = messages
+
+
+async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, Any]:
+    """The contact's conversations and every message in them."""
+    threads = await session.scalars(
+        select(Conversation)
+        .where(Conversation.tenant_id == ref.tenant_id, Conversation.contact_id == ref.contact_id)
+        .order_by(Conversation.id)
+    )
+    messages = await session.scalars(
+        select(Message)
+        .where(
+            Message.tenant_id == ref.tenant_id,
+            Message.conversation_id.in_(ref.related.get("conversation_ids", [])),
+        )
+        .order_by(Message.id)
+    )
+    return {
+        "conversations": [
+            _row(t, "id", "channel", "status", "opened_at", "last_message_at") for t in threads
+        ],
+        "messages": [
+            _row(m, "id", "conversation_id", "direction", "author", "body", "created_at", "meta")
+            for m in messages
+        ],
+    }
+
+
+async def erase_contact(session: AsyncSession, ref: ContactRef) -> Erased:
+    """Delete the contact's conversations and messages."""
+    threads = ref.related.get("conversation_ids", [])
+    removed = await session.execute(
+        delete(Message).where(
+            Message.tenant_id == ref.tenant_id, Message.conversation_id.in_(threads)
+        )
+    )
+    closed = await session.execute(
+        delete(Conversation).where(
+            Conversation.tenant_id == ref.tenant_id, Conversation.contact_id == ref.contact_id
+        )
+    )
+    return Erased(rows=int(removed.rowcount) + int(closed.rowcount))  # type: ignore[attr-defined]

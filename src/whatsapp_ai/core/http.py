@@ -17,6 +17,7 @@ from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database, WriteBatcher
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
+from whatsapp_ai.core.privacy import PrivacyRegistry
 from whatsapp_ai.core.queue import Queue
 from whatsapp_ai.core.ratelimit import SharedRateLimiter
 
@@ -62,6 +63,7 @@ class Runtime(Protocol):
     memo: Memo
     blobs: BlobStore
     limiter: SharedRateLimiter
+    privacy: PrivacyRegistry
 
     async def authenticate(self, token: str) -> Principal | None:
         """Resolve a bearer API key to its principal."""
@@ -83,8 +85,8 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def throttle_failures(request: Request, scope: str) -> None:
-    """Count a failed credential from this address; 429 once they come too fast."""
+async def throttle(request: Request, scope: str) -> None:
+    """Count an attempt from this address in ``scope``; 429 once they come too fast."""
     reserved, wait = await runtime(request).limiter.reserve(
         f"{scope}:{client_ip(request)}", FAILED_AUTH_PER_S, max_wait=FAILED_AUTH_BURST
     )
@@ -115,7 +117,7 @@ async def _credential(request: Request) -> Principal | PlatformPrincipal:
             raise _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
         principal = await rt.authenticate(token.strip())
         if principal is None:
-            await throttle_failures(request, "api-key")
+            await throttle(request, "api-key")
             raise _unauthorized("unknown or revoked API key")
         return principal
     cookie = request.cookies.get(SESSION_COOKIE)

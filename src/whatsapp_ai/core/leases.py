@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Base, Database, UTCDateTime, insert_ignore
+from whatsapp_ai.core.privacy import ContactRef, Erased
 
 
 class LeaseRow(Base):
@@ -95,3 +96,23 @@ class Leases:
             await session.execute(
                 delete(LeaseRow).where(LeaseRow.key == key, LeaseRow.owner == owner)
             )
+
+
+async def erase_contact_leases(session: AsyncSession, ref: ContactRef) -> Erased:
+    """Delete leftover turn leases named after the contact's number (a crashed worker's)."""
+    result = await session.execute(
+        delete(LeaseRow).where(
+            LeaseRow.key.like(f"turn:{ref.tenant_id}:%"), LeaseRow.key.endswith(f":{ref.address}")
+        )
+    )
+    return Erased(rows=int(result.rowcount))  # type: ignore[attr-defined]
+
+
+async def export_contact_leases(session: AsyncSession, ref: ContactRef) -> list[str]:
+    """Turn leases named after the contact (normally none outside a running turn)."""
+    keys = await session.scalars(
+        select(LeaseRow.key).where(
+            LeaseRow.key.like(f"turn:{ref.tenant_id}:%"), LeaseRow.key.endswith(f":{ref.address}")
+        )
+    )
+    return list(keys)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 
 from whatsapp_ai.core.http import (
     SESSION_COOKIE,
@@ -13,7 +15,7 @@ from whatsapp_ai.core.http import (
     require,
     require_platform_admin,
     runtime,
-    throttle_failures,
+    throttle,
 )
 from whatsapp_ai.identity import service
 from whatsapp_ai.identity.schemas import (
@@ -22,6 +24,7 @@ from whatsapp_ai.identity.schemas import (
     ApiKeyOut,
     ContactOut,
     ContactPatch,
+    ErasureOut,
     LoginIn,
     LoginOut,
     TenantOut,
@@ -36,6 +39,8 @@ KeyAdmin = Annotated[Principal, Depends(require("keys:*"))]
 ContactReader = Annotated[Principal, Depends(require("contacts:read"))]
 ContactWriter = Annotated[Principal, Depends(require("contacts:write"))]
 Platform = Annotated[PlatformPrincipal, Depends(require_platform_admin)]
+Exporter = Annotated[Principal, Depends(require("privacy:export"))]
+Eraser = Annotated[Principal, Depends(require("privacy:erase"))]
 
 
 @router.post("/login", response_model=LoginOut)
@@ -43,6 +48,8 @@ async def login(request: Request, response: Response, body: LoginIn) -> LoginOut
     """Sign in to the console: sets an HttpOnly session cookie; send the CSRF token on changes."""
     rt = runtime(request)
     now = rt.clock.now()
+    # Every attempt counts, so a throttled client cannot keep guessing until one succeeds.
+    await throttle(request, "login")
     async with rt.db.transaction() as session:
         user = await service.check_password(
             session, email=body.email, password=body.password.get_secret_value()
@@ -50,7 +57,6 @@ async def login(request: Request, response: Response, body: LoginIn) -> LoginOut
         if user is not None:
             token, record = await service.open_session(session, user=user, now=now)
     if user is None:
-        await throttle_failures(request, "login")
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
     response.set_cookie(
         SESSION_COOKIE,
@@ -92,6 +98,11 @@ async def list_users(request: Request, caller: Admin) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 async def create_user(request: Request, caller: Admin, body: UserIn) -> UserOut:
     """Add a console user to the tenant."""
+    beyond = [p for p in service.ROLE_PERMISSIONS[body.role] if not caller.can(p)]
+    if beyond:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"cannot create a user with more rights than yours: {beyond}"
+        )
     rt = runtime(request)
     try:
         async with rt.db.transaction() as session:
@@ -120,6 +131,11 @@ async def update_user(request: Request, caller: Admin, user_id: str, body: UserP
         if user.id == caller.user_id and (body.disabled or body.role not in (None, "admin")):
             raise HTTPException(status.HTTP_409_CONFLICT, "you cannot demote or disable yourself")
         if body.role is not None:
+            beyond = [p for p in service.ROLE_PERMISSIONS[body.role] if not caller.can(p)]
+            if beyond:
+                raise HTTPException(
+                    status.HTTP_403_FORBIDDEN, f"cannot grant more rights than yours: {beyond}"
+                )
             user.role = body.role
         if body.disabled is not None:
             user.disabled_at = rt.clock.now() if body.disabled else None
@@ -143,8 +159,11 @@ async def create_api_key(request: Request, caller: KeyAdmin, body: ApiKeyIn) -> 
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"unknown scopes {unknown}; known: {sorted(service.SCOPES)}",
         )
-    if not caller.can("*") and "*" in body.scopes:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "a key cannot grant more than its maker")
+    beyond = [scope for scope in body.scopes if not caller.can(scope)]
+    if beyond:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"a key cannot grant more than its maker has: {beyond}"
+        )
     rt = runtime(request)
     async with rt.db.transaction() as session:
         key, secret = await service.create_api_key(
@@ -221,3 +240,43 @@ async def list_tenants(request: Request, _admin: Platform) -> list[TenantOut]:
     """Every tenant (platform admins only)."""
     async with runtime(request).db.read() as session:
         return [TenantOut.model_validate(t) for t in await service.list_tenants(session)]
+
+
+@router.get("/contacts/{contact_id}/export")
+async def export_contact(request: Request, caller: Exporter, contact_id: str) -> JSONResponse:
+    """Everything the platform holds about a contact, from every module (LGPD / GDPR)."""
+    rt = runtime(request)
+    async with rt.db.read() as session:
+        contact = await service.get_contact(
+            session, tenant_id=caller.tenant_id, contact_id=contact_id
+        )
+        if contact is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+        data = await rt.privacy.export(session, service.contact_ref(contact))
+    return JSONResponse(
+        jsonable_encoder({"contact_id": contact_id, "exported_at": rt.clock.now(), "data": data})
+    )
+
+
+@router.delete("/contacts/{contact_id}", response_model=ErasureOut)
+async def erase_contact(request: Request, caller: Eraser, contact_id: str) -> ErasureOut:
+    """Erase a contact from every module, files included; an audit record keeps only ids."""
+    rt = runtime(request)
+    async with rt.db.transaction() as session:
+        contact = await service.get_contact(
+            session, tenant_id=caller.tenant_id, contact_id=contact_id
+        )
+        if contact is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+        removed, blob_keys = await rt.privacy.erase(session, service.contact_ref(contact))
+        record = await service.record_erasure(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=contact_id,
+            requested_by=caller.user_id or caller.key_id or "unknown",
+            removed=removed,
+            now=rt.clock.now(),
+        )
+    for key in blob_keys:
+        await rt.blobs.delete(key)
+    return ErasureOut(record_id=record.id, removed=removed, files_deleted=len(blob_keys))

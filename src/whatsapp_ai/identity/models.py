@@ -87,3 +87,16 @@ class UserSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ErasureRecord(Base):
+    """That a contact's data was erased, when and by whom: no personal data is kept here."""
+
+    __tablename__ = "erasure_records"
+
+    id: Mapped[str] = mapped_column(IdType, primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
+    contact_id: Mapped[str] = mapped_column(IdType)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    removed: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)

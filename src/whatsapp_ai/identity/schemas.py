@@ -139,3 +139,11 @@ class TenantOut(BaseModel):
     slug: str
     name: str
     created_at: datetime
+
+
+class ErasureOut(BaseModel):
+    """What an erasure removed (the audit record keeps the same, without personal data)."""
+
+    record_id: str
+    removed: dict[str, int]
+    files_deleted: int

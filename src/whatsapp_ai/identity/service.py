@@ -11,13 +11,21 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.db import insert_ignore
 from whatsapp_ai.core.http import PlatformPrincipal, Principal
 from whatsapp_ai.core.ids import new_id
-from whatsapp_ai.identity.models import ApiKey, Contact, Tenant, User, UserSession
+from whatsapp_ai.core.privacy import ContactRef, Erased
+from whatsapp_ai.identity.models import (
+    ApiKey,
+    Contact,
+    ErasureRecord,
+    Tenant,
+    User,
+    UserSession,
+)
 
 KEY_PREFIX = "wai"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -224,6 +232,8 @@ SCOPES = frozenset(
         "channels:*",
         "keys:*",
         "users:*",
+        "privacy:export",
+        "privacy:erase",
     }
 )
 SESSION_TTL = timedelta(hours=12)
@@ -412,7 +422,71 @@ async def update_contact(
         return None
     for field_name in ("display_name", "language", "timezone", "preferences"):
         if field_name in changes:
-            setattr(contact, field_name, changes[field_name])
+            value = changes[field_name]
+            # null preferences mean "none": the stored value is always an object.
+            setattr(
+                contact, field_name, {} if field_name == "preferences" and value is None else value
+            )
     contact.updated_at = now
     await session.flush()
     return contact
+
+
+# --- data subject rights ----------------------------------------------------------------------
+
+
+def contact_ref(contact: Contact) -> ContactRef:
+    """The reference other modules use to find what they hold about this contact."""
+    return ContactRef(tenant_id=contact.tenant_id, contact_id=contact.id, address=contact.address)
+
+
+async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, Any]:
+    """The contact's profile."""
+    contact = await get_contact(session, tenant_id=ref.tenant_id, contact_id=ref.contact_id)
+    if contact is None:
+        return {}
+    return {
+        name: getattr(contact, name)
+        for name in (
+            "id",
+            "address",
+            "profile_name",
+            "display_name",
+            "language",
+            "timezone",
+            "preferences",
+            "created_at",
+            "updated_at",
+        )
+    }
+
+
+async def erase_contact(session: AsyncSession, ref: ContactRef) -> Erased:
+    """Delete the contact itself (registered last: other rows point at it)."""
+    result = await session.execute(
+        delete(Contact).where(Contact.tenant_id == ref.tenant_id, Contact.id == ref.contact_id)
+    )
+    return Erased(rows=int(result.rowcount))  # type: ignore[attr-defined]
+
+
+async def record_erasure(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    contact_id: str,
+    requested_by: str,
+    removed: dict[str, int],
+    now: datetime,
+) -> ErasureRecord:
+    """Keep proof of the erasure (ids and counts only)."""
+    record = ErasureRecord(
+        id=new_id(),
+        tenant_id=tenant_id,
+        contact_id=contact_id,
+        requested_by=requested_by,
+        removed=removed,
+        erased_at=now,
+    )
+    session.add(record)
+    await session.flush()
+    return record

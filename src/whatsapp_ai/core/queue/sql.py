@@ -37,6 +37,7 @@ from whatsapp_ai.core.db import (
 )
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.pii import redact
+from whatsapp_ai.core.privacy import ContactRef, Erased
 from whatsapp_ai.core.queue.types import JobInfo, JobStatus, LeasedJob, Outcome, QueueStats
 
 MAX_ERROR_CHARS = 4000
@@ -355,3 +356,35 @@ class SqlQueue:
         """Raise when the jobs table cannot be read."""
         async with self._db.read() as session:
             await session.execute(text("SELECT 1 FROM jobs LIMIT 1"))
+
+
+async def export_contact_jobs(session: AsyncSession, ref: ContactRef) -> list[dict[str, Any]]:
+    """Jobs about the contact's messages (kind, state, dates)."""
+    return [
+        {"id": row.id, "kind": row.kind, "status": row.status, "created_at": row.created_at}
+        for row in await _contact_jobs(session, ref)
+    ]
+
+
+async def erase_contact_jobs(session: AsyncSession, ref: ContactRef) -> Erased:
+    """Delete finished, dead and waiting jobs about the contact (their payloads hold ids and
+    the contact's number); a running job finishes and is purged with the finished ones."""
+    ids = [row.id for row in await _contact_jobs(session, ref) if row.status != "running"]
+    if ids:
+        await session.execute(delete(JobRow).where(JobRow.id.in_(ids)))
+    return Erased(rows=len(ids))
+
+
+async def _contact_jobs(session: AsyncSession, ref: ContactRef) -> list[JobRow]:
+    wanted = {
+        *ref.related.get("event_ids", []),
+        *ref.related.get("message_ids", []),
+        ref.address,
+    }
+    rows = await session.scalars(select(JobRow).order_by(JobRow.id))
+    return [
+        row
+        for row in rows
+        if row.payload.get("tenant_id") == ref.tenant_id
+        and wanted.intersection(str(value) for value in row.payload.values())
+    ]
