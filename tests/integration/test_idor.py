@@ -29,6 +29,7 @@ PUBLIC = {
     ("post", "/channels/twilio/whatsapp"),
     ("post", "/channels/twilio/status"),
     ("post", "/identity/login"),
+    ("post", "/identity/register"),
     ("post", "/identity/logout"),
 }
 # Tenant-scoped lists and singletons: B's call succeeds but must show none of A's data.

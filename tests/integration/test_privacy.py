@@ -29,6 +29,7 @@ TENANT_LEVEL = {
     "users",
     "twilio_accounts",
     "erasure_records",
+    "subscriptions",
 }
 # Tables erased per contact by the registered erasers.
 CONTACT_DATA = {

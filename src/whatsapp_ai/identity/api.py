@@ -27,6 +27,8 @@ from whatsapp_ai.identity.schemas import (
     ErasureOut,
     LoginIn,
     LoginOut,
+    RegisterIn,
+    RegisterOut,
     TenantOut,
     UserIn,
     UserOut,
@@ -41,6 +43,33 @@ ContactWriter = Annotated[Principal, Depends(require("contacts:write"))]
 Platform = Annotated[PlatformPrincipal, Depends(require_platform_admin)]
 Exporter = Annotated[Principal, Depends(require("privacy:export"))]
 Eraser = Annotated[Principal, Depends(require("privacy:erase"))]
+
+
+@router.post("/register", response_model=RegisterOut, status_code=status.HTTP_201_CREATED)
+async def register(request: Request, body: RegisterIn) -> RegisterOut:
+    """Self-service sign-up: tenant, admin and Free plan are created together or not at all."""
+    rt = runtime(request)
+    await throttle(request, "register")
+    try:
+        async with rt.db.transaction() as session:
+            tenant, user = await service.register_tenant(
+                session,
+                business_name=body.business_name,
+                slug=body.slug,
+                email=body.email,
+                name=body.name,
+                password=body.password.get_secret_value(),
+                now=rt.clock.now(),
+            )
+            return RegisterOut(
+                tenant=TenantOut.model_validate(tenant),
+                user=UserOut.model_validate(user),
+                plan="free",
+            )
+    except service.DuplicateEmailError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this e-mail exists") from exc
+    except service.DuplicateSlugError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, f"the name {exc} is taken") from exc
 
 
 @router.post("/login", response_model=LoginOut)

@@ -147,3 +147,23 @@ class ErasureOut(BaseModel):
     record_id: str
     removed: dict[str, int]
     files_deleted: int
+
+
+class RegisterIn(BaseModel):
+    """A new business and its first admin."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    business_name: str = Field(min_length=2, max_length=200)
+    slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    email: EmailStr
+    name: str = Field(min_length=1, max_length=200)
+    password: SecretStr = Field(min_length=12, max_length=200)
+
+
+class RegisterOut(BaseModel):
+    """The new tenant, its admin and plan; sign in with the admin's e-mail and password."""
+
+    tenant: TenantOut
+    user: UserOut
+    plan: str

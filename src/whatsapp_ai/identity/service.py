@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.core.db import insert_ignore
 from whatsapp_ai.core.http import PlatformPrincipal, Principal
 from whatsapp_ai.core.ids import new_id
@@ -490,3 +492,46 @@ async def record_erasure(
     session.add(record)
     await session.flush()
     return record
+
+
+# --- self-service registration --------------------------------------------------------------
+
+
+class DuplicateSlugError(ValueError):
+    """A tenant with this slug exists already."""
+
+
+def slug_for(name: str) -> str:
+    """A URL-safe slug from a business name ("Padaria São João" → "padaria-sao-joao")."""
+    folded = unicodedata.normalize("NFKD", name.lower())
+    ascii_only = "".join(c for c in folded if not unicodedata.combining(c))
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:50]
+    return slug if len(slug) >= 2 else f"tenant-{secrets.token_hex(3)}"
+
+
+async def register_tenant(
+    session: AsyncSession,
+    *,
+    business_name: str,
+    slug: str | None,
+    email: str,
+    name: str,
+    password: str,
+    now: datetime,
+) -> tuple[Tenant, User]:
+    """Tenant, its first admin and its Free subscription, all in the caller's transaction."""
+    slug = slug or slug_for(business_name)
+    if await get_tenant_by_slug(session, slug=slug):
+        raise DuplicateSlugError(slug)
+    tenant = await create_tenant(session, name=business_name, slug=slug, now=now)
+    admin = await create_user(
+        session,
+        tenant_id=tenant.id,
+        email=email,
+        name=name,
+        role="admin",
+        password=password,
+        now=now,
+    )
+    await billing.start_subscription(session, tenant_id=tenant.id, plan="free", now=now)
+    return tenant, admin
