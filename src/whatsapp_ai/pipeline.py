@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from whatsapp_ai.ai.language import conversation_language
+from whatsapp_ai.ai.language import conversation_language, preferred_language
 from whatsapp_ai.ai.service import (
     AttachmentInfo,
     HistoryItem,
@@ -46,7 +46,7 @@ class _TurnState:
     payload: dict[str, Any]
     text: str
     contact_id: str
-    contact_name: str | None
+    contact: identity.ContactContext
     recipient: str
     conversation_id: str
     conversation: Any
@@ -172,13 +172,14 @@ class Pipeline:
                 payload=event.payload,
                 text=event.body,
                 contact_id=contact.id,
-                contact_name=contact.profile_name,
+                contact=identity.contact_context(contact),
                 recipient=contact.address,
                 conversation_id=thread.id,
                 conversation=thread,
                 user_message_id=user_message.id,
                 earlier=earlier,
-                language=conversation_language(event.body, [h.body for h in earlier]),
+                language=preferred_language(contact.language)
+                or conversation_language(event.body, [h.body for h in earlier]),
             )
 
     async def _compose(self, state: _TurnState) -> tuple[str, dict[str, Any]]:
@@ -194,11 +195,14 @@ class Pipeline:
             tenant_id=state.tenant_id,
             tenant_name=state.tenant_name,
             contact_id=state.contact_id,
-            contact_name=state.contact_name,
+            contact_name=state.contact.name,
             conversation_id=state.conversation_id,
             text=full_text,
             history=state.earlier,
             attachments=files,
+            contact_language=state.contact.language,
+            contact_timezone=state.contact.timezone,
+            contact_preferences=state.contact.preferences,
         )
         reply = await self._reply_with_typing(turn, state)
         return "\n\n".join([*notes, reply.text]), {

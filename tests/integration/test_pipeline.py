@@ -289,3 +289,21 @@ async def test_a_message_with_nothing_readable_gets_a_fixed_reply(
     [_user, reply] = await _messages(container)
     assert reply.body == "Não consegui entender esse tipo de mensagem. Pode escrever em texto?"
     assert reply.meta["model"] == "fixed"
+
+
+async def test_the_contacts_chosen_name_and_language_reach_the_assistant(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    await _post(client, tenant["key"], "oi", "ctx-1")
+    await drain(container)
+    [contact] = (await client.get("/identity/contacts", headers=auth(tenant["key"]))).json()
+    changed = await client.patch(
+        f"/identity/contacts/{contact['id']}",
+        json={"display_name": "Aninha Souza", "language": "en"},
+        headers=auth(tenant["key"]),
+    )
+    assert changed.status_code == 200
+    await _post(client, tenant["key"], "oi, tudo bem?", "ctx-2")
+    await drain(container)
+    last = [m.body for m in await _messages(container) if m.author == "assistant"][-1]
+    assert last.startswith("Hello, Aninha!")

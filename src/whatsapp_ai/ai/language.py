@@ -101,3 +101,12 @@ def conversation_language(text: str, earlier: list[str]) -> str:
         if language:
             return language
     return "pt"
+
+
+SUPPORTED = ("pt", "en")
+
+
+def preferred_language(setting: str | None) -> str | None:
+    """The supported language a contact chose ("pt-BR" → "pt"), if any."""
+    code = (setting or "").split("-")[0].lower()
+    return code if code in SUPPORTED else None

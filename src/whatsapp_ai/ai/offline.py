@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from whatsapp_ai.ai.language import conversation_language, words
+from whatsapp_ai.ai.language import conversation_language, preferred_language, words
 from whatsapp_ai.ai.service import Reply, TurnInput
 
 MODEL_NAME = "offline-basic"
@@ -50,7 +50,9 @@ class OfflineReplyStep:
     async def reply(self, turn: TurnInput) -> Reply:
         """A short reply in the user's language."""
         previous = [item.body for item in turn.history if item.author == "user"]
-        language = conversation_language(turn.text, previous)
+        language = preferred_language(turn.contact_language) or conversation_language(
+            turn.text, previous
+        )
         said = set(words(turn.text))
         texts = _TEXTS[language]
         first_name = (turn.contact_name or "").split(" ")[0].strip()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class TurnInput:
     text: str
     history: list[HistoryItem] = field(default_factory=list)
     attachments: list[AttachmentInfo] = field(default_factory=list)
+    contact_language: str | None = None
+    contact_timezone: str | None = None
+    contact_preferences: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

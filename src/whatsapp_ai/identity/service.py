@@ -7,6 +7,7 @@ import hmac
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -435,6 +436,26 @@ async def update_contact(
 
 
 # --- data subject rights ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactContext:
+    """What the assistant may know of the person it talks to."""
+
+    name: str | None
+    language: str | None
+    timezone: str | None
+    preferences: dict[str, Any]
+
+
+def contact_context(contact: Contact) -> ContactContext:
+    """The contact's context for the assistant: the name they chose over their profile's."""
+    return ContactContext(
+        name=contact.display_name or contact.profile_name,
+        language=contact.language,
+        timezone=contact.timezone,
+        preferences=dict(contact.preferences or {}),
+    )
 
 
 def contact_ref(contact: Contact) -> ContactRef:
