@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.channels.models import InboundEvent, MediaItem, SandboxOutbox
 from whatsapp_ai.channels.twilio.models import TwilioOutbound
-from whatsapp_ai.core.db import insert_ignore, insert_many_ignore
+from whatsapp_ai.core.db import as_dict, insert_ignore, insert_many_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.privacy import ContactRef, Erased
 from whatsapp_ai.core.queue import Queue
@@ -344,10 +344,6 @@ async def get_media(session: AsyncSession, *, tenant_id: str, media_id: str) -> 
 # --- data subject rights ----------------------------------------------------------------------
 
 
-def _row(item: Any, *fields: str) -> dict[str, Any]:
-    return {name: getattr(item, name) for name in fields}
-
-
 async def collect_contact(session: AsyncSession, ref: ContactRef) -> None:
     """Find the contact's inbound events (their media hang off them)."""
     ref.related["event_ids"] = list(
@@ -387,18 +383,18 @@ async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, An
     )
     return {
         "inbound": [
-            _row(e, "id", "channel", "external_id", "sender", "profile_name", "body", "payload")
+            as_dict(e, "id", "channel", "external_id", "sender", "profile_name", "body", "payload")
             | {"received_at": e.received_at}
             for e in events
         ],
         "media": [
-            _row(m, "id", "event_id", "content_type", "size_bytes", "status", "transcript")
+            as_dict(m, "id", "event_id", "content_type", "size_bytes", "status", "transcript")
             | {"stored": m.blob_key is not None, "blob_key": m.blob_key}
             for m in media
         ],
-        "sandbox_sent": [_row(o, "id", "body", "message_id", "created_at") for o in outbox],
+        "sandbox_sent": [as_dict(o, "id", "body", "message_id", "created_at") for o in outbox],
         "twilio_sent": [
-            _row(p, "id", "message_id", "part", "body", "twilio_sid", "status", "error_code")
+            as_dict(p, "id", "message_id", "part", "body", "twilio_sid", "status", "error_code")
             for p in parts
         ],
     }

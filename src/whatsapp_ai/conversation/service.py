@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.conversation.models import Conversation, Message
-from whatsapp_ai.core.db import insert_ignore
+from whatsapp_ai.core.db import as_dict, insert_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.privacy import ContactRef, Erased
 
@@ -183,10 +183,6 @@ async def set_delivery_status(
 # --- data subject rights ----------------------------------------------------------------------
 
 
-def _row(item: Any, *fields: str) -> dict[str, Any]:
-    return {name: getattr(item, name) for name in fields}
-
-
 async def collect_contact(session: AsyncSession, ref: ContactRef) -> None:
     """Find the contact's conversations and messages (other modules refer to them)."""
     threads = list(
@@ -224,10 +220,10 @@ async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, An
     )
     return {
         "conversations": [
-            _row(t, "id", "channel", "status", "opened_at", "last_message_at") for t in threads
+            as_dict(t, "id", "channel", "status", "opened_at", "last_message_at") for t in threads
         ],
         "messages": [
-            _row(m, "id", "conversation_id", "direction", "author", "body", "created_at", "meta")
+            as_dict(m, "id", "conversation_id", "direction", "author", "body", "created_at", "meta")
             for m in messages
         ],
     }

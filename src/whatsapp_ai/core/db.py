@@ -242,6 +242,11 @@ async def insert_many_ignore(
     return [value for value in (await session.execute(stmt, rows)).scalars() if value is not None]
 
 
+def as_dict(row: Any, *fields: str) -> dict[str, Any]:
+    """Chosen attributes of a row, for exports."""
+    return {name: getattr(row, name) for name in fields}
+
+
 def is_unavailable(error: BaseException) -> bool:
     """True when an error means the database cannot be reached (answer 503, let clients retry)."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:

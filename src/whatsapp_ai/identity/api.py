@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -43,6 +44,13 @@ ContactWriter = Annotated[Principal, Depends(require("contacts:write"))]
 Platform = Annotated[PlatformPrincipal, Depends(require_platform_admin)]
 Exporter = Annotated[Principal, Depends(require("privacy:export"))]
 Eraser = Annotated[Principal, Depends(require("privacy:erase"))]
+
+
+def _within(caller: Principal, permissions: Iterable[str]) -> None:
+    """Nobody grants rights they do not have themselves (users, roles, keys)."""
+    beyond = sorted(p for p in permissions if not caller.can(p))
+    if beyond:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"beyond your own rights: {beyond}")
 
 
 @router.post("/register", response_model=RegisterOut, status_code=status.HTTP_201_CREATED)
@@ -127,11 +135,7 @@ async def list_users(request: Request, caller: Admin) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
 async def create_user(request: Request, caller: Admin, body: UserIn) -> UserOut:
     """Add a console user to the tenant."""
-    beyond = [p for p in service.ROLE_PERMISSIONS[body.role] if not caller.can(p)]
-    if beyond:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"cannot create a user with more rights than yours: {beyond}"
-        )
+    _within(caller, service.ROLE_PERMISSIONS[body.role])
     rt = runtime(request)
     try:
         async with rt.db.transaction() as session:
@@ -160,11 +164,7 @@ async def update_user(request: Request, caller: Admin, user_id: str, body: UserP
         if user.id == caller.user_id and (body.disabled or body.role not in (None, "admin")):
             raise HTTPException(status.HTTP_409_CONFLICT, "you cannot demote or disable yourself")
         if body.role is not None:
-            beyond = [p for p in service.ROLE_PERMISSIONS[body.role] if not caller.can(p)]
-            if beyond:
-                raise HTTPException(
-                    status.HTTP_403_FORBIDDEN, f"cannot grant more rights than yours: {beyond}"
-                )
+            _within(caller, service.ROLE_PERMISSIONS[body.role])
             user.role = body.role
         if body.disabled is not None:
             user.disabled_at = rt.clock.now() if body.disabled else None
@@ -188,11 +188,7 @@ async def create_api_key(request: Request, caller: KeyAdmin, body: ApiKeyIn) -> 
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"unknown scopes {unknown}; known: {sorted(service.SCOPES)}",
         )
-    beyond = [scope for scope in body.scopes if not caller.can(scope)]
-    if beyond:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN, f"a key cannot grant more than its maker has: {beyond}"
-        )
+    _within(caller, body.scopes)
     rt = runtime(request)
     async with rt.db.transaction() as session:
         key, secret = await service.create_api_key(
