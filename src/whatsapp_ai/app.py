@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -109,6 +109,14 @@ ERROR_CODES = {
 UNAVAILABLE_ERRORS = (DBAPIError, SQLAlchemyTimeoutError, OSError)
 
 
+def _is_bad_data(exc: Exception) -> bool:
+    """PostgreSQL's data exceptions (SQLSTATE class 22: NUL bytes, out-of-range values)."""
+    if isinstance(exc, DataError):
+        return True
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -131,7 +139,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return JSONResponse(error_body("validation_error", summary, fields=fields), status_code=422)
 
-    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    async def _bad_data(_request: Request, exc: Exception) -> JSONResponse:
+        log.info("request.bad_data", error=str(exc)[:300])
+        return JSONResponse(
+            error_body("invalid_input", "the input has characters or values that cannot be stored"),
+            status_code=422,
+        )
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        if _is_bad_data(exc):
+            return await _bad_data(request, exc)
         if not is_unavailable(exc):
             raise exc
         log.warning("database.unavailable", error=str(exc)[:500])
@@ -147,6 +164,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     # Registered per class so they run inside the request middleware (request id, metrics).
     for error_class in UNAVAILABLE_ERRORS:
         app.add_exception_handler(error_class, _unavailable)
+    # PostgreSQL refuses NUL characters and out-of-range values the request models let through.
+    app.add_exception_handler(DataError, _bad_data)
 
 
 def _install_health(app: FastAPI) -> None:

@@ -16,6 +16,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.app import create_app
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.bootstrap import Container, bootstrap
 from whatsapp_ai.channels.twilio import accounts as twilio_accounts
 from whatsapp_ai.chat import ChatError, ChatSession
@@ -165,6 +166,9 @@ def seed() -> None:
                 if tenant is None:
                     tenant = await identity.create_tenant(
                         session, name=DEMO_NAME, slug=DEMO_SLUG, now=now
+                    )
+                    await billing.start_subscription(
+                        session, tenant_id=tenant.id, plan="free", now=now
                     )
                 await _connect_twilio_from_env(container, session, tenant.id)
                 if key_file.exists():

@@ -24,6 +24,7 @@ from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database
 from whatsapp_ai.core.leases import Leases
 from whatsapp_ai.core.logging import get_logger
+from whatsapp_ai.core.privacy import DELETE_BLOBS_JOB
 from whatsapp_ai.core.queue import Handler, LeasedJob, PermanentJobError, Queue, Snooze
 from whatsapp_ai.identity import service as identity
 
@@ -77,7 +78,17 @@ class Pipeline:
 
     def handlers(self) -> dict[str, Handler]:
         """Job kind → handler."""
-        return {channels.INBOUND_JOB: self.handle_inbound, DELIVER_JOB: self.deliver}
+        return {
+            channels.INBOUND_JOB: self.handle_inbound,
+            DELIVER_JOB: self.deliver,
+            DELETE_BLOBS_JOB: self.delete_blobs,
+        }
+
+    async def delete_blobs(self, payload: dict[str, Any], job: LeasedJob) -> None:
+        """Delete files of erased data (idempotent: a missing file is already gone)."""
+        del job
+        for key in payload.get("keys", []):
+            await self.blobs.delete(str(key))
 
     async def handle_inbound(self, payload: dict[str, Any], job: LeasedJob) -> None:
         """Answer the event and every earlier unanswered event of its sender, in arrival order."""

@@ -128,7 +128,9 @@ async def _credential(request: Request) -> Principal | PlatformPrincipal:
         raise _unauthorized("session expired or signed out; sign in again")
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not found.csrf_token or not hmac.compare_digest(sent, found.csrf_token):
+        if not found.csrf_token or not hmac.compare_digest(
+            sent.encode(), found.csrf_token.encode()
+        ):
             raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or wrong X-CSRF-Token")
     return found
 

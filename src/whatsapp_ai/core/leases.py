@@ -7,6 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import String, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,21 +99,21 @@ class Leases:
             )
 
 
+def _contact_lease(ref: ContactRef) -> tuple[Any, Any]:
+    # Escaped: addresses may hold '_' or '%', which LIKE would treat as wildcards.
+    return (
+        LeaseRow.key.startswith(f"turn:{ref.tenant_id}:", autoescape=True),
+        LeaseRow.key.endswith(f":{ref.address}", autoescape=True),
+    )
+
+
 async def erase_contact_leases(session: AsyncSession, ref: ContactRef) -> Erased:
     """Delete leftover turn leases named after the contact's number (a crashed worker's)."""
-    result = await session.execute(
-        delete(LeaseRow).where(
-            LeaseRow.key.like(f"turn:{ref.tenant_id}:%"), LeaseRow.key.endswith(f":{ref.address}")
-        )
-    )
+    result = await session.execute(delete(LeaseRow).where(*_contact_lease(ref)))
     return Erased(rows=int(result.rowcount))  # type: ignore[attr-defined]
 
 
 async def export_contact_leases(session: AsyncSession, ref: ContactRef) -> list[str]:
     """Turn leases named after the contact (normally none outside a running turn)."""
-    keys = await session.scalars(
-        select(LeaseRow.key).where(
-            LeaseRow.key.like(f"turn:{ref.tenant_id}:%"), LeaseRow.key.endswith(f":{ref.address}")
-        )
-    )
+    keys = await session.scalars(select(LeaseRow.key).where(*_contact_lease(ref)))
     return list(keys)

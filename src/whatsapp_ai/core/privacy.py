@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+DELETE_BLOBS_JOB = "privacy.delete_blobs"
+
 
 @dataclass
 class ContactRef:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 
 from whatsapp_ai.core.http import (
     SESSION_COOKIE,
@@ -18,6 +19,8 @@ from whatsapp_ai.core.http import (
     runtime,
     throttle,
 )
+from whatsapp_ai.core.logging import get_logger
+from whatsapp_ai.core.privacy import DELETE_BLOBS_JOB
 from whatsapp_ai.identity import service
 from whatsapp_ai.identity.schemas import (
     ApiKeyCreated,
@@ -37,6 +40,7 @@ from whatsapp_ai.identity.schemas import (
 )
 
 router = APIRouter(prefix="/identity", tags=["identity"])
+log = get_logger(__name__)
 Admin = Annotated[Principal, Depends(require("users:*"))]
 KeyAdmin = Annotated[Principal, Depends(require("keys:*"))]
 ContactReader = Annotated[Principal, Depends(require("contacts:read"))]
@@ -78,6 +82,11 @@ async def register(request: Request, body: RegisterIn) -> RegisterOut:
         raise HTTPException(status.HTTP_409_CONFLICT, "a user with this e-mail exists") from exc
     except service.DuplicateSlugError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, f"the name {exc} is taken") from exc
+    except IntegrityError as exc:
+        # The same name or e-mail registered by a concurrent request a moment earlier.
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "this e-mail or business name was just registered"
+        ) from exc
 
 
 @router.post("/login", response_model=LoginOut)
@@ -163,6 +172,8 @@ async def update_user(request: Request, caller: Admin, user_id: str, body: UserP
             raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
         if user.id == caller.user_id and (body.disabled or body.role not in (None, "admin")):
             raise HTTPException(status.HTTP_409_CONFLICT, "you cannot demote or disable yourself")
+        # Acting on someone means having at least their rights.
+        _within(caller, service.ROLE_PERMISSIONS.get(user.role, frozenset({"*"})))
         if body.role is not None:
             _within(caller, service.ROLE_PERMISSIONS[body.role])
             user.role = body.role
@@ -206,6 +217,9 @@ async def revoke_api_key(request: Request, caller: KeyAdmin, key_id: str) -> Res
     """Revoke an API key at once."""
     rt = runtime(request)
     async with rt.db.transaction() as session:
+        target = await service.get_api_key(session, tenant_id=caller.tenant_id, key_id=key_id)
+        if target is not None:
+            _within(caller, target.scopes)
         key = await service.revoke_api_key(
             session, tenant_id=caller.tenant_id, key_id=key_id, now=rt.clock.now()
         )
@@ -302,6 +316,23 @@ async def erase_contact(request: Request, caller: Eraser, contact_id: str) -> Er
             removed=removed,
             now=rt.clock.now(),
         )
+        if blob_keys:
+            # Committed with the erasure, so the files go even if deleting them now fails.
+            await rt.queue.enqueue(
+                session,
+                DELETE_BLOBS_JOB,
+                {"tenant_id": caller.tenant_id, "keys": blob_keys},
+                idempotency_key=f"erase-files:{record.id}",
+            )
+    deleted = 0
     for key in blob_keys:
-        await rt.blobs.delete(key)
-    return ErasureOut(record_id=record.id, removed=removed, files_deleted=len(blob_keys))
+        try:
+            deleted += await rt.blobs.delete(key)
+        except OSError as exc:
+            log.warning("privacy.file_delete_deferred", error=str(exc)[:200])
+    return ErasureOut(
+        record_id=record.id,
+        removed=removed,
+        files_deleted=deleted,
+        files_pending=len(blob_keys) - deleted,
+    )

@@ -147,6 +147,7 @@ class ErasureOut(BaseModel):
     record_id: str
     removed: dict[str, int]
     files_deleted: int
+    files_pending: int = Field(description="Files a background job will delete (retried).")
 
 
 class RegisterIn(BaseModel):

@@ -385,6 +385,13 @@ async def list_api_keys(session: AsyncSession, *, tenant_id: str) -> list[ApiKey
     )
 
 
+async def get_api_key(session: AsyncSession, *, tenant_id: str, key_id: str) -> ApiKey | None:
+    """A key of the tenant."""
+    return await session.scalar(
+        select(ApiKey).where(ApiKey.tenant_id == tenant_id, ApiKey.id == key_id)
+    )
+
+
 async def revoke_api_key(
     session: AsyncSession, *, tenant_id: str, key_id: str, now: datetime
 ) -> ApiKey | None:

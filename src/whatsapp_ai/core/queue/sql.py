@@ -367,9 +367,9 @@ async def export_contact_jobs(session: AsyncSession, ref: ContactRef) -> list[di
 
 
 async def erase_contact_jobs(session: AsyncSession, ref: ContactRef) -> Erased:
-    """Delete finished, dead and waiting jobs about the contact (their payloads hold ids and
-    the contact's number); a running job finishes and is purged with the finished ones."""
-    ids = [row.id for row in await _contact_jobs(session, ref) if row.status != "running"]
+    """Delete every job about the contact (their payloads hold ids and the contact's number)."""
+    # Running ones too: a job that dies mid-run would otherwise keep the number as a dead letter.
+    ids = [row.id for row in await _contact_jobs(session, ref)]
     if ids:
         await session.execute(delete(JobRow).where(JobRow.id.in_(ids)))
     return Erased(rows=len(ids))
@@ -381,10 +381,11 @@ async def _contact_jobs(session: AsyncSession, ref: ContactRef) -> list[JobRow]:
         *ref.related.get("message_ids", []),
         ref.address,
     }
-    rows = await session.scalars(select(JobRow).order_by(JobRow.id))
+    rows = await session.scalars(
+        select(JobRow)
+        .where(JobRow.payload["tenant_id"].as_string() == ref.tenant_id)
+        .order_by(JobRow.id)
+    )
     return [
-        row
-        for row in rows
-        if row.payload.get("tenant_id") == ref.tenant_id
-        and wanted.intersection(str(value) for value in row.payload.values())
+        row for row in rows if wanted.intersection(str(value) for value in row.payload.values())
     ]
