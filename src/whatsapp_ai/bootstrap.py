@@ -66,6 +66,7 @@ class Container:
             reply_step=self.reply_step,
             speech=self.speech,
             blobs=self.blobs,
+            privacy=self.privacy,
             channels=self.channels,
             turn_lease=timedelta(seconds=self.settings.conversation.turn_lease_s),
             history_turns=self.settings.conversation.history_turns,

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from whatsapp_ai.ai.language import conversation_language, preferred_language
+from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
 from whatsapp_ai.ai.service import (
     AttachmentInfo,
     HistoryItem,
@@ -22,13 +23,15 @@ from whatsapp_ai.conversation import service as conversation
 from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.leases import Leases
 from whatsapp_ai.core.logging import get_logger
-from whatsapp_ai.core.privacy import DELETE_BLOBS_JOB
+from whatsapp_ai.core.privacy import DELETE_BLOBS_JOB, ContactRef, PrivacyRegistry
 from whatsapp_ai.core.queue import Handler, LeasedJob, PermanentJobError, Queue, Snooze
 from whatsapp_ai.identity import service as identity
 
 DELIVER_JOB = "outbound.deliver"
+NOTICE_JOB = "outbound.notice"
 TURN_BUSY_RETRY = timedelta(milliseconds=500)
 MAX_TURNS_PER_JOB = 50
 
@@ -53,6 +56,7 @@ class _TurnState:
     conversation: Any
     user_message_id: str
     earlier: list[HistoryItem]
+    erasure_requested_at: datetime | None
     language: str
 
 
@@ -71,6 +75,7 @@ class Pipeline:
     reply_step: ReplyStep
     speech: SpeechStep
     blobs: BlobStore
+    privacy: PrivacyRegistry
     channels: dict[str, channels.Channel]
     turn_lease: timedelta
     history_turns: int
@@ -82,6 +87,7 @@ class Pipeline:
             channels.INBOUND_JOB: self.handle_inbound,
             DELIVER_JOB: self.deliver,
             DELETE_BLOBS_JOB: self.delete_blobs,
+            NOTICE_JOB: self.notify,
         }
 
     async def delete_blobs(self, payload: dict[str, Any], job: LeasedJob) -> None:
@@ -133,6 +139,8 @@ class Pipeline:
 
     async def _turn(self, event_id: str, tenant_id: str, lease_key: str, owner: str) -> None:
         state = await self._open_turn(event_id, tenant_id)
+        if await self._privacy_request(state, lease_key, owner):
+            return
         reply_text, meta = await self._compose(state)
         await self._finish_turn(state, reply_text, meta, lease_key, owner)
 
@@ -189,6 +197,7 @@ class Pipeline:
                 conversation=thread,
                 user_message_id=user_message.id,
                 earlier=earlier,
+                erasure_requested_at=contact.erasure_requested_at,
                 language=preferred_language(contact.language)
                 or conversation_language(event.body, [h.body for h in earlier]),
             )
@@ -268,6 +277,88 @@ class Pipeline:
                     idempotency_key=f"deliver:{answer.id}",
                 )
         log.info("turn.replied", conversation_id=state.conversation_id, message_id=answer.id)
+
+    async def _privacy_request(self, state: _TurnState, lease_key: str, owner: str) -> bool:
+        """Handle "erase my data" in chat: ask to confirm, then erase; True when handled."""
+        now = self.clock.now()
+        pending = identity.erasure_pending(state.erasure_requested_at, now=now)
+        if pending and confirms_erasure(state.text):
+            await self._erase_on_request(state, lease_key, owner)
+            return True
+        asked = asks_for_erasure(state.text)
+        if asked or pending:
+            async with self.db.transaction() as session:
+                await identity.set_erasure_request(
+                    session,
+                    tenant_id=state.tenant_id,
+                    contact_id=state.contact_id,
+                    at=now if asked else None,  # any other reply cancels a pending request
+                )
+        if not asked:
+            return False
+        text = fixed_reply("erasure_confirm", state.language)
+        await self._finish_turn(
+            state, text, {"model": "fixed", "language": state.language}, lease_key, owner
+        )
+        return True
+
+    async def _erase_on_request(self, state: _TurnState, lease_key: str, owner: str) -> None:
+        """Erase the contact everywhere; a farewell that keeps nothing is sent afterwards."""
+        ref = ContactRef(
+            tenant_id=state.tenant_id, contact_id=state.contact_id, address=state.recipient
+        )
+        async with self.db.transaction() as session:
+            if not await self.leases.holds(session, lease_key, owner):
+                raise LeaseLostError(f"turn lease {lease_key} lost before the erasure")
+            removed, blob_keys = await self.privacy.erase(session, ref)
+            await identity.record_erasure(
+                session,
+                tenant_id=state.tenant_id,
+                contact_id=state.contact_id,
+                requested_by="contact",
+                removed=removed,
+                now=self.clock.now(),
+            )
+            await self.queue.enqueue(
+                session,
+                NOTICE_JOB,
+                {
+                    "tenant_id": state.tenant_id,
+                    "notice_id": new_id(),
+                    "channel": state.channel,
+                    "recipient": state.recipient,
+                    "address": state.payload.get("from_raw"),
+                    "body": fixed_reply("erasure_done", state.language),
+                    "forget_when_done": True,
+                },
+                idempotency_key=f"erasure-notice:{state.event_id}",
+            )
+            if blob_keys:
+                await self.queue.enqueue(
+                    session,
+                    DELETE_BLOBS_JOB,
+                    {"tenant_id": state.tenant_id, "keys": blob_keys},
+                    idempotency_key=f"erase-files:{state.event_id}",
+                )
+        log.info("privacy.erased_on_request", contact_id=state.contact_id, removed=removed)
+
+    async def notify(self, payload: dict[str, Any], job: LeasedJob) -> None:
+        """Send a one-off notice that is not part of any stored conversation."""
+        del job
+        channel = self.channels.get(str(payload["channel"]))
+        if channel is None:
+            raise PermanentJobError(f"channel {payload['channel']!r} is not configured")
+        await channel.send(
+            channels.Outbound(
+                tenant_id=str(payload["tenant_id"]),
+                message_id=str(payload["notice_id"]),
+                recipient=str(payload["recipient"]),
+                body=str(payload["body"]),
+                reply_to_external_id=None,
+                address=payload.get("address"),
+                window_open=True,
+            )
+        )
 
     async def _fail_turn(
         self, event_id: str, tenant_id: str, lease_key: str, owner: str, error: Exception

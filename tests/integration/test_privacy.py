@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import drain
 from tests.fakes.twilio import new_sid, status_params
 from tests.twilio_support import TwilioTenant
+from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
 from whatsapp_ai.channels.models import InboundEvent, MediaItem, SandboxOutbox
 from whatsapp_ai.channels.twilio.models import TwilioOutbound
 from whatsapp_ai.conversation.models import Conversation, Message
@@ -182,3 +184,70 @@ async def test_erasure_needs_the_privacy_permission(twilio_tenant: TwilioTenant)
         await t.client.get(f"/identity/contacts/{ana.id}/export", headers=headers)
     ).status_code == 403
     assert await _count(t, Contact) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("apague meus dados", True),
+        ("Por favor, exclua todos os meus dados!", True),
+        ("quero que vocês esqueçam de mim", True),
+        ("please delete my data", True),
+        ("forget me", True),
+        ("apaga esse último gasto", False),
+        ("meus dados de entrega estão certos?", False),
+        ("delete the last expense", False),
+    ],
+)
+def test_erasure_requests_are_recognized(text: str, asks: bool) -> None:
+    assert asks_for_erasure(text) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "confirms"),
+    [
+        ("APAGAR", True),
+        ("sim, apagar", True),
+        ("Delete.", True),
+        ("sim", False),
+        ("apagar tudo?", False),
+    ],
+)
+def test_only_the_explicit_word_confirms(text: str, confirms: bool) -> None:
+    assert confirms_erasure(text) is confirms
+
+
+async def test_a_contact_can_erase_their_data_in_chat_after_confirming(
+    twilio_tenant: TwilioTenant,
+) -> None:
+    t = twilio_tenant
+    await _talk(t, ANA, "oi, meu CPF é 529.982.247-25", image=True)
+    await _talk(t, ANA, "apague meus dados")
+    prompt = t.fake.messages[-1]
+    assert prompt.to == f"whatsapp:{ANA}"
+    assert "responda APAGAR" in (prompt.body or "")
+    assert await _count(t, Contact, Contact.address == ANA) == 1
+
+    # Anything else cancels: nothing is erased.
+    await _talk(t, ANA, "mudei de ideia")
+    await _talk(t, ANA, "APAGAR")
+    assert await _count(t, Contact, Contact.address == ANA) == 1
+
+    await _talk(t, ANA, "quero que vocês apaguem meus dados")
+    await _talk(t, BRUNO, "oi")
+    await _talk(t, ANA, "APAGAR")
+    farewell = t.fake.messages[-1]
+    assert farewell.to == f"whatsapp:{ANA}"
+    assert (farewell.body or "").startswith("Pronto: apagamos todos os seus dados")
+
+    assert await _count(t, Contact, Contact.address == ANA) == 0
+    assert await _count(t, InboundEvent, InboundEvent.sender == ANA) == 0
+    assert await _count(t, MediaItem) == 0
+    async with t.container.db.read() as session:
+        payloads = [str(job.payload) for job in await session.scalars(select(JobRow))]
+        [record] = list(await session.scalars(select(ErasureRecord)))
+        texts = [m.body for m in await session.scalars(select(Message))]
+    assert not any(ANA in payload for payload in payloads)  # the farewell job is gone too
+    assert record.requested_by == "contact"
+    assert not any("529.982.247-25" in text for text in texts)
+    assert await _count(t, Contact, Contact.address == BRUNO) == 1

@@ -90,6 +90,17 @@ _FIXED = {
         "en": "Sorry, I couldn't answer your message right now. Our team has been told; "
         "please try again in a few minutes.",
     },
+    "erasure_confirm": {
+        "pt": "Você pediu para apagar todos os seus dados conosco: mensagens, arquivos e "
+        "cadastro. Isso não pode ser desfeito. Para confirmar, responda APAGAR nos próximos "
+        "10 minutos; qualquer outra resposta cancela.",
+        "en": "You asked us to erase all your data: messages, files and profile. This cannot "
+        "be undone. To confirm, reply DELETE within 10 minutes; any other reply cancels.",
+    },
+    "erasure_done": {
+        "pt": "Pronto: apagamos todos os seus dados. Se escrever de novo, começamos do zero.",
+        "en": "Done: we erased all your data. If you write again, we start from scratch.",
+    },
     "voice_unavailable": {
         "pt": "Recebi seu áudio, mas ainda não consigo ouvir mensagens de voz. Pode escrever?",
         "en": "I got your voice message, but I can't listen to voice notes yet. Could you type it?",

@@ -37,6 +37,8 @@ class Outbound:
     body: str
     reply_to_external_id: str | None
     address: str | None = None
+    # None: the channel decides (e.g. WhatsApp's 24-hour window); True: the contact just wrote.
+    window_open: bool | None = None
 
 
 @dataclass(frozen=True)

@@ -465,6 +465,25 @@ def contact_context(contact: Contact) -> ContactContext:
     )
 
 
+ERASURE_CONFIRM_WINDOW = timedelta(minutes=10)
+
+
+def erasure_pending(requested_at: datetime | None, *, now: datetime) -> bool:
+    """Whether a chat request to erase is waiting for its confirmation."""
+    return requested_at is not None and now - requested_at < ERASURE_CONFIRM_WINDOW
+
+
+async def set_erasure_request(
+    session: AsyncSession, *, tenant_id: str, contact_id: str, at: datetime | None
+) -> None:
+    """Remember (or, with None, forget) that the contact asked in chat to be erased."""
+    await session.execute(
+        update(Contact)
+        .where(Contact.tenant_id == tenant_id, Contact.id == contact_id)
+        .values(erasure_requested_at=at)
+    )
+
+
 def contact_ref(contact: Contact) -> ContactRef:
     """The reference other modules use to find what they hold about this contact."""
     return ContactRef(tenant_id=contact.tenant_id, contact_id=contact.id, address=contact.address)

@@ -97,7 +97,8 @@ class TwilioChannel:
             )
         if account is None:
             raise PermanentJobError("the tenant has no Twilio account configured")
-        parts = await self._plan(message, account, self._in_window(last_in))
+        in_window = self._in_window(last_in) if message.window_open is None else message.window_open
+        parts = await self._plan(message, account, in_window)
         secrets = accounts.secrets_of(account, self._box)
         client = self._clients.client(secrets.account_sid, secrets.auth_tokens[0])
         first_sid = ""

@@ -229,8 +229,15 @@ class SqlQueue:
                 )
 
     async def complete(self, job: LeasedJob) -> bool:
-        """Mark done; False when another worker took the job over meanwhile."""
+        """Mark done; False when another worker took the job over meanwhile.
+
+        A job whose payload says ``forget_when_done`` is deleted instead (its payload may hold
+        personal data that must not outlive it, e.g. the farewell to an erased contact).
+        """
         async with self._db.transaction() as session:
+            if job.payload.get("forget_when_done"):
+                deleted = await session.execute(delete(JobRow).where(self._held(job)))
+                return bool(deleted.rowcount)  # type: ignore[attr-defined]
             result = await session.execute(
                 update(JobRow)
                 .where(self._held(job))
