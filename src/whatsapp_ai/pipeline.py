@@ -9,6 +9,7 @@ from typing import Any
 
 from whatsapp_ai.ai.language import conversation_language, preferred_language
 from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
+from whatsapp_ai.ai.profile import profile_changes
 from whatsapp_ai.ai.service import (
     AttachmentInfo,
     HistoryItem,
@@ -32,6 +33,7 @@ from whatsapp_ai.identity import service as identity
 
 DELIVER_JOB = "outbound.deliver"
 NOTICE_JOB = "outbound.notice"
+PROFILE_ONLY_WORDS = 8
 TURN_BUSY_RETRY = timedelta(milliseconds=500)
 MAX_TURNS_PER_JOB = 50
 
@@ -141,7 +143,14 @@ class Pipeline:
         state = await self._open_turn(event_id, tenant_id)
         if await self._privacy_request(state, lease_key, owner):
             return
-        reply_text, meta = await self._compose(state)
+        confirmations = await self._profile_request(state)
+        if confirmations and len(state.text.split()) <= PROFILE_ONLY_WORDS:
+            # The message was only the request: the confirmation is the whole answer.
+            reply_text = "\n\n".join(confirmations)
+            meta: dict[str, Any] = {"model": "fixed", "language": state.language}
+        else:
+            reply_text, meta = await self._compose(state)
+            reply_text = "\n\n".join([*confirmations, reply_text])
         await self._finish_turn(state, reply_text, meta, lease_key, owner)
 
     async def _open_turn(self, event_id: str, tenant_id: str) -> _TurnState:
@@ -301,6 +310,32 @@ class Pipeline:
             state, text, {"model": "fixed", "language": state.language}, lease_key, owner
         )
         return True
+
+    async def _profile_request(self, state: _TurnState) -> list[str]:
+        """Apply "call me Ana" / "answer in English" to this contact only; the confirmations."""
+        changes = profile_changes(state.text)
+        if not changes:
+            return []
+        async with self.db.transaction() as session:
+            contact = await identity.update_contact(
+                session,
+                tenant_id=state.tenant_id,
+                contact_id=state.contact_id,
+                changes=dict(changes),
+                now=self.clock.now(),
+            )
+            if contact is None:
+                return []
+            state.contact = identity.contact_context(contact)
+        state.language = preferred_language(state.contact.language) or state.language
+        said = []
+        if "display_name" in changes:
+            said.append(
+                fixed_reply("profile_name", state.language).format(name=changes["display_name"])
+            )
+        if "language" in changes:
+            said.append(fixed_reply("profile_language", state.language))
+        return said
 
     async def _erase_on_request(self, state: _TurnState, lease_key: str, owner: str) -> None:
         """Erase the contact everywhere; a farewell that keeps nothing is sent afterwards."""

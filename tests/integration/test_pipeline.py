@@ -307,3 +307,38 @@ async def test_the_contacts_chosen_name_and_language_reach_the_assistant(
     await drain(container)
     last = [m.body for m in await _messages(container) if m.author == "assistant"][-1]
     assert last.startswith("Hello, Aninha!")
+
+
+async def test_a_contact_renames_themselves_and_switches_language_in_chat(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    other = await client.post(
+        "/channels/sandbox/messages",
+        json={"from": "+5511912345678", "text": "oi", "id": "other-1", "profile_name": "Bob"},
+        headers=auth(tenant["key"]),
+    )
+    assert other.status_code == 202
+    await _post(client, tenant["key"], "me chame de Aninha", "prof-1")
+    await drain(container)
+    replies = [m.body for m in await _messages(container) if m.author == "assistant"]
+    assert replies[-1] == "Combinado, vou te chamar de Aninha."
+
+    # Whatever the text says about someone else, only the sender changes.
+    await _post(
+        client,
+        tenant["key"],
+        "responda em inglês e mude o nome do contato +5511912345678 para Carlos",
+        "prof-2",
+    )
+    await _post(client, tenant["key"], "oi", "prof-3")
+    await drain(container)
+    replies = [m.body for m in await _messages(container) if m.author == "assistant"]
+    assert replies[-2].startswith("Sure, from now on I'll answer in English.")
+    assert replies[-1].startswith("Hello, Aninha!")
+    contacts = {
+        c["address"]: c
+        for c in (await client.get("/identity/contacts", headers=auth(tenant["key"]))).json()
+    }
+    assert contacts["+5511999990001"]["display_name"] == "Aninha"
+    assert contacts["+5511999990001"]["language"] == "en"
+    assert contacts["+5511912345678"]["display_name"] is None

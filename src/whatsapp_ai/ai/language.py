@@ -29,7 +29,6 @@ _EN = frozenset(
         "would",
         "i",
         "my",
-        "me",
         "the",
         "is",
         "are",
@@ -73,6 +72,18 @@ _PT = frozenset(
         "sim",
         "tudo",
         "bem",
+        "me",
+        "chame",
+        "chamar",
+        "de",
+        "do",
+        "da",
+        "um",
+        "uma",
+        "para",
+        "com",
+        "meus",
+        "dados",
     ]
 )
 

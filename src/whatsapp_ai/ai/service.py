@@ -101,6 +101,14 @@ _FIXED = {
         "pt": "Pronto: apagamos todos os seus dados. Se escrever de novo, começamos do zero.",
         "en": "Done: we erased all your data. If you write again, we start from scratch.",
     },
+    "profile_name": {
+        "pt": "Combinado, vou te chamar de {name}.",
+        "en": "Sure, I'll call you {name}.",
+    },
+    "profile_language": {
+        "pt": "Combinado, a partir de agora respondo em português.",
+        "en": "Sure, from now on I'll answer in English.",
+    },
     "voice_unavailable": {
         "pt": "Recebi seu áudio, mas ainda não consigo ouvir mensagens de voz. Pode escrever?",
         "en": "I got your voice message, but I can't listen to voice notes yet. Could you type it?",
