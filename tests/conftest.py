@@ -28,6 +28,7 @@ pytest_plugins = ["tests.twilio_support"]
 
 BACKENDS = ["sqlite", "postgres"]
 TEMPLATE_DB = "wai_template"
+APP_ROLE = "wai_app"
 
 
 def run_coro(coro: Any) -> Any:
@@ -81,6 +82,17 @@ def postgres_template(postgres_url: str) -> str:
             f'CREATE DATABASE "{TEMPLATE_DB}"',
         )
         await migrate_url(_with_database(postgres_url, TEMPLATE_DB))
+        # The role the application should run as: bound by row-level security.
+        await _admin(
+            _with_database(postgres_url, TEMPLATE_DB),
+            f"""DO $$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}') THEN
+                    CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS;
+                END IF;
+            END $$""",
+            f"GRANT USAGE ON SCHEMA public TO {APP_ROLE}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}",
+        )
 
     run_coro(build())
     return TEMPLATE_DB
@@ -123,6 +135,11 @@ def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iter
     run_coro(_admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"'))
     yield _with_database(server_url, name)
     run_coro(_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def as_app_role(url: str) -> str:
+    """The same PostgreSQL database, connected as the row-level-security-bound app role."""
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
 
 
 def make_settings(db_url: str, tmp_path: Path, **groups: dict[str, Any]) -> Settings:

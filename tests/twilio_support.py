@@ -16,6 +16,7 @@ from whatsapp_ai.app import create_app
 from whatsapp_ai.bootstrap import Container, bootstrap
 from whatsapp_ai.channels.twilio import accounts
 from whatsapp_ai.core.clock import Clock
+from whatsapp_ai.core.db import system_scope
 from whatsapp_ai.identity import service as identity
 
 PUBLIC_BASE = "https://hooks.example.com"
@@ -101,7 +102,20 @@ async def connect_tenant(
     settings = make_settings(db_url, tmp_path, twilio=twilio_settings(fake, **(twilio or {})))
     container = bootstrap(settings, clock=clock, **bootstrap_args)
     account_sid, auth_token = fake.create_account()
+    created: dict[str, str] = {}
     now = container.clock.now()
+    with system_scope():  # setting a tenant up is the operator's job, across tenants
+        await _create(container, fake_account=(account_sid, auth_token), now=now, out=created)
+    tenant_id, api_key = created["tenant_id"], created["api_key"]
+    transport = httpx.ASGITransport(app=create_app(container))
+    client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    return TwilioTenant(container, client, fake, tenant_id, api_key, account_sid, auth_token)
+
+
+async def _create(
+    container: Container, *, fake_account: tuple[str, str], now: Any, out: dict[str, str]
+) -> None:
+    account_sid, auth_token = fake_account
     async with container.db.transaction() as session:
         tenant = await identity.create_tenant(session, name="Ótica Central", slug="otica", now=now)
         _key, api_key = await identity.create_api_key(
@@ -118,9 +132,7 @@ async def connect_tenant(
             template_variables={"1": "{body}"},
             now=now,
         )
-    transport = httpx.ASGITransport(app=create_app(container))
-    client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
-    return TwilioTenant(container, client, fake, tenant.id, api_key, account_sid, auth_token)
+    out.update(tenant_id=tenant.id, api_key=api_key)
 
 
 @pytest.fixture

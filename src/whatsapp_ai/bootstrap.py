@@ -19,7 +19,7 @@ from whatsapp_ai.core.blobs import BlobStore, LocalBlobStore
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import Settings, SettingsError, load_settings
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
-from whatsapp_ai.core.db import Database, WriteBatcher, create_engine
+from whatsapp_ai.core.db import Database, WriteBatcher, create_engine, system_scope
 from whatsapp_ai.core.http import PlatformPrincipal, Principal
 from whatsapp_ai.core.leases import Leases, erase_contact_leases, export_contact_leases
 from whatsapp_ai.core.memo import Memo
@@ -76,13 +76,14 @@ class Container:
     async def authenticate(self, token: str) -> Principal | None:
         """Resolve a bearer API key to its tenant (a read; the use is written once a minute)."""
         now = self.clock.now()
-        async with self.db.read() as session:
-            key = await identity.find_api_key(session, token=token)
-        if key is None:
-            return None
-        if identity.key_needs_touch(key, now=now):
-            async with self.db.transaction() as session:
-                await identity.touch_api_key(session, key_id=key.id, now=now)
+        with system_scope():  # the key says which tenant; nothing is scoped yet
+            async with self.db.read() as session:
+                key = await identity.find_api_key(session, token=token)
+            if key is None:
+                return None
+            if identity.key_needs_touch(key, now=now):
+                async with self.db.transaction() as session:
+                    await identity.touch_api_key(session, key_id=key.id, now=now)
         return identity.principal_of(key)
 
     async def close(self) -> None:
@@ -93,8 +94,9 @@ class Container:
 
     async def authenticate_session(self, token: str) -> Principal | PlatformPrincipal | None:
         """Resolve a console session cookie to its principal."""
-        async with self.db.read() as session:
-            found = await identity.find_session(session, token=token, now=self.clock.now())
+        with system_scope():
+            async with self.db.read() as session:
+                found = await identity.find_session(session, token=token, now=self.clock.now())
         return None if found is None else identity.session_principal(*found)
 
     def worker(self) -> Worker:

@@ -21,6 +21,7 @@ from whatsapp_ai.bootstrap import Container, bootstrap
 from whatsapp_ai.channels.twilio import accounts as twilio_accounts
 from whatsapp_ai.chat import ChatError, ChatSession
 from whatsapp_ai.core.config import Settings, SettingsError, load_settings
+from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.logging import configure_logging, get_logger
 from whatsapp_ai.core.migrate import current_revision, head_revision, upgrade
 from whatsapp_ai.identity import service as identity
@@ -158,6 +159,7 @@ def seed() -> None:
     key_file = container.settings.app.data_dir / DEMO_KEY_FILE
 
     async def main() -> tuple[str, bool]:
+        enter_system()  # the command acts for the operator of the platform
         try:
             await _ensure_migrated(container)
             now = container.clock.now()
@@ -328,6 +330,7 @@ def secrets_rotate() -> None:
     container = _container()
 
     async def main() -> int:
+        enter_system()  # the command acts for the operator of the platform
         try:
             async with container.db.transaction() as session:
                 return await twilio_accounts.rotate_secrets(session, container.box)
@@ -361,6 +364,7 @@ def users_create(
     container = _container()
 
     async def main() -> str:
+        enter_system()  # the command acts for the operator of the platform
         try:
             async with container.db.transaction() as session:
                 tenant_id = None

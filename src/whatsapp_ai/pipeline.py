@@ -23,7 +23,7 @@ from whatsapp_ai.channels import service as channels
 from whatsapp_ai.conversation import service as conversation
 from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
-from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.db import Database, tenant_scope
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.leases import Leases
 from whatsapp_ai.core.logging import get_logger
@@ -38,6 +38,16 @@ TURN_BUSY_RETRY = timedelta(milliseconds=500)
 MAX_TURNS_PER_JOB = 50
 
 log = get_logger(__name__)
+
+
+def _in_tenant_scope(handler: Handler) -> Handler:
+    """Run a job handler seeing only the rows of the tenant its payload names."""
+
+    async def run(payload: dict[str, Any], job: LeasedJob) -> None:
+        with tenant_scope(str(payload["tenant_id"])):
+            await handler(payload, job)
+
+    return run
 
 
 @dataclass
@@ -85,12 +95,13 @@ class Pipeline:
 
     def handlers(self) -> dict[str, Handler]:
         """Job kind → handler."""
-        return {
+        handlers: dict[str, Handler] = {
             channels.INBOUND_JOB: self.handle_inbound,
             DELIVER_JOB: self.deliver,
             DELETE_BLOBS_JOB: self.delete_blobs,
             NOTICE_JOB: self.notify,
         }
+        return {kind: _in_tenant_scope(handler) for kind, handler in handlers.items()}
 
     async def delete_blobs(self, payload: dict[str, Any], job: LeasedJob) -> None:
         """Delete files of erased data (idempotent: a missing file is already gone)."""

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import aiosqlite
 import sqlean
-from sqlalchemy import JSON, DateTime, MetaData, String, event, exc
+from sqlalchemy import JSON, DateTime, MetaData, String, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import Dialect, make_url
@@ -37,6 +38,40 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+SYSTEM = "system"
+_scope: ContextVar[str | None] = ContextVar("whatsapp_ai_db_scope", default=None)
+
+
+@contextmanager
+def tenant_scope(tenant_id: str) -> Iterator[None]:
+    """Transactions opened inside see only this tenant's rows (PostgreSQL row-level security)."""
+    token = _scope.set(tenant_id)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+@contextmanager
+def system_scope() -> Iterator[None]:
+    """For the trusted cross-tenant paths: key and session lookup, webhook routing, batches."""
+    token = _scope.set(SYSTEM)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def enter_tenant(tenant_id: str) -> None:
+    """Scope the rest of the current task (a request, once its credential is known)."""
+    _scope.set(tenant_id)
+
+
+def enter_system() -> None:
+    """Let the rest of the current task cross tenants (sign-in, sign-up, CLI, job routing)."""
+    _scope.set(SYSTEM)
 
 
 class Base(DeclarativeBase):
@@ -156,11 +191,26 @@ class Database:
         )
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 
+    async def _scoped(self, session: AsyncSession) -> None:
+        # Row-level security reads these per-transaction settings (is_local = true).
+        scope = _scope.get()
+        await session.execute(
+            text(
+                "SELECT set_config('app.tenant_id', :tenant, true),"
+                " set_config('app.system', :system, true)"
+            ),
+            {
+                "tenant": "" if scope in (None, SYSTEM) else scope,
+                "system": "on" if scope == SYSTEM else "off",
+            },
+        )
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside one write transaction: committed on exit, rolled back on error."""
         if self._write_lock is None:
             async with self._sessions() as session, session.begin():
+                await self._scoped(session)
                 yield session
             return
         # SQLite has one writer at a time. Queueing writers of this process on an asyncio lock
@@ -172,6 +222,8 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only (on SQLite, does not take the write lock)."""
         async with self._read_sessions() as session, session.begin():
+            if self._write_lock is None:
+                await self._scoped(session)
             yield session
 
     async def dispose(self) -> None:
@@ -290,6 +342,8 @@ class WriteBatcher:
         return await future
 
     async def _flush_all(self) -> None:
+        # Batches mix tenants; every item carries its tenant id explicitly.
+        _scope.set(SYSTEM)
         while self._pending:
             batch = self._pending[: self._max_batch]
             self._pending = self._pending[self._max_batch :]

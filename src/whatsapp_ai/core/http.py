@@ -14,7 +14,7 @@ from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import Settings
 from whatsapp_ai.core.crypto import SecretBox
-from whatsapp_ai.core.db import Database, WriteBatcher
+from whatsapp_ai.core.db import Database, WriteBatcher, enter_system, enter_tenant
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.privacy import PrivacyRegistry
@@ -140,6 +140,7 @@ async def require_principal(request: Request) -> Principal:
     found = await _credential(request)
     if isinstance(found, PlatformPrincipal):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "platform admins have no tenant data")
+    enter_tenant(found.tenant_id)  # the rest of this request sees only this tenant's rows
     return found
 
 
@@ -160,6 +161,7 @@ async def require_platform_admin(request: Request) -> PlatformPrincipal:
     found = await _credential(request)
     if not isinstance(found, PlatformPrincipal):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "platform admins only")
+    enter_system()
     return found
 
 

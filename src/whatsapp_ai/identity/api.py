@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.http import (
     SESSION_COOKIE,
     PlatformPrincipal,
@@ -62,6 +63,7 @@ async def register(request: Request, body: RegisterIn) -> RegisterOut:
     """Self-service sign-up: tenant, admin and Free plan are created together or not at all."""
     rt = runtime(request)
     await throttle(request, "register")
+    enter_system()  # the tenant does not exist yet
     try:
         async with rt.db.transaction() as session:
             tenant, user = await service.register_tenant(
@@ -94,6 +96,7 @@ async def login(request: Request, response: Response, body: LoginIn) -> LoginOut
     """Sign in to the console: sets an HttpOnly session cookie; send the CSRF token on changes."""
     rt = runtime(request)
     now = rt.clock.now()
+    enter_system()  # the e-mail says which user (and tenant); nothing is scoped yet
     # Every attempt counts, so a throttled client cannot keep guessing until one succeeds.
     await throttle(request, "login")
     async with rt.db.transaction() as session:
@@ -125,6 +128,7 @@ async def logout(request: Request) -> Response:
     """Sign out of the console (the session cookie stops working)."""
     rt = runtime(request)
     token = request.cookies.get(SESSION_COOKIE)
+    enter_system()
     if token:
         async with rt.db.transaction() as session:
             await service.close_session(session, token=token, now=rt.clock.now())

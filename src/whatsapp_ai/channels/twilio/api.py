@@ -17,6 +17,7 @@ from whatsapp_ai.channels.twilio.schemas import TwilioAccountIn, TwilioAccountOu
 from whatsapp_ai.channels.twilio.sending import CHANNEL
 from whatsapp_ai.channels.twilio.signature import is_valid, public_url
 from whatsapp_ai.conversation import service as conversation
+from whatsapp_ai.core.db import enter_tenant, system_scope
 from whatsapp_ai.core.http import Principal, Runtime, require, runtime
 from whatsapp_ai.core.logging import get_logger
 
@@ -61,7 +62,8 @@ async def _account_for(
             return None if found is None else accounts.resolved(found)
 
     key = f"{accounts.MEMO_PREFIX}{account_sid}|{number}|{service_sid}"
-    account = await rt.memo.get_or_load(key, load, ttl_s=accounts.MEMO_TTL_S)
+    with system_scope():  # routing a webhook to its tenant looks across tenants
+        account = await rt.memo.get_or_load(key, load, ttl_s=accounts.MEMO_TTL_S)
     if account is None:
         raise _reject(rt, status.HTTP_403_FORBIDDEN, "unknown_tenant", FORBIDDEN)
     if rt.settings.twilio.validate_signature:
@@ -69,6 +71,7 @@ async def _account_for(
         signature = request.headers.get("x-twilio-signature", "")
         if not is_valid(url, form, signature, account.auth_tokens(rt.box)):
             raise _reject(rt, status.HTTP_403_FORBIDDEN, "bad_signature", FORBIDDEN)
+    enter_tenant(account.tenant_id)
     return account
 
 
