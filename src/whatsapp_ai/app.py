@@ -22,7 +22,7 @@ from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
 from whatsapp_ai.conversation.api import router as conversation_router
-from whatsapp_ai.core.db import is_unavailable
+from whatsapp_ai.core.db import is_unavailable, unscoped
 from whatsapp_ai.core.http import error_body, runtime
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.logging import bind_context, get_logger
@@ -75,7 +75,8 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
-        with bind_context(request_id=request_id):
+        # A request's tenant scope (set once its credential is known) ends with the request.
+        with bind_context(request_id=request_id), unscoped():
             try:
                 declared = headers.get(b"content-length", b"")
                 if declared.isdigit() and int(declared) > self.max_body_bytes:

@@ -6,11 +6,14 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select, update
 
 from tests.conftest import make_settings, run_coro
-from whatsapp_ai.bootstrap import bootstrap
+from whatsapp_ai.bootstrap import Container, bootstrap
+from whatsapp_ai.core.db import system_scope, tenant_scope
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.identity import service as identity
+from whatsapp_ai.identity.models import Contact
 
 phones = st.integers(min_value=11_900_000_000, max_value=11_999_999_999).map(lambda n: f"+55{n}")
 
@@ -58,3 +61,34 @@ def test_contacts_are_scoped_to_their_tenant(
             await container.close()
 
     run_coro(check())
+
+
+async def test_inside_a_tenant_scope_an_unfiltered_query_sees_only_that_tenant(
+    container: Container,
+) -> None:
+    now = container.clock.now()
+    with system_scope():
+        async with container.db.transaction() as session:
+            owners = []
+            for index in range(2):
+                tenant = await identity.create_tenant(
+                    session, name=f"T{index}", slug=f"t-{new_id().lower()[-12:]}", now=now
+                )
+                await identity.get_or_create_contact(
+                    session,
+                    tenant_id=tenant.id,
+                    address=f"+55119{index:08d}",
+                    profile_name=None,
+                    now=now,
+                )
+                owners.append(tenant.id)
+    with tenant_scope(owners[0]):
+        async with container.db.transaction() as session:
+            seen = list(await session.scalars(select(Contact)))  # no tenant filter on purpose
+            changed = await session.execute(update(Contact).values(display_name="x"))
+    assert [contact.tenant_id for contact in seen] == [owners[0]]
+    assert changed.rowcount == 1  # type: ignore[attr-defined]
+    with system_scope():
+        async with container.db.read() as session:
+            names = {c.tenant_id: c.display_name for c in await session.scalars(select(Contact))}
+    assert names == {owners[0]: "x", owners[1]: None}

@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from whatsapp_ai.core.db import Base, IdType, UTCDateTime
+from whatsapp_ai.core.db import Base, IdType, TenantScoped, UTCDateTime
 
 
-class Subscription(Base):
+class Subscription(TenantScoped, Base):
     """The plan a tenant is on (one current subscription per tenant)."""
 
     __tablename__ = "subscriptions"

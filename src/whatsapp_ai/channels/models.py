@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from whatsapp_ai.core.db import Base, IdType, JSONType, UTCDateTime
+from whatsapp_ai.core.db import Base, IdType, JSONType, TenantScoped, UTCDateTime
 
 
-class InboundEvent(Base):
+class InboundEvent(TenantScoped, Base):
     """An inbound message exactly as a channel delivered it, stored before it is acknowledged."""
 
     __tablename__ = "inbound_events"
@@ -33,7 +33,7 @@ class InboundEvent(Base):
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class SandboxOutbox(Base):
+class SandboxOutbox(TenantScoped, Base):
     """What the sandbox channel 'sent' to a simulated WhatsApp user; one row per message."""
 
     __tablename__ = "sandbox_outbox"
@@ -48,7 +48,7 @@ class SandboxOutbox(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class MediaItem(Base):
+class MediaItem(TenantScoped, Base):
     """An attachment of an inbound message: where it came from and what became of it."""
 
     __tablename__ = "media"

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from whatsapp_ai.core.db import Base, IdType, JSONType, UTCDateTime
+from whatsapp_ai.core.db import Base, IdType, JSONType, TenantScoped, UTCDateTime
 
 
-class Conversation(Base):
+class Conversation(TenantScoped, Base):
     """A thread between a contact and the tenant on one channel."""
 
     __tablename__ = "conversations"
@@ -31,7 +31,7 @@ class Conversation(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy reads it by name
 
 
-class Message(Base):
+class Message(TenantScoped, Base):
     """A message in a conversation: from the contact, the assistant or an operator."""
 
     __tablename__ = "messages"

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.schema import Table
 from sqlalchemy.types import TypeDecorator
 
@@ -64,6 +64,16 @@ def system_scope() -> Iterator[None]:
         _scope.reset(token)
 
 
+@contextmanager
+def unscoped() -> Iterator[None]:
+    """Start without a scope and drop whatever scope the block enters (one per request)."""
+    token = _scope.set(None)
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
 def enter_tenant(tenant_id: str) -> None:
     """Scope the rest of the current task (a request, once its credential is known)."""
     _scope.set(tenant_id)
@@ -78,6 +88,32 @@ class Base(DeclarativeBase):
     """Declarative base of every table; one metadata for the one migration history."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class TenantScoped:
+    """Marks tables owned by a tenant: inside a tenant scope, every ORM query of them is
+    filtered by that tenant, even one written without the filter (all backends)."""
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _add_tenant_criteria(state: ORMExecuteState) -> None:
+    scope = _scope.get()
+    if (
+        scope is None
+        or scope == SYSTEM
+        or not (state.is_select or state.is_update or state.is_delete)
+    ):
+        return
+    owned = [m.class_ for m in state.all_mappers if issubclass(m.class_, TenantScoped)]
+    if owned:
+        state.statement = state.statement.options(
+            *(
+                with_loader_criteria(
+                    entity, lambda cls: cls.tenant_id == scope, include_aliases=True
+                )
+                for entity in owned
+            )
+        )
 
 
 class UTCDateTime(TypeDecorator[datetime]):

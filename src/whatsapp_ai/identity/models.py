@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from whatsapp_ai.core.db import Base, IdType, JSONType, UTCDateTime
+from whatsapp_ai.core.db import Base, IdType, JSONType, TenantScoped, UTCDateTime
 
 
 class Tenant(Base):
@@ -22,7 +22,7 @@ class Tenant(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class ApiKey(Base):
+class ApiKey(TenantScoped, Base):
     """A tenant's API key; only its hash is stored, its prefix identifies it."""
 
     __tablename__ = "api_keys"
@@ -38,7 +38,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class Contact(Base):
+class Contact(TenantScoped, Base):
     """A WhatsApp user of one tenant, identified by address (E.164 number or business id)."""
 
     __tablename__ = "contacts"
@@ -90,7 +90,7 @@ class UserSession(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class ErasureRecord(Base):
+class ErasureRecord(TenantScoped, Base):
     """That a contact's data was erased, when and by whom: no personal data is kept here."""
 
     __tablename__ = "erasure_records"

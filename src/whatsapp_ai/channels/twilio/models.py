@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from whatsapp_ai.core.db import Base, IdType, JSONType, UTCDateTime
+from whatsapp_ai.core.db import Base, IdType, JSONType, TenantScoped, UTCDateTime
 
 
-class TwilioAccount(Base):
+class TwilioAccount(TenantScoped, Base):
     """A tenant's Twilio credentials (tokens encrypted) and WhatsApp sender."""
 
     __tablename__ = "twilio_accounts"
@@ -34,7 +34,7 @@ class TwilioAccount(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class TwilioOutbound(Base):
+class TwilioOutbound(TenantScoped, Base):
     """One part of an outbound message as sent to Twilio (long replies are split)."""
 
     __tablename__ = "twilio_outbound"
