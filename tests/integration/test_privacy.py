@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from typing import Any
 
 import pytest
@@ -120,6 +123,18 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
     assert len(data["channels"]["sandbox_sent"]) == 1
     assert data["leases"] == [f"turn:{t.tenant_id}:twilio:{ANA}"]
     assert "Bruno" not in exported.text
+
+    bundle = await t.client.get(
+        f"/identity/contacts/{ana_id}/export", params={"files": "true"}, headers=headers
+    )
+    assert bundle.status_code == 200
+    assert bundle.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(bundle.content)) as archive:
+        names = archive.namelist()
+        assert "export.json" in names
+        [photo] = [name for name in names if name.startswith("files/")]
+        assert archive.read(photo) == IMAGE
+        assert json.loads(archive.read("export.json"))["data"]["identity"]["address"] == ANA
 
     erased = await t.client.delete(f"/identity/contacts/{ana_id}", headers=headers)
     assert erased.status_code == 200, erased.text

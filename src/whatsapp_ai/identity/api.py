@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
+import json
+import zipfile
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
@@ -285,8 +289,13 @@ async def list_tenants(request: Request, _admin: Platform) -> list[TenantOut]:
         return [TenantOut.model_validate(t) for t in await service.list_tenants(session)]
 
 
-@router.get("/contacts/{contact_id}/export")
-async def export_contact(request: Request, caller: Exporter, contact_id: str) -> JSONResponse:
+@router.get("/contacts/{contact_id}/export", response_model=None)
+async def export_contact(
+    request: Request,
+    caller: Exporter,
+    contact_id: str,
+    files: Annotated[bool, Query(description="A zip with export.json and the files")] = False,
+) -> Response:
     """Everything the platform holds about a contact, from every module (LGPD / GDPR)."""
     rt = runtime(request)
     async with rt.db.read() as session:
@@ -296,9 +305,33 @@ async def export_contact(request: Request, caller: Exporter, contact_id: str) ->
         if contact is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
         data = await rt.privacy.export(session, service.contact_ref(contact))
-    return JSONResponse(
-        jsonable_encoder({"contact_id": contact_id, "exported_at": rt.clock.now(), "data": data})
+    document = jsonable_encoder(
+        {"contact_id": contact_id, "exported_at": rt.clock.now(), "data": data}
     )
+    if not files:
+        return JSONResponse(document)
+    stored = [item for item in data["channels"]["media"] if item.get("blob_key")]
+    contents = {}
+    for item in stored:
+        try:
+            contents[f"files/{item['id']}"] = await rt.blobs.get(item["blob_key"])
+        except KeyError:
+            continue  # deleted meanwhile: the JSON still lists it
+    archive = await asyncio.to_thread(_zip, document, contents)
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="contact-{contact_id}.zip"'},
+    )
+
+
+def _zip(document: dict[str, Any], contents: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export.json", json.dumps(document, ensure_ascii=False, indent=2))
+        for name, content in contents.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
 
 
 @router.delete("/contacts/{contact_id}", response_model=ErasureOut)
