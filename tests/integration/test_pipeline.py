@@ -33,6 +33,18 @@ async def _post(client: httpx.AsyncClient, key: str, text: str, msg_id: str) -> 
     assert response.status_code == 202, response.text
 
 
+async def _tenant_key(container: Container) -> str:
+    """A tenant named Loja and its API key."""
+    async with container.db.transaction() as session:
+        created = await identity.create_tenant(
+            session, name="Loja", slug="loja", now=container.clock.now()
+        )
+        _k, key = await identity.create_api_key(
+            session, tenant_id=created.id, name="k", now=container.clock.now()
+        )
+    return key
+
+
 async def _messages(container: Container) -> list[Message]:
     async with container.db.read() as session:
         return list(await session.scalars(select(Message).order_by(Message.id)))
@@ -75,13 +87,7 @@ async def test_messages_of_one_conversation_are_answered_in_arrival_order(
     echo_container: Container,
 ) -> None:
     container = echo_container
-    async with container.db.transaction() as session:
-        created = await identity.create_tenant(
-            session, name="Loja", slug="loja", now=container.clock.now()
-        )
-        _k, key = await identity.create_api_key(
-            session, tenant_id=created.id, name="k", now=container.clock.now()
-        )
+    key = await _tenant_key(container)
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         for n in range(6):
@@ -139,13 +145,7 @@ async def test_failing_reply_step_retries_then_dead_letters_with_cause(
     settings = make_settings(db_url, tmp_path, queue={"max_attempts": 3})
     container = bootstrap(settings, reply_step=flaky)
     try:
-        async with container.db.transaction() as session:
-            created = await identity.create_tenant(
-                session, name="Loja", slug="loja", now=container.clock.now()
-            )
-            _k, key = await identity.create_api_key(
-                session, tenant_id=created.id, name="k", now=container.clock.now()
-            )
+        key = await _tenant_key(container)
         transport = httpx.ASGITransport(app=create_app(container))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             await _post(client, key, "oi", "flaky-1")
@@ -261,13 +261,7 @@ async def test_jobs_leased_together_never_run_one_conversation_twice(
         make_settings(db_url, tmp_path, queue={"concurrency": 8}), reply_step=counting
     )
     try:
-        async with container.db.transaction() as session:
-            created = await identity.create_tenant(
-                session, name="Loja", slug="loja", now=container.clock.now()
-            )
-            _k, key = await identity.create_api_key(
-                session, tenant_id=created.id, name="k", now=container.clock.now()
-            )
+        key = await _tenant_key(container)
         transport = httpx.ASGITransport(app=create_app(container))
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
             for n in range(3):
