@@ -81,6 +81,42 @@ class ConversationSettings(BaseModel):
     )
 
 
+class LifecycleSettings(BaseModel):
+    """Defaults of each tenant's conversation policy (a tenant may override every one)."""
+
+    idle_after_min: float = Field(
+        default=30.0, gt=0, description="Minutes of user silence before a conversation is idle."
+    )
+    close_after_min: float = Field(
+        default=60.0, gt=0, description="Further minutes before an idle conversation expires."
+    )
+    human_wait_min: float = Field(
+        default=10.0,
+        gt=0,
+        description="Minutes a handoff waits for an operator before the user is told.",
+    )
+    resume_on_wait_timeout: bool = Field(
+        default=True, description="The assistant takes the conversation back when nobody did."
+    )
+    operator_idle_min: float = Field(
+        default=30.0,
+        gt=0,
+        description="Minutes without operator activity before the assistant is back.",
+    )
+    operator_max_open: int = Field(
+        default=5, ge=1, description="Conversations one operator holds at a time."
+    )
+    auto_assign: bool = Field(
+        default=True, description="Give a waiting conversation to the next free operator."
+    )
+    handoff_after_failures: int = Field(
+        default=2,
+        ge=1,
+        description="Replies in a row the assistant could not give before a person is called.",
+    )
+    sweep_batch: int = Field(default=200, ge=1, le=5000)
+
+
 class SandboxSettings(BaseModel):
     """Sandbox WhatsApp channel and its simulator."""
 
@@ -160,6 +196,7 @@ class Settings(BaseSettings):
     queue: QueueSettings = QueueSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     conversation: ConversationSettings = ConversationSettings()
+    lifecycle: LifecycleSettings = LifecycleSettings()
     sandbox: SandboxSettings = SandboxSettings()
     twilio: TwilioSettings = TwilioSettings()
     security: SecuritySettings = SecuritySettings()
