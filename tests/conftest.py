@@ -24,7 +24,7 @@ from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.migrate import upgrade
 from whatsapp_ai.identity import service as identity
 
-pytest_plugins = ["tests.twilio_support"]
+pytest_plugins = ["tests.twilio_support", "tests.desk_support"]
 
 BACKENDS = ["sqlite", "postgres"]
 TEMPLATE_DB = "wai_template"

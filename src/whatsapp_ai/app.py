@@ -22,6 +22,7 @@ from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
 from whatsapp_ai.conversation.api import router as conversation_router
+from whatsapp_ai.conversation.api import settings_router as conversation_settings_router
 from whatsapp_ai.core.db import is_unavailable, unscoped
 from whatsapp_ai.core.http import error_body, runtime
 from whatsapp_ai.core.ids import new_id
@@ -259,5 +260,6 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
             detail="WHATSAPP_AI_TWILIO__VALIDATE_SIGNATURE=false: anyone can post fake messages",
         )
     app.include_router(conversation_router)
+    app.include_router(conversation_settings_router)
     app.include_router(identity_router)
     return app

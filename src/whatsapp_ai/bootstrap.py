@@ -15,11 +15,16 @@ from whatsapp_ai.channels.twilio.client import TwilioClients
 from whatsapp_ai.channels.twilio.media import TwilioMedia
 from whatsapp_ai.channels.twilio.sending import TwilioChannel
 from whatsapp_ai.conversation import service as conversation_service
+from whatsapp_ai.conversation.handoff import Handoff
+from whatsapp_ai.conversation.lifecycle import Lifecycle
+from whatsapp_ai.conversation.policy import Policy
+from whatsapp_ai.conversation.timeouts import Timeouts
 from whatsapp_ai.core.blobs import BlobStore, LocalBlobStore
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import Settings, SettingsError, load_settings
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
 from whatsapp_ai.core.db import Database, WriteBatcher, create_engine, system_scope
+from whatsapp_ai.core.events import EventBus, create_bus
 from whatsapp_ai.core.http import PlatformPrincipal, Principal
 from whatsapp_ai.core.leases import Leases, erase_contact_leases, export_contact_leases
 from whatsapp_ai.core.memo import Memo
@@ -52,8 +57,22 @@ class Container:
     privacy: PrivacyRegistry
     reply_step: ReplyStep
     speech: SpeechStep
+    bus: EventBus
+    lifecycle: Lifecycle
     channels: dict[str, Channel] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def handoff(self) -> Handoff:
+        """Handoff operations (operators, assignment, return to the assistant)."""
+        return Handoff(self.lifecycle)
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The sweep of conversations whose timers are due."""
+        return Timeouts(
+            self.db, self.lifecycle, self.handoff, batch=self.settings.lifecycle.sweep_batch
+        )
 
     @property
     def pipeline(self) -> Pipeline:
@@ -68,6 +87,8 @@ class Container:
             blobs=self.blobs,
             privacy=self.privacy,
             channels=self.channels,
+            lifecycle=self.lifecycle,
+            handoff=self.handoff,
             turn_lease=timedelta(seconds=self.settings.conversation.turn_lease_s),
             history_turns=self.settings.conversation.history_turns,
             typing_after=timedelta(seconds=self.settings.conversation.typing_after_s),
@@ -88,8 +109,10 @@ class Container:
 
     async def close(self) -> None:
         """Release every connection and session this container opened."""
+        await self.lifecycle.flush_events()
         for closer in self.closers:
             await closer()
+        await self.bus.close()
         await self.db.dispose()
 
     async def authenticate_session(self, token: str) -> Principal | PlatformPrincipal | None:
@@ -115,12 +138,19 @@ class Container:
     def scheduler(self) -> Scheduler:
         """The periodic maintenance scheduler."""
         retention = timedelta(hours=self.settings.queue.done_retention_h)
+        timeouts = self.timeouts
         tasks = [
             PeriodicTask(
                 name="purge_done_jobs",
                 every=timedelta(minutes=10),
                 run=lambda: self.queue.purge_done(retention),
-            )
+            ),
+            PeriodicTask(name="conversation_timeouts", every=timedelta(0), run=timeouts.sweep),
+            PeriodicTask(
+                name="assign_waiting_conversations",
+                every=timedelta(seconds=15),
+                run=timeouts.assign_waiting,
+            ),
         ]
         return Scheduler(
             self.leases,
@@ -199,6 +229,7 @@ def bootstrap(
     if settings.sandbox.enabled:
         all_channels["sandbox"] = SandboxChannel(db, clock)
     all_channels.update(channels or {})
+    bus = create_bus(settings.events, settings.database.url)
     batcher = WriteBatcher(db)
     batcher.register(
         channel_service.INBOUND_BULK,
@@ -219,6 +250,10 @@ def bootstrap(
         privacy=privacy_registry(),
         reply_step=reply_step or OfflineReplyStep(),
         speech=speech or NoSpeech(),
+        bus=bus,
+        lifecycle=Lifecycle(
+            clock=clock, queue=queue, bus=bus, defaults=Policy.defaults(settings.lifecycle)
+        ),
         channels=all_channels,
         closers=[clients.close, media.close],
     )

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_ai.ai.closing import wants_to_close
+from whatsapp_ai.ai.handoff import asks_for_human, mentions_topic
 from whatsapp_ai.ai.language import conversation_language, preferred_language
 from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
 from whatsapp_ai.ai.profile import profile_changes
@@ -21,6 +26,13 @@ from whatsapp_ai.ai.service import (
 )
 from whatsapp_ai.channels import service as channels
 from whatsapp_ai.conversation import service as conversation
+from whatsapp_ai.conversation.handoff import Handoff
+from whatsapp_ai.conversation.lifecycle import Lifecycle, schedule
+from whatsapp_ai.conversation.models import Conversation
+from whatsapp_ai.conversation.notices import notice, took_over
+from whatsapp_ai.conversation.outbox import DELIVER_JOB, queue_delivery
+from whatsapp_ai.conversation.policy import Policy
+from whatsapp_ai.conversation.states import HUMAN, Actor, Status
 from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database, tenant_scope
@@ -30,14 +42,18 @@ from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.core.privacy import DELETE_BLOBS_JOB, ContactRef, PrivacyRegistry
 from whatsapp_ai.core.queue import Handler, LeasedJob, PermanentJobError, Queue, Snooze
 from whatsapp_ai.identity import service as identity
+from whatsapp_ai.outbound import NOTICE_JOB, Outbound
 
-DELIVER_JOB = "outbound.deliver"
-NOTICE_JOB = "outbound.notice"
+__all__ = ["DELIVER_JOB", "NOTICE_JOB", "LeaseLostError", "Pipeline"]
+
 PROFILE_ONLY_WORDS = 8
 TURN_BUSY_RETRY = timedelta(milliseconds=500)
 MAX_TURNS_PER_JOB = 50
 
 log = get_logger(__name__)
+
+# Work done inside the transaction that stores the reply; returns text to add to the reply.
+InReply = Callable[[AsyncSession, Conversation], Awaitable[str]]
 
 
 def _in_tenant_scope(handler: Handler) -> Handler:
@@ -65,7 +81,8 @@ class _TurnState:
     contact: identity.ContactContext
     recipient: str
     conversation_id: str
-    conversation: Any
+    status: Status
+    policy: Policy
     user_message_id: str
     earlier: list[HistoryItem]
     erasure_requested_at: datetime | None
@@ -89,25 +106,24 @@ class Pipeline:
     blobs: BlobStore
     privacy: PrivacyRegistry
     channels: dict[str, channels.Channel]
+    lifecycle: Lifecycle
+    handoff: Handoff
     turn_lease: timedelta
     history_turns: int
     typing_after: timedelta = timedelta(seconds=1)
+
+    @property
+    def outbound(self) -> Outbound:
+        """The sending side of the path."""
+        return Outbound(self.db, self.clock, self.blobs, self.lifecycle, self.channels)
 
     def handlers(self) -> dict[str, Handler]:
         """Job kind → handler."""
         handlers: dict[str, Handler] = {
             channels.INBOUND_JOB: self.handle_inbound,
-            DELIVER_JOB: self.deliver,
-            DELETE_BLOBS_JOB: self.delete_blobs,
-            NOTICE_JOB: self.notify,
+            **self.outbound.handlers(),
         }
         return {kind: _in_tenant_scope(handler) for kind, handler in handlers.items()}
-
-    async def delete_blobs(self, payload: dict[str, Any], job: LeasedJob) -> None:
-        """Delete files of erased data (idempotent: a missing file is already gone)."""
-        del job
-        for key in payload.get("keys", []):
-            await self.blobs.delete(str(key))
 
     async def handle_inbound(self, payload: dict[str, Any], job: LeasedJob) -> None:
         """Answer the event and every earlier unanswered event of its sender, in arrival order."""
@@ -154,15 +170,80 @@ class Pipeline:
         state = await self._open_turn(event_id, tenant_id)
         if await self._privacy_request(state, lease_key, owner):
             return
+        if state.status in HUMAN:
+            # A person has (or is about to have) this conversation: the assistant stays quiet.
+            await self._finish_turn(state, None, {}, lease_key, owner)
+            return
+        fixed = {"model": "fixed", "language": state.language}
+        if wants_to_close(state.text):
+            await self._finish_turn(
+                state, notice("farewell", state.language), fixed, lease_key, owner,
+                in_reply=self._close_by_user,
+            )  # fmt: skip
+            return
+        handoff = self._handoff_asked(state)
+        if handoff is not None:
+            await self._finish_turn(state, "", fixed, lease_key, owner, in_reply=handoff)
+            return
         confirmations = await self._profile_request(state)
         if confirmations and len(state.text.split()) <= PROFILE_ONLY_WORDS:
             # The message was only the request: the confirmation is the whole answer.
-            reply_text = "\n\n".join(confirmations)
-            meta: dict[str, Any] = {"model": "fixed", "language": state.language}
+            reply_text, meta, in_reply = "\n\n".join(confirmations), fixed, None
         else:
-            reply_text, meta = await self._compose(state)
+            reply_text, meta, in_reply = await self._compose(state)
             reply_text = "\n\n".join([*confirmations, reply_text])
-        await self._finish_turn(state, reply_text, meta, lease_key, owner)
+        await self._finish_turn(state, reply_text, meta, lease_key, owner, in_reply=in_reply)
+
+    def _handoff_asked(self, state: _TurnState) -> InReply | None:
+        """A handoff the message itself calls for: the contact asks, or a human-only topic."""
+        if asks_for_human(state.text):
+            return self._hand_off(Actor.USER, "the contact asked for a person", "handoff_requested")
+        topic = mentions_topic(state.text, state.policy.human_only_topics)
+        if topic is not None:
+            return self._hand_off(Actor.ASSISTANT, f"human-only topic: {topic}", "handoff_topic")
+        return None
+
+    def _hand_off(self, actor: Actor, reason: str, notice_kind: str) -> InReply:
+        """Put the conversation in the operators' queue as the reply is stored; tell the
+        contact, and who took it when an operator is free at once."""
+
+        async def run(session: AsyncSession, thread: Conversation) -> str:
+            policy = await self.lifecycle.policy(session, thread.tenant_id)
+            name = await self.handoff.request(
+                session, thread, actor, reason=reason, policy=policy, announce=False
+            )
+            said = [notice(notice_kind, thread.language)]
+            if thread.status == Status.WITH_HUMAN:
+                said.append(took_over(thread.language, name))
+            return "\n\n".join(said)
+
+        return run
+
+    async def _close_by_user(self, session: AsyncSession, thread: Conversation) -> str:
+        await self.lifecycle.move(
+            session, thread, Status.CLOSED, Actor.USER, reason="the contact said goodbye"
+        )
+        return ""
+
+    def _count_unresolved(self, resolved: bool, reason: str) -> InReply:
+        """Keep count of replies in a row the assistant could not give; at the tenant's limit,
+        call a person."""
+
+        async def run(session: AsyncSession, thread: Conversation) -> str:
+            if resolved:
+                thread.unresolved = 0
+                await self.lifecycle.touch(session, thread)
+                return ""
+            thread.unresolved = (thread.unresolved or 0) + 1
+            await self.lifecycle.touch(session, thread)
+            policy = await self.lifecycle.policy(session, thread.tenant_id)
+            if thread.unresolved < policy.handoff_after_failures:
+                return ""
+            return await self._hand_off(Actor.ASSISTANT, reason, "handoff_assistant")(
+                session, thread
+            )
+
+        return run
 
     async def _open_turn(self, event_id: str, tenant_id: str) -> _TurnState:
         """Store the user's message in its conversation and gather what the reply needs."""
@@ -179,10 +260,10 @@ class Pipeline:
                 profile_name=event.profile_name,
                 now=now,
             )
-            thread = await conversation.get_or_open(
+            thread, opened = await conversation.get_or_open(
                 session, tenant_id=tenant_id, contact_id=contact.id, channel=event.channel, now=now
             )
-            user_message, _ = await conversation.append_message(
+            user_message, created = await conversation.append_message(
                 session,
                 conversation=thread,
                 direction="in",
@@ -191,17 +272,14 @@ class Pipeline:
                 source_event_id=event.id,
                 now=now,
             )
-            history = await conversation.recent_messages(
-                session,
-                tenant_id=tenant_id,
-                conversation_id=thread.id,
-                limit=self.history_turns + 1,
+            earlier = await self._history(session, thread, exclude=user_message.id)
+            language = preferred_language(contact.language) or conversation_language(
+                event.body, [h.body for h in earlier]
             )
-            earlier = [
-                HistoryItem(author=m.author, body=m.body)  # type: ignore[arg-type]
-                for m in history
-                if m.id != user_message.id
-            ]
+            policy = await self.lifecycle.policy(session, tenant_id)
+            if created:
+                await self._user_wrote(session, thread, event.payload, language, policy, opened)
+                self.lifecycle.emit_message(session, user_message)
             return _TurnState(
                 tenant_id=tenant_id,
                 tenant_name=tenant.name,
@@ -214,15 +292,62 @@ class Pipeline:
                 contact=identity.contact_context(contact),
                 recipient=contact.address,
                 conversation_id=thread.id,
-                conversation=thread,
+                status=Status(thread.status),
+                policy=policy,
                 user_message_id=user_message.id,
                 earlier=earlier,
                 erasure_requested_at=contact.erasure_requested_at,
-                language=preferred_language(contact.language)
-                or conversation_language(event.body, [h.body for h in earlier]),
+                language=language,
             )
 
-    async def _compose(self, state: _TurnState) -> tuple[str, dict[str, Any]]:
+    async def _user_wrote(
+        self,
+        session: AsyncSession,
+        thread: Conversation,
+        payload: dict[str, Any],
+        language: str,
+        policy: Policy,
+        opened: bool,
+    ) -> None:
+        """What a new message from the contact changes: an idle conversation is active again,
+        the silence timer restarts, and replies go to the address they wrote from."""
+        thread.last_user_at = self.clock.now()
+        thread.language = language
+        thread.reply_address = payload.get("from_raw") or thread.reply_address
+        if thread.status == Status.IDLE:
+            await self.lifecycle.move(
+                session, thread, Status.ACTIVE, Actor.USER, reason="the contact wrote again",
+                policy=policy,
+            )  # fmt: skip
+        elif thread.status == Status.ACTIVE:
+            schedule(thread, policy)
+        await self.lifecycle.touch(session, thread)
+        if opened:
+            self.lifecycle.emit(
+                session, thread, "conversation.opened", {"previous_id": thread.previous_id}
+            )
+
+    async def _history(
+        self, session: AsyncSession, thread: Conversation, *, exclude: str
+    ) -> list[HistoryItem]:
+        """The recent messages the assistant sees; a conversation that continues an ended one
+        starts with that one's last messages."""
+        limit = self.history_turns + 1
+        rows = await conversation.recent_messages(
+            session, tenant_id=thread.tenant_id, conversation_id=thread.id, limit=limit
+        )
+        rows = [m for m in rows if m.id != exclude]
+        if thread.previous_id and len(rows) < self.history_turns:
+            before = await conversation.recent_messages(
+                session,
+                tenant_id=thread.tenant_id,
+                conversation_id=thread.previous_id,
+                limit=self.history_turns - len(rows),
+            )
+            rows = [*before, *rows]
+        return [HistoryItem(author=m.author, body=m.body) for m in rows]  # type: ignore[arg-type]
+
+    async def _compose(self, state: _TurnState) -> tuple[str, dict[str, Any], InReply | None]:
         """The reply text: fixed notes for unreadable files, then the reply step's answer."""
         notes, heard, files = await self._read_attachments(state)
         full_text = "\n".join(part for part in (state.text, *heard) if part.strip())
@@ -230,7 +355,7 @@ class Pipeline:
             # Nothing the assistant can read (an unsupported message type, an empty body).
             notes = [fixed_reply("unsupported_message", state.language)]
         if not full_text.strip() and (notes or not files):
-            return "\n\n".join(notes), {"model": "fixed", "language": state.language}
+            return "\n\n".join(notes), {"model": "fixed", "language": state.language}, None
         turn = TurnInput(
             tenant_id=state.tenant_id,
             tenant_name=state.tenant_name,
@@ -245,28 +370,57 @@ class Pipeline:
             contact_preferences=state.contact.preferences,
         )
         reply = await self._reply_with_typing(turn, state)
-        return "\n\n".join([*notes, reply.text]), {
-            "model": reply.model,
-            "language": reply.language,
-        }
+        meta = {"model": reply.model, "language": reply.language}
+        text = "\n\n".join([*notes, reply.text])
+        if reply.handoff:
+            return text, meta, self._hand_off(Actor.ASSISTANT, reply.handoff, "handoff_assistant")
+        reason = f"{state.policy.handoff_after_failures} replies in a row could not help"
+        return text, meta, self._count_unresolved(reply.resolved, reason)
 
     async def _finish_turn(
         self,
         state: _TurnState,
-        reply_text: str,
+        reply_text: str | None,
         meta: dict[str, Any],
         lease_key: str,
         owner: str,
         *,
         event_status: str = "processed",
+        in_reply: InReply | None = None,
+        quiet_unless_active: bool = True,
     ) -> None:
-        """Store the reply, close the event and queue the delivery, in one transaction."""
+        """Store the reply, close the event and queue the delivery, in one transaction.
+
+        ``reply_text`` None: the message is kept without a reply (a person has the
+        conversation). If a person took the conversation, or it ended, while the reply was
+        being made, the reply is dropped the same way (``quiet_unless_active``).
+        """
         async with self.db.transaction() as session:
             if not await self.leases.holds(session, lease_key, owner):
                 raise LeaseLostError(f"turn lease {lease_key} lost before the reply was stored")
+            thread = await conversation.get(
+                session, tenant_id=state.tenant_id, conversation_id=state.conversation_id, lock=True
+            )
+            if thread is None:
+                raise PermanentJobError(f"conversation {state.conversation_id} is gone")
+            if quiet_unless_active and thread.status != Status.ACTIVE and reply_text is not None:
+                log.info("turn.reply_dropped", conversation_id=thread.id, status=thread.status)
+                reply_text = None
+            if reply_text is not None and in_reply is not None:
+                extra = await in_reply(session, thread)
+                reply_text = "\n\n".join(part for part in (reply_text, extra) if part)
+            await channels.mark_processed(
+                session,
+                tenant_id=state.tenant_id,
+                event_id=state.event_id,
+                now=self.clock.now(),
+                status=event_status,
+            )
+            if reply_text is None:
+                return
             answer, created = await conversation.append_message(
                 session,
-                conversation=state.conversation,
+                conversation=thread,
                 direction="out",
                 author="assistant",
                 body=reply_text,
@@ -275,27 +429,17 @@ class Pipeline:
                 meta=meta,
                 now=self.clock.now(),
             )
-            await channels.mark_processed(
-                session,
-                tenant_id=state.tenant_id,
-                event_id=state.event_id,
-                now=self.clock.now(),
-                status=event_status,
-            )
             if created:
-                await self.queue.enqueue(
+                await queue_delivery(
                     session,
-                    DELIVER_JOB,
-                    {
-                        "tenant_id": state.tenant_id,
-                        "message_id": answer.id,
-                        "channel": state.channel,
-                        "recipient": state.recipient,
-                        "address": state.payload.get("from_raw"),
-                        "reply_to_external_id": state.external_id,
-                    },
-                    idempotency_key=f"deliver:{answer.id}",
+                    self.queue,
+                    message=answer,
+                    channel=state.channel,
+                    recipient=state.recipient,
+                    address=state.payload.get("from_raw"),
+                    reply_to_external_id=state.external_id,
                 )
+                self.lifecycle.emit_message(session, answer)
         log.info("turn.replied", conversation_id=state.conversation_id, message_id=answer.id)
 
     async def _privacy_request(self, state: _TurnState, lease_key: str, owner: str) -> bool:
@@ -318,7 +462,12 @@ class Pipeline:
             return False
         text = fixed_reply("erasure_confirm", state.language)
         await self._finish_turn(
-            state, text, {"model": "fixed", "language": state.language}, lease_key, owner
+            state,
+            text,
+            {"model": "fixed", "language": state.language},
+            lease_key,
+            owner,
+            quiet_unless_active=False,
         )
         return True
 
@@ -388,24 +537,6 @@ class Pipeline:
                 )
         log.info("privacy.erased_on_request", contact_id=state.contact_id, removed=removed)
 
-    async def notify(self, payload: dict[str, Any], job: LeasedJob) -> None:
-        """Send a one-off notice that is not part of any stored conversation."""
-        del job
-        channel = self.channels.get(str(payload["channel"]))
-        if channel is None:
-            raise PermanentJobError(f"channel {payload['channel']!r} is not configured")
-        await channel.send(
-            channels.Outbound(
-                tenant_id=str(payload["tenant_id"]),
-                message_id=str(payload["notice_id"]),
-                recipient=str(payload["recipient"]),
-                body=str(payload["body"]),
-                reply_to_external_id=None,
-                address=payload.get("address"),
-                window_open=True,
-            )
-        )
-
     async def _fail_turn(
         self, event_id: str, tenant_id: str, lease_key: str, owner: str, error: Exception
     ) -> None:
@@ -430,6 +561,9 @@ class Pipeline:
             lease_key,
             owner,
             event_status="failed",
+            in_reply=self._count_unresolved(
+                False, f"{state.policy.handoff_after_failures} turns in a row failed"
+            ),
         )
 
     async def _reply_with_typing(self, turn: TurnInput, state: _TurnState) -> Reply:
@@ -481,46 +615,3 @@ class Pipeline:
                     session, tenant_id=tenant_id, media_id=item.media_id, transcript=transcript
                 )
         return list(dict.fromkeys(notes)), heard, files
-
-    async def deliver(self, payload: dict[str, Any], job: LeasedJob) -> None:
-        """Send a stored outbound message through its channel (idempotent per message)."""
-        tenant_id = str(payload["tenant_id"])
-        channel = self.channels.get(str(payload["channel"]))
-        if channel is None:
-            raise PermanentJobError(f"channel {payload['channel']!r} is not configured")
-        async with self.db.read() as session:
-            message = await conversation.get_message(
-                session, tenant_id=tenant_id, message_id=str(payload["message_id"])
-            )
-        if message is None:
-            raise PermanentJobError(f"message {payload['message_id']} not found")
-        if message.delivery_status not in (None, "pending"):
-            return
-        outbound = channels.Outbound(
-            tenant_id=tenant_id,
-            message_id=message.id,
-            recipient=str(payload["recipient"]),
-            body=message.body,
-            reply_to_external_id=payload.get("reply_to_external_id"),
-            address=payload.get("address"),
-        )
-        try:
-            result = await channel.send(outbound)
-        except Snooze:
-            raise
-        except Exception as exc:
-            if isinstance(exc, PermanentJobError) or job.attempts >= job.max_attempts:
-                # The conversation shows the failure; the dead letter keeps the cause.
-                async with self.db.transaction() as session:
-                    await conversation.set_delivery_status(
-                        session, tenant_id=tenant_id, message_id=message.id, status="failed"
-                    )
-            raise
-        async with self.db.transaction() as session:
-            await conversation.set_delivery_status(
-                session,
-                tenant_id=tenant_id,
-                message_id=message.id,
-                status=result.status,
-                only_if_pending=True,
-            )

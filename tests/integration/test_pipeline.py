@@ -125,8 +125,8 @@ async def test_turn_and_delivery_jobs_run_twice_reply_once(
     assert await container.queue.complete(job)
     [deliver] = await container.queue.lease(limit=10)
     assert deliver.kind == "outbound.deliver"
-    await pipeline.deliver(deliver.payload, deliver)
-    await pipeline.deliver(deliver.payload, deliver)
+    await pipeline.outbound.deliver(deliver.payload, deliver)
+    await pipeline.outbound.deliver(deliver.payload, deliver)
     assert await container.queue.complete(deliver)
     assert await container.queue.lease(limit=10) == []
     async with container.db.read() as session:

@@ -35,11 +35,14 @@ TENANT_LEVEL = {
     "twilio_accounts",
     "erasure_records",
     "subscriptions",
+    "conversation_policies",
+    "operator_states",
 }
 # Tables erased per contact by the registered erasers.
 CONTACT_DATA = {
     "contacts",
     "conversations",
+    "conversation_transitions",
     "messages",
     "inbound_events",
     "media",

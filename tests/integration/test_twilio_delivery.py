@@ -379,8 +379,8 @@ async def test_delivering_the_same_job_twice_sends_each_part_once(connect: Conne
     [job] = await t.container.queue.lease(limit=10)
     assert job.kind == DELIVER_JOB
     pipeline = t.container.pipeline
-    await pipeline.deliver(job.payload, job)
-    await pipeline.deliver(job.payload, job)
+    await pipeline.outbound.deliver(job.payload, job)
+    await pipeline.outbound.deliver(job.payload, job)
     assert len(t.fake.messages) == 3
 
     # Even the channel itself, asked again for the same message, sends nothing more.

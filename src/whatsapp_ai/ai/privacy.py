@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from whatsapp_ai.ai.text import plain
 
 _REQUEST = re.compile(
     r"\b(apag\w*|exclu\w*|delet\w*|remov\w*|elimin\w*)\b.{0,30}\b(meus dados|minhas informacoes"
@@ -16,16 +17,11 @@ _REQUEST = re.compile(
 _CONFIRM = frozenset({"apagar", "sim apagar", "sim, apagar", "delete", "yes delete", "yes, delete"})
 
 
-def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
-
-
 def asks_for_erasure(text: str) -> bool:
     """Whether the message asks to delete everything held about the sender."""
-    return bool(_REQUEST.search(_plain(text)))
+    return bool(_REQUEST.search(plain(text)))
 
 
 def confirms_erasure(text: str) -> bool:
     """Whether the message is the explicit confirmation word (nothing else counts)."""
-    return _plain(text).strip(" .!") in _CONFIRM
+    return plain(text).strip(" .!") in _CONFIRM

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from whatsapp_ai.ai.text import plain
 
 _NAME = re.compile(
     r"(?:me chame de|pode me chamar de|prefiro ser chamad[oa] de|meu nome (?:e|é)|"
@@ -23,11 +24,6 @@ _LANGUAGE = {
 }
 
 
-def _plain(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in folded if not unicodedata.combining(c))
-
-
 def profile_changes(text: str) -> dict[str, str]:
     """The display name and/or language the sender asks for, if any."""
     changes: dict[str, str] = {}
@@ -37,8 +33,8 @@ def profile_changes(text: str) -> dict[str, str]:
         words = name.split()
         if 1 <= len(words) <= 3:
             changes["display_name"] = " ".join(word[:1].upper() + word[1:] for word in words)
-    plain = _plain(text)
+    folded = plain(text)
     for language, pattern in _LANGUAGE.items():
-        if pattern.search(plain):
+        if pattern.search(folded):
             changes["language"] = language
     return changes

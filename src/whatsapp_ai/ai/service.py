@@ -46,6 +46,10 @@ class Reply:
     text: str
     model: str
     language: str
+    # Set when the assistant decides a person must take over (why, for the operators).
+    handoff: str | None = None
+    # False when the reply could not help; a few in a row call a person.
+    resolved: bool = True
 
 
 class ReplyStep(Protocol):

@@ -1,44 +1,139 @@
-"""Conversation REST API (tenant-scoped by the caller's API key)."""
+"""Conversation REST API: tenant-scoped listing, history, handoff and operator actions, the
+tenant's conversation policy, operators, and a live stream of events for the console."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import asdict
+from typing import Annotated, Any, Protocol, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, status
+from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.conversation import policy as policies
 from whatsapp_ai.conversation import service
-from whatsapp_ai.conversation.schemas import ConversationOut, MessageOut, MessagePage
-from whatsapp_ai.core.http import Principal, require, runtime
+from whatsapp_ai.conversation.handoff import Handoff, NoOperatorFreeError, OperatorError
+from whatsapp_ai.conversation.lifecycle import Lifecycle, StaleConversationError
+from whatsapp_ai.conversation.models import Conversation
+from whatsapp_ai.conversation.notices import notice
+from whatsapp_ai.conversation.policy import Policy
+from whatsapp_ai.conversation.schemas import (
+    Action,
+    AssignIn,
+    AvailabilityIn,
+    ConversationOut,
+    MessageOut,
+    MessagePage,
+    OperatorOut,
+    PolicyIn,
+    PolicyOut,
+    ReplyIn,
+    TransitionOut,
+)
+from whatsapp_ai.conversation.states import HUMAN, Actor, Status, TransitionError
+from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.events import EventBus
+from whatsapp_ai.core.http import Principal, require
 
 router = APIRouter(prefix="/conversations", tags=["conversation"])
-Caller = Annotated[Principal, Depends(require("conversations:read"))]
+settings_router = APIRouter(tags=["conversation"])
+Reader = Annotated[Principal, Depends(require("conversations:read"))]
+Writer = Annotated[Principal, Depends(require("conversations:write"))]
+KEEPALIVE_S = 15.0
+
+
+class _Runtime(Protocol):
+    db: Database
+    bus: EventBus
+    lifecycle: Lifecycle
+
+
+def _runtime(request: Request) -> _Runtime:
+    return cast(_Runtime, request.app.state.runtime)
+
+
+def _actor_id(caller: Principal) -> str | None:
+    return caller.user_id or caller.key_id
 
 
 @router.get("", response_model=list[ConversationOut])
 async def list_conversations(
-    request: Request, caller: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    request: Request,
+    caller: Reader,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    assignee_id: str | None = None,
+    contact_id: str | None = None,
+    needs_human: bool | None = None,
+    q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
 ) -> list[ConversationOut]:
-    """The tenant's conversations, most recently active first."""
-    async with runtime(request).db.read() as session:
-        rows = await service.list_conversations(session, tenant_id=caller.tenant_id, limit=limit)
+    """The tenant's conversations, most recently active first; filter by status (repeat it),
+    assigned operator, contact, needing a person (waiting for or with one), and text."""
+    statuses: set[str] = {s.value for s in status_ or ()}
+    if needs_human is not None:
+        wanted = {s.value for s in HUMAN} if needs_human else {s.value for s in Status} - HUMAN
+        statuses = statuses & wanted if statuses else wanted
+        if not statuses:
+            return []
+    async with _runtime(request).db.read() as session:
+        rows = await service.list_conversations(
+            session,
+            tenant_id=caller.tenant_id,
+            limit=limit,
+            statuses=sorted(statuses),
+            assignee_id=assignee_id,
+            contact_id=contact_id,
+            text=q,
+        )
         return [ConversationOut.model_validate(row) for row in rows]
+
+
+@router.get("/events")
+async def stream_events(request: Request, caller: Reader) -> StreamingResponse:
+    """Server-sent events of the tenant's conversations and messages, live."""
+    bus = _runtime(request).bus
+
+    async def stream() -> AsyncIterator[str]:
+        async with bus.subscribe(caller.tenant_id) as subscription:
+            yield ": connected\n\n"
+            while not subscription.closed:
+                if await request.is_disconnected():
+                    return
+                event = await subscription.get(timeout=KEEPALIVE_S)
+                if event is None:
+                    yield ": keep-alive\n\n"
+                    continue
+                yield f"id: {event.id}\nevent: {event.kind}\ndata: {event.to_json()}\n\n"
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(
+    request: Request, caller: Reader, conversation_id: str
+) -> ConversationOut:
+    """One conversation, with its state, assignment, timers and version."""
+    async with _runtime(request).db.read() as session:
+        found = await _found(session, caller, conversation_id)
+        return ConversationOut.model_validate(found)
 
 
 @router.get("/{conversation_id}/messages", response_model=MessagePage)
 async def list_messages(
     request: Request,
-    caller: Caller,
+    caller: Reader,
     conversation_id: str,
     after: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> MessagePage:
     """Messages of one conversation, oldest first, with cursor paging."""
-    async with runtime(request).db.read() as session:
-        found = await service.get(
-            session, tenant_id=caller.tenant_id, conversation_id=conversation_id
-        )
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
+    async with _runtime(request).db.read() as session:
+        await _found(session, caller, conversation_id)
         rows = await service.page_messages(
             session,
             tenant_id=caller.tenant_id,
@@ -48,3 +143,291 @@ async def list_messages(
         )
     items = [MessageOut.model_validate(row) for row in rows]
     return MessagePage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+
+
+@router.get("/{conversation_id}/transitions", response_model=list[TransitionOut])
+async def list_transitions(
+    request: Request, caller: Reader, conversation_id: str
+) -> list[TransitionOut]:
+    """Every change of state: from, to, who, why, when."""
+    async with _runtime(request).db.read() as session:
+        await _found(session, caller, conversation_id)
+        rows = await service.transitions(
+            session, tenant_id=caller.tenant_id, conversation_id=conversation_id
+        )
+        return [TransitionOut.model_validate(row) for row in rows]
+
+
+type Change[T] = Callable[[AsyncSession, Conversation, Policy, Handoff], Awaitable[T]]
+
+
+async def _change[T](
+    request: Request, caller: Principal, conversation_id: str, run: Change[T]
+) -> T:
+    """Run an operator action on the locked conversation; domain errors become 4xx."""
+    rt = _runtime(request)
+    try:
+        async with rt.db.transaction() as session:
+            conversation = await _found(session, caller, conversation_id, lock=True)
+            policy = await rt.lifecycle.policy(session, caller.tenant_id)
+            return await run(session, conversation, policy, Handoff(rt.lifecycle))
+    except (TransitionError, StaleConversationError, NoOperatorFreeError) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    except OperatorError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+
+
+async def _changed(
+    request: Request, caller: Principal, conversation_id: str, run: Change[Any]
+) -> ConversationOut:
+    async def apply(
+        session: AsyncSession, conversation: Conversation, policy: Policy, handoff: Handoff
+    ) -> ConversationOut:
+        await run(session, conversation, policy, handoff)
+        await session.flush()
+        return ConversationOut.model_validate(conversation)
+
+    return await _change(request, caller, conversation_id, apply)
+
+
+@router.post("/{conversation_id}/close", response_model=ConversationOut)
+async def close(
+    request: Request, caller: Writer, conversation_id: str, body: Action | None = None
+) -> ConversationOut:
+    """End the conversation (the contact's next message opens a new, linked one)."""
+    action = body or Action()
+
+    async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        return await h.lifecycle.move(
+            session,
+            c,
+            Status.CLOSED,
+            Actor.OPERATOR,
+            reason=action.reason or "closed by an operator",
+            actor_id=_actor_id(caller),
+            expected_version=action.version,
+            policy=p,
+        )
+
+    return await _changed(request, caller, conversation_id, run)
+
+
+@router.post("/{conversation_id}/handoff", response_model=ConversationOut)
+async def hand_off(
+    request: Request, caller: Writer, conversation_id: str, body: Action | None = None
+) -> ConversationOut:
+    """Put the conversation in the operators' queue (given at once to a free operator when
+    the tenant auto-assigns); the contact is told."""
+    action = body or Action()
+
+    async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        await h.request(
+            session,
+            c,
+            Actor.OPERATOR,
+            reason=action.reason or "handed off by an operator",
+            actor_id=_actor_id(caller),
+            expected_version=action.version,
+            policy=p,
+        )
+        if c.status == Status.WAITING_HUMAN:
+            await h.lifecycle.say(
+                session,
+                c,
+                notice("handoff_operator", c.language),
+                key=f"notice:handoff:{c.version}",
+                meta={"notice": "handoff_operator"},
+            )
+        return None
+
+    return await _changed(request, caller, conversation_id, run)
+
+
+@router.post("/{conversation_id}/assign", response_model=ConversationOut)
+async def assign(
+    request: Request, caller: Writer, conversation_id: str, body: AssignIn | None = None
+) -> ConversationOut:
+    """Give the conversation to an operator (``operator_id``), or to the next free one.
+    Taking it from another operator needs the conversation's ``version``."""
+    action = body or AssignIn()
+
+    async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        return await h.assign(
+            session,
+            c,
+            operator_id=action.operator_id,
+            actor_id=_actor_id(caller),
+            expected_version=action.version,
+            policy=p,
+        )
+
+    return await _changed(request, caller, conversation_id, run)
+
+
+@router.post("/{conversation_id}/take", response_model=ConversationOut)
+async def take(
+    request: Request, caller: Writer, conversation_id: str, body: Action | None = None
+) -> ConversationOut:
+    """The calling operator takes the conversation (console sign-in needed)."""
+    if caller.user_id is None:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, "an API key is nobody: use assign"
+        )
+    action = body or Action()
+
+    async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        return await h.assign(
+            session,
+            c,
+            operator_id=caller.user_id,
+            actor_id=caller.user_id,
+            expected_version=action.version,
+            policy=p,
+        )
+
+    return await _changed(request, caller, conversation_id, run)
+
+
+@router.post("/{conversation_id}/release", response_model=ConversationOut)
+async def release(
+    request: Request, caller: Writer, conversation_id: str, body: Action | None = None
+) -> ConversationOut:
+    """Put a conversation an operator had back in the operators' queue."""
+    action = body or Action()
+
+    async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        await h.release(
+            session, c, actor_id=_actor_id(caller), expected_version=action.version, policy=p
+        )
+        return None
+
+    return await _changed(request, caller, conversation_id, run)
+
+
+@router.post("/{conversation_id}/return", response_model=ConversationOut)
+async def return_to_assistant(
+    request: Request, caller: Writer, conversation_id: str, body: Action | None = None
+) -> ConversationOut:
+    """Give the conversation back to the assistant; the contact is told."""
+    action = body or Action()
+
+    async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        await h.give_back(
+            session,
+            c,
+            Actor.OPERATOR,
+            reason=action.reason or "returned to the assistant by an operator",
+            actor_id=_actor_id(caller),
+            expected_version=action.version,
+            policy=p,
+        )
+        return None
+
+    return await _changed(request, caller, conversation_id, run)
+
+
+@router.post(
+    "/{conversation_id}/messages", response_model=MessageOut, status_code=status.HTTP_201_CREATED
+)
+async def reply(
+    request: Request,
+    caller: Writer,
+    conversation_id: str,
+    body: ReplyIn,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> MessageOut:
+    """Send a message to the contact as the calling operator, through the same path as the
+    assistant's replies (24-hour window and templates included). Replying takes the
+    conversation from the assistant. The same ``client_key`` (or Idempotency-Key) sends once."""
+
+    async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> MessageOut:
+        message = await h.operator_reply(
+            session,
+            c,
+            body.body,
+            user_id=caller.user_id,
+            key_id=caller.key_id,
+            client_key=body.client_key or idempotency_key,
+            policy=p,
+        )
+        return MessageOut.model_validate(message)
+
+    return await _change(request, caller, conversation_id, run)
+
+
+# --- the tenant's policy and its operators ------------------------------------------------
+
+
+@settings_router.get("/conversation-policy", response_model=PolicyOut)
+async def get_policy(
+    request: Request, caller: Annotated[Principal, Depends(require("settings:read"))]
+) -> PolicyOut:
+    """The conversation policy in force for the tenant."""
+    rt = _runtime(request)
+    async with rt.db.read() as session:
+        return await _policy_out(session, rt.lifecycle, caller.tenant_id)
+
+
+@settings_router.patch("/conversation-policy", response_model=PolicyOut)
+async def update_policy(
+    request: Request,
+    caller: Annotated[Principal, Depends(require("settings:write"))],
+    body: PolicyIn,
+) -> PolicyOut:
+    """Change some of the tenant's values; null resets one to the platform default. Open
+    conversations follow the new values from their next timer."""
+    rt = _runtime(request)
+    changes = body.model_dump(exclude_unset=True)
+    async with rt.db.transaction() as session:
+        await policies.update(
+            session, tenant_id=caller.tenant_id, changes=changes, now=rt.lifecycle.clock.now()
+        )
+        return await _policy_out(session, rt.lifecycle, caller.tenant_id)
+
+
+async def _policy_out(session: AsyncSession, lifecycle: Lifecycle, tenant_id: str) -> PolicyOut:
+    current = await lifecycle.policy(session, tenant_id)
+    values = asdict(current)
+    values["human_only_topics"] = list(current.human_only_topics)
+    return PolicyOut(**values, overridden=await policies.overrides(session, tenant_id=tenant_id))
+
+
+@settings_router.get("/operators", response_model=list[OperatorOut])
+async def list_operators(request: Request, caller: Reader) -> list[OperatorOut]:
+    """The tenant's operators: availability and open conversations."""
+    rt = _runtime(request)
+    async with rt.db.read() as session:
+        loads = await Handoff(rt.lifecycle).operators(session, caller.tenant_id)
+    return [OperatorOut.model_validate(load) for load in loads]
+
+
+@settings_router.put("/operators/{user_id}/availability", response_model=list[OperatorOut])
+async def set_availability(
+    request: Request, caller: Writer, user_id: str, body: AvailabilityIn
+) -> list[OperatorOut]:
+    """Whether an operator takes new conversations automatically (their own, or any with
+    users:* permission)."""
+    if user_id != caller.user_id and not caller.can("users:write"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed: users:write")
+    rt = _runtime(request)
+    handoff = Handoff(rt.lifecycle)
+    try:
+        async with rt.db.transaction() as session:
+            await handoff.set_available(
+                session, tenant_id=caller.tenant_id, user_id=user_id, available=body.available
+            )
+            loads = await handoff.operators(session, caller.tenant_id)
+    except OperatorError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    return [OperatorOut.model_validate(load) for load in loads]
+
+
+async def _found(
+    session: AsyncSession, caller: Principal, conversation_id: str, *, lock: bool = False
+) -> Conversation:
+    found = await service.get(
+        session, tenant_id=caller.tenant_id, conversation_id=conversation_id, lock=lock
+    )
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
+    return found

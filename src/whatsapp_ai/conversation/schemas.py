@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 
 class ConversationOut(BaseModel):
@@ -16,8 +17,19 @@ class ConversationOut(BaseModel):
     contact_id: str
     channel: str
     status: str
+    version: int
     opened_at: datetime
     last_message_at: datetime
+    state_changed_at: datetime | None
+    assignee_id: str | None
+    previous_id: str | None
+    handoff_reason: str | None
+    handoff_at: datetime | None
+    closed_by: str | None
+    close_reason: str | None
+    closed_at: datetime | None
+    due_at: datetime | None
+    due_action: str | None
 
 
 class MessageOut(BaseModel):
@@ -29,6 +41,7 @@ class MessageOut(BaseModel):
     conversation_id: str
     direction: str
     author: str
+    author_id: str | None = None
     body: str
     reply_to_id: str | None
     source_event_id: str | None
@@ -41,3 +54,106 @@ class MessagePage(BaseModel):
 
     items: list[MessageOut]
     next_cursor: str | None
+
+
+class TransitionOut(BaseModel):
+    """One change of state in a conversation's history."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    from_status: str
+    to_status: str
+    actor: str
+    actor_id: str | None
+    reason: str
+    version: int
+    at: datetime
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+class Action(BaseModel):
+    """An operator's change to a conversation; ``version`` makes it conditional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(
+        default=None, ge=1, description="Apply only if the conversation is still at this version."
+    )
+    reason: Reason | None = None
+
+
+class AssignIn(Action):
+    """Give the conversation to an operator, or to the next free one."""
+
+    operator_id: str | None = Field(
+        default=None, description="The operator (a user id); empty: the next free operator."
+    )
+
+
+class ReplyIn(BaseModel):
+    """An operator's message to the contact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
+    client_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
+        default=None, description="Sending again with the same key sends nothing new."
+    )
+
+
+class PolicyIn(BaseModel):
+    """Changes to the tenant's policy; null resets a value to the platform default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    idle_after_min: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
+    close_after_min: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
+    human_wait_min: float | None = Field(default=None, gt=0, le=60 * 24 * 7)
+    resume_on_wait_timeout: bool | None = None
+    operator_idle_min: float | None = Field(default=None, gt=0, le=60 * 24 * 7)
+    operator_max_open: int | None = Field(default=None, ge=1, le=1000)
+    auto_assign: bool | None = None
+    handoff_after_failures: int | None = Field(default=None, ge=1, le=50)
+    human_only_topics: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=80)]]
+        | None
+    ) = Field(default=None, max_length=100)
+
+
+class PolicyOut(BaseModel):
+    """The policy in force, and which values the tenant set itself."""
+
+    idle_after_min: float
+    close_after_min: float
+    human_wait_min: float
+    resume_on_wait_timeout: bool
+    operator_idle_min: float
+    operator_max_open: int
+    auto_assign: bool
+    handoff_after_failures: int
+    human_only_topics: list[str]
+    overridden: dict[str, Any]
+
+
+class OperatorOut(BaseModel):
+    """An operator and their load."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    user_id: str
+    name: str
+    role: str
+    available: bool
+    open_conversations: int
+    last_assigned_at: datetime | None
+
+
+class AvailabilityIn(BaseModel):
+    """Whether an operator takes new conversations automatically."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    available: bool

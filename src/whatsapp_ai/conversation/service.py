@@ -2,69 +2,115 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_ai.conversation.models import Conversation, Message
+from whatsapp_ai.conversation.models import Conversation, Message, Transition
+from whatsapp_ai.conversation.states import OPEN, Status
 from whatsapp_ai.core.db import as_dict, insert_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.privacy import ContactRef, Erased
 
-OPEN_STATUSES = ("active",)
-
 
 async def get_or_open(
     session: AsyncSession, *, tenant_id: str, contact_id: str, channel: str, now: datetime
-) -> Conversation:
-    """The contact's open conversation, or a new one (callers hold the contact's turn lease)."""
+) -> tuple[Conversation, bool]:
+    """The contact's open conversation, or a new one continuing the last ended one;
+    (conversation, opened). Callers hold the contact's turn lease; the row is locked."""
     conversation = await session.scalar(
         select(Conversation)
         .where(
             Conversation.tenant_id == tenant_id,
             Conversation.contact_id == contact_id,
-            Conversation.status.in_(OPEN_STATUSES),
+            Conversation.status.in_(OPEN),
         )
         .order_by(Conversation.id.desc())
         .limit(1)
+        .with_for_update()
     )
-    if conversation is None:
-        conversation = Conversation(
-            id=new_id(),
-            tenant_id=tenant_id,
-            contact_id=contact_id,
-            channel=channel,
-            status="active",
-            opened_at=now,
-            last_message_at=now,
-        )
-        session.add(conversation)
-        await session.flush()
-    return conversation
+    if conversation is not None:
+        return conversation, False
+    previous = await session.scalar(
+        select(Conversation.id)
+        .where(Conversation.tenant_id == tenant_id, Conversation.contact_id == contact_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    conversation = Conversation(
+        id=new_id(),
+        tenant_id=tenant_id,
+        contact_id=contact_id,
+        channel=channel,
+        status=Status.ACTIVE,
+        opened_at=now,
+        last_message_at=now,
+        state_changed_at=now,
+        last_user_at=now,
+        previous_id=previous,
+        unresolved=0,
+    )
+    session.add(conversation)
+    await session.flush()
+    return conversation, True
 
 
 async def get(
-    session: AsyncSession, *, tenant_id: str, conversation_id: str
+    session: AsyncSession, *, tenant_id: str, conversation_id: str, lock: bool = False
 ) -> Conversation | None:
-    """A conversation of the tenant."""
-    return await session.scalar(
-        select(Conversation).where(
-            Conversation.tenant_id == tenant_id, Conversation.id == conversation_id
-        )
+    """A conversation of the tenant (``lock``: until the transaction ends, on PostgreSQL)."""
+    query = select(Conversation).where(
+        Conversation.tenant_id == tenant_id, Conversation.id == conversation_id
     )
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 async def list_conversations(
-    session: AsyncSession, *, tenant_id: str, limit: int = 50
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    limit: int = 50,
+    statuses: Sequence[str] = (),
+    assignee_id: str | None = None,
+    contact_id: str | None = None,
+    text: str | None = None,
 ) -> list[Conversation]:
-    """The tenant's conversations, most recently active first."""
+    """The tenant's conversations, most recently active first, filtered."""
+    query = select(Conversation).where(Conversation.tenant_id == tenant_id)
+    if statuses:
+        query = query.where(Conversation.status.in_(statuses))
+    if assignee_id is not None:
+        query = query.where(Conversation.assignee_id == assignee_id)
+    if contact_id is not None:
+        query = query.where(Conversation.contact_id == contact_id)
+    if text:
+        found = (
+            select(Message.id)
+            .where(
+                Message.tenant_id == tenant_id,
+                Message.conversation_id == Conversation.id,
+                func.lower(Message.body).contains(text.lower(), autoescape=True),
+            )
+            .exists()
+        )
+        query = query.where(found)
     rows = await session.scalars(
-        select(Conversation)
-        .where(Conversation.tenant_id == tenant_id)
-        .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
-        .limit(limit)
+        query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit)
+    )
+    return list(rows)
+
+
+async def transitions(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str
+) -> list[Transition]:
+    """The conversation's changes of state, oldest first."""
+    rows = await session.scalars(
+        select(Transition)
+        .where(Transition.tenant_id == tenant_id, Transition.conversation_id == conversation_id)
+        .order_by(Transition.id)
     )
     return list(rows)
 
@@ -79,10 +125,13 @@ async def append_message(
     now: datetime,
     source_event_id: str | None = None,
     reply_to_id: str | None = None,
+    client_key: str | None = None,
+    author_id: str | None = None,
     delivery_status: str | None = None,
     meta: dict[str, Any] | None = None,
 ) -> tuple[Message, bool]:
-    """Store a message once; (message, created). A repeat of the same event or reply is a no-op."""
+    """Store a message once; (message, created). A repeat of the same event, reply or client
+    key is a no-op that returns the stored message."""
     values = {
         "id": new_id(),
         "tenant_id": conversation.tenant_id,
@@ -92,25 +141,27 @@ async def append_message(
         "body": body,
         "source_event_id": source_event_id,
         "reply_to_id": reply_to_id,
+        "client_key": client_key,
+        "author_id": author_id,
         "delivery_status": delivery_status,
         "meta": meta or {},
         "created_at": now,
     }
-    unique = "source_event_id" if source_event_id else "reply_to_id" if reply_to_id else None
+    unique = _unique_of(source_event_id=source_event_id, reply_to_id=reply_to_id, key=client_key)
     if unique is None:
         session.add(message := Message(**values))
         await session.flush()
         created = True
     else:
-        new_id_ = await insert_ignore(session, Message, values, conflict=[unique])
+        new_id_ = await insert_ignore(session, Message, values, conflict=list(unique))
         created = new_id_ is not None
         if created:
             message = Message(**values)
         else:
-            column = Message.source_event_id if unique == "source_event_id" else Message.reply_to_id
             found = await session.scalar(
                 select(Message).where(
-                    Message.tenant_id == conversation.tenant_id, column == values[unique]
+                    Message.tenant_id == conversation.tenant_id,
+                    *(getattr(Message, column) == values[column] for column in unique),
                 )
             )
             assert found is not None
@@ -123,6 +174,19 @@ async def append_message(
             .execution_options(synchronize_session=False)
         )
     return message, created
+
+
+def _unique_of(
+    *, source_event_id: str | None, reply_to_id: str | None, key: str | None
+) -> tuple[str, ...] | None:
+    """The unique columns that make a message's insert idempotent, if any."""
+    if source_event_id:
+        return ("source_event_id",)
+    if reply_to_id:
+        return ("reply_to_id",)
+    if key:
+        return ("conversation_id", "client_key")
+    return None
 
 
 async def recent_messages(
@@ -218,9 +282,33 @@ async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, An
         )
         .order_by(Message.id)
     )
+    transitions = await session.scalars(
+        select(Transition)
+        .where(
+            Transition.tenant_id == ref.tenant_id,
+            Transition.conversation_id.in_(ref.related.get("conversation_ids", [])),
+        )
+        .order_by(Transition.id)
+    )
     return {
         "conversations": [
-            as_dict(t, "id", "channel", "status", "opened_at", "last_message_at") for t in threads
+            as_dict(
+                t,
+                "id",
+                "channel",
+                "status",
+                "opened_at",
+                "last_message_at",
+                "previous_id",
+                "closed_by",
+                "close_reason",
+                "closed_at",
+            )
+            for t in threads
+        ],
+        "transitions": [
+            as_dict(t, "conversation_id", "from_status", "to_status", "actor", "reason", "at")
+            for t in transitions
         ],
         "messages": [
             as_dict(m, "id", "conversation_id", "direction", "author", "body", "created_at", "meta")
@@ -237,9 +325,40 @@ async def erase_contact(session: AsyncSession, ref: ContactRef) -> Erased:
             Message.tenant_id == ref.tenant_id, Message.conversation_id.in_(threads)
         )
     )
+    audit = await session.execute(
+        delete(Transition).where(
+            Transition.tenant_id == ref.tenant_id, Transition.conversation_id.in_(threads)
+        )
+    )
+    # A later conversation of the contact points at an earlier one; unlink before deleting.
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.tenant_id == ref.tenant_id, Conversation.id.in_(threads))
+        .values(previous_id=None)
+        .execution_options(synchronize_session=False)
+    )
     closed = await session.execute(
         delete(Conversation).where(
             Conversation.tenant_id == ref.tenant_id, Conversation.contact_id == ref.contact_id
         )
     )
-    return Erased(rows=int(removed.rowcount) + int(closed.rowcount))  # type: ignore[attr-defined]
+    counts = (removed, audit, closed)
+    return Erased(rows=sum(int(result.rowcount) for result in counts))  # type: ignore[attr-defined,misc]
+
+
+async def earlier_unsent(session: AsyncSession, *, message: Message, since: datetime) -> bool:
+    """Whether an earlier outbound message of the conversation, stored after ``since``, is
+    still waiting to be sent (messages to a contact leave in order)."""
+    found = await session.scalar(
+        select(Message.id)
+        .where(
+            Message.tenant_id == message.tenant_id,
+            Message.conversation_id == message.conversation_id,
+            Message.id < message.id,
+            Message.direction == "out",
+            Message.delivery_status == "pending",
+            Message.created_at >= since,
+        )
+        .limit(1)
+    )
+    return found is not None

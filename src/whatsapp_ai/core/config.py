@@ -117,6 +117,30 @@ class LifecycleSettings(BaseModel):
     sweep_batch: int = Field(default=200, ge=1, le=5000)
 
 
+class EventsSettings(BaseModel):
+    """Live events for the operator console (conversation and message changes)."""
+
+    backend: Literal["memory", "postgres", "redis"] = Field(
+        default="memory",
+        description="memory (one process), postgres (LISTEN/NOTIFY on the database) "
+        "or redis (pub/sub at redis_url).",
+    )
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", description="Redis server of the redis backend."
+    )
+    channel: str = Field(
+        default="wai_events",
+        min_length=1,
+        max_length=63,
+        description="PostgreSQL channel name, or prefix of the per-tenant Redis channels.",
+    )
+    subscriber_buffer: int = Field(
+        default=1000,
+        ge=1,
+        description="Events held for a slow subscriber before the oldest are dropped.",
+    )
+
+
 class SandboxSettings(BaseModel):
     """Sandbox WhatsApp channel and its simulator."""
 
@@ -197,6 +221,7 @@ class Settings(BaseSettings):
     scheduler: SchedulerSettings = SchedulerSettings()
     conversation: ConversationSettings = ConversationSettings()
     lifecycle: LifecycleSettings = LifecycleSettings()
+    events: EventsSettings = EventsSettings()
     sandbox: SandboxSettings = SandboxSettings()
     twilio: TwilioSettings = TwilioSettings()
     security: SecuritySettings = SecuritySettings()

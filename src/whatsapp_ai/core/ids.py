@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 
 from ulid import ULID
 
+_last = 0
+_lock = threading.Lock()
+
 
 def new_id() -> str:
-    """A new ULID as text; ids made later sort after ids made earlier (to the millisecond)."""
-    return str(ULID())
+    """A new ULID as text; in one process, each id sorts after every id made before it
+    (within a millisecond the previous id plus one, as monotonic ULIDs do)."""
+    global _last
+    value = int(ULID())
+    with _lock:
+        value = max(value, _last + 1)
+        _last = value
+    return str(ULID.from_int(value))
 
 
 def new_id_at(moment: datetime) -> str:

@@ -49,3 +49,42 @@ async def current_revision(db: Database) -> str | None:
         return await conn.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
         )
+
+
+# Rows are visible to the transaction's tenant, or to the trusted system scope.
+_TENANT_CONDITION = (
+    "current_setting('app.system', true) = 'on'"
+    " OR {column} = current_setting('app.tenant_id', true)"
+)
+
+
+def enable_row_security(tables: dict[str, str]) -> None:
+    """In a migration: bind each table (→ the column naming its tenant) to the scope's tenant.
+
+    PostgreSQL only; SQLite (one process, embedded) has no row-level security.
+    """
+    from alembic import op
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table, column in tables.items():
+        condition = _TENANT_CONDITION.format(column=column)
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        # FORCE: the table owner is bound too, so only superusers and BYPASSRLS roles escape.
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        op.execute(
+            f"CREATE POLICY tenant_isolation ON {table} USING ({condition}) "
+            f"WITH CHECK ({condition})"
+        )
+
+
+def disable_row_security(tables: dict[str, str]) -> None:
+    """In a migration: undo :func:`enable_row_security`."""
+    from alembic import op
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in tables:
+        op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")

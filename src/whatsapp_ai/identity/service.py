@@ -215,8 +215,12 @@ ROLES = ("admin", "operator", "member")
 PLATFORM_ADMIN = "platform_admin"
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
-    "operator": frozenset({"conversations:*", "contacts:*", "media:*", "channels:read"}),
-    "member": frozenset({"conversations:read", "contacts:read", "media:read", "channels:read"}),
+    "operator": frozenset(
+        {"conversations:*", "contacts:*", "media:*", "channels:read", "settings:read"}
+    ),
+    "member": frozenset(
+        {"conversations:read", "contacts:read", "media:read", "channels:read", "settings:read"}
+    ),
 }
 SCOPES = frozenset(
     {
@@ -233,6 +237,9 @@ SCOPES = frozenset(
         "channels:read",
         "channels:write",
         "channels:*",
+        "settings:read",
+        "settings:write",
+        "settings:*",
         "keys:*",
         "users:*",
         "privacy:export",

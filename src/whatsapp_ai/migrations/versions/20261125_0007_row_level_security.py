@@ -7,7 +7,7 @@ Create Date: 2026-11-25
 
 from collections.abc import Sequence
 
-from alembic import op
+from whatsapp_ai.core.migrate import disable_row_security, enable_row_security
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -30,31 +30,11 @@ TENANT_TABLES = {
     "erasure_records": "tenant_id",
     "subscriptions": "tenant_id",
 }
-# Rows are visible to the transaction's tenant, or to the trusted system scope.
-CONDITION = (
-    "current_setting('app.system', true) = 'on'"
-    " OR {column} = current_setting('app.tenant_id', true)"
-)
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return  # SQLite (one process, embedded) has no row-level security
-    for table, column in TENANT_TABLES.items():
-        condition = CONDITION.format(column=column)
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        # FORCE: the table owner is bound too, so only superusers and BYPASSRLS roles escape.
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY tenant_isolation ON {table} USING ({condition}) "
-            f"WITH CHECK ({condition})"
-        )
+    enable_row_security(TENANT_TABLES)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for table in TENANT_TABLES:
-        op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
-        op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    disable_row_security(TENANT_TABLES)
