@@ -158,28 +158,7 @@ class Desk:
 
     async def operator(self, name: str, role: str = "operator") -> Operator:
         """A new console user of the tenant, signed in."""
-        email = f"{name.split()[0].lower()}-{new_id().lower()[-8:]}@example.com"
-        async with self.container.db.transaction() as session:
-            user = await identity.create_user(
-                session,
-                tenant_id=self.tenant_id,
-                email=email,
-                name=name,
-                role=role,
-                password=PASSWORD,
-                now=self.clock.now(),
-            )
-        response = await self.client.post(
-            "/identity/login", json={"email": email, "password": PASSWORD}
-        )
-        assert response.status_code == 200, response.text
-        token = response.cookies[SESSION_COOKIE]
-        self.client.cookies.clear()
-        headers = {
-            "Cookie": f"{SESSION_COOKIE}={token}",
-            "X-CSRF-Token": response.json()["csrf_token"],
-        }
-        return Operator(user_id=user.id, name=name, headers=headers)
+        return await sign_in(self.container, self.client, self.tenant_id, name, role)
 
     async def sweep(self) -> int:
         """The scheduler's timer sweep and auto-assignment, then the jobs they queued."""
@@ -187,6 +166,34 @@ class Desk:
         changed += await self.container.timeouts.assign_waiting()
         await self.run()
         return changed
+
+
+async def sign_in(
+    container: Container,
+    client: httpx.AsyncClient,
+    tenant_id: str,
+    name: str,
+    role: str = "operator",
+) -> Operator:
+    """A new console user of the tenant, signed in through the login endpoint."""
+    email = f"{name.split()[0].lower()}-{new_id().lower()[-8:]}@example.com"
+    async with container.db.transaction() as session:
+        user = await identity.create_user(
+            session,
+            tenant_id=tenant_id,
+            email=email,
+            name=name,
+            role=role,
+            password=PASSWORD,
+            now=container.clock.now(),
+        )
+    response = await client.post("/identity/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    token = response.cookies[SESSION_COOKIE]
+    client.cookies.clear()
+    csrf = response.json()["csrf_token"]
+    headers = {"Cookie": f"{SESSION_COOKIE}={token}", "X-CSRF-Token": csrf}
+    return Operator(user_id=user.id, name=name, headers=headers)
 
 
 DeskFactory = Callable[..., Awaitable[Desk]]
@@ -197,11 +204,15 @@ async def make_desk(db_url: str, tmp_path: Path) -> AsyncIterator[DeskFactory]:
     """Build a desk (``lifecycle``: policy defaults; ``replies``: the scripted answers)."""
     built: list[Desk] = []
 
-    async def make(*replies: Reply, **lifecycle: Any) -> Desk:
+    async def make(*replies: Reply, events: dict[str, Any] | None = None, **lifecycle: Any) -> Desk:
         clock = ManualClock(START)
         script = Scripted(*replies)
         settings = make_settings(
-            db_url, tmp_path / f"d{len(built)}", lifecycle=lifecycle, queue={"max_attempts": 2}
+            db_url,
+            tmp_path / f"d{len(built)}",
+            lifecycle=lifecycle,
+            queue={"max_attempts": 2},
+            events=events or {},
         )
         container = bootstrap(settings, clock=clock, reply_step=script)
         async with container.db.transaction() as session:

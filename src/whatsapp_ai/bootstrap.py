@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -61,6 +62,8 @@ class Container:
     lifecycle: Lifecycle
     channels: dict[str, Channel] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    # Set when the process is asked to stop: long-lived responses (event streams) end.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def handoff(self) -> Handoff:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Annotated, Protocol
 
 import typer
@@ -59,6 +61,19 @@ async def _ensure_migrated(container: Container) -> None:
         await upgrade(container.db)
 
 
+class _Server(uvicorn.Server):
+    """uvicorn, telling the application when shutdown starts (event streams end at once)."""
+
+    def __init__(self, config: uvicorn.Config, container: Container) -> None:
+        super().__init__(config)
+        self._container = container
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        with contextlib.suppress(RuntimeError):  # no loop yet: nothing is streaming
+            asyncio.get_running_loop().call_soon_threadsafe(self._container.stopping.set)
+        super().handle_exit(sig, frame)
+
+
 def _serve(container: Container, *, embedded: bool, host: str | None, port: int | None) -> None:
     settings = container.settings
     config = uvicorn.Config(
@@ -71,7 +86,13 @@ def _serve(container: Container, *, embedded: bool, host: str | None, port: int 
         proxy_headers=False,
         timeout_graceful_shutdown=int(settings.queue.shutdown_timeout_s) or None,
     )
-    server = uvicorn.Server(config)
+    server = _Server(config, container)
+    if not embedded and settings.events.backend == "memory":
+        log.warning(
+            "events.memory_bus_with_separate_workers",
+            hint="set WHATSAPP_AI_EVENTS__BACKEND=postgres or redis so the console sees "
+            "events from worker processes",
+        )
 
     async def main() -> None:
         await _ensure_migrated(container)

@@ -3,6 +3,7 @@ tenant's conversation policy, operators, and a live stream of events for the con
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from typing import Annotated, Any, Protocol, cast
@@ -41,12 +42,16 @@ settings_router = APIRouter(tags=["conversation"])
 Reader = Annotated[Principal, Depends(require("conversations:read"))]
 Writer = Annotated[Principal, Depends(require("conversations:write"))]
 KEEPALIVE_S = 15.0
+POLL_S = 1.0
+STREAM_MAX_S = 600.0
+RECONNECT_MS = 2000
 
 
 class _Runtime(Protocol):
     db: Database
     bus: EventBus
     lifecycle: Lifecycle
+    stopping: asyncio.Event
 
 
 def _runtime(request: Request) -> _Runtime:
@@ -91,20 +96,27 @@ async def list_conversations(
 
 @router.get("/events")
 async def stream_events(request: Request, caller: Reader) -> StreamingResponse:
-    """Server-sent events of the tenant's conversations and messages, live."""
-    bus = _runtime(request).bus
+    """Server-sent events of the tenant's conversations and messages, live. Events carry ids
+    and states, never message text (fetch the messages). A stream ends after a while or when
+    the server stops; EventSource clients reconnect by themselves."""
+    rt = _runtime(request)
 
     async def stream() -> AsyncIterator[str]:
-        async with bus.subscribe(caller.tenant_id) as subscription:
-            yield ": connected\n\n"
-            while not subscription.closed:
+        loop = asyncio.get_running_loop()
+        ends_at = loop.time() + STREAM_MAX_S
+        quiet_since = loop.time()
+        async with rt.bus.subscribe(caller.tenant_id) as subscription:
+            yield f"retry: {RECONNECT_MS}\n: connected\n\n"
+            while not (subscription.closed or rt.stopping.is_set() or loop.time() > ends_at):
                 if await request.is_disconnected():
                     return
-                event = await subscription.get(timeout=KEEPALIVE_S)
-                if event is None:
+                event = await subscription.get(timeout=POLL_S)
+                if event is not None:
+                    quiet_since = loop.time()
+                    yield f"id: {event.id}\nevent: {event.kind}\ndata: {event.to_json()}\n\n"
+                elif loop.time() - quiet_since >= KEEPALIVE_S:
+                    quiet_since = loop.time()
                     yield ": keep-alive\n\n"
-                    continue
-                yield f"id: {event.id}\nevent: {event.kind}\ndata: {event.to_json()}\n\n"
 
     return StreamingResponse(
         stream(),
@@ -174,7 +186,7 @@ async def _change[T](
     except (TransitionError, StaleConversationError, NoOperatorFreeError) as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
     except OperatorError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
 async def _changed(
@@ -271,7 +283,7 @@ async def take(
     """The calling operator takes the conversation (console sign-in needed)."""
     if caller.user_id is None:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, "an API key is nobody: use assign"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, "an API key is nobody: use assign"
         )
     action = body or Action()
 
