@@ -91,7 +91,11 @@ class ChatSession:
                     received.append(item["body"])
                     if item["reply_to_external_id"] == message_id:
                         return received
-            raise ChatError(f"no reply within {self.timeout_s:g} s", exit_code=1)
+            raise ChatError(
+                f"no reply within {self.timeout_s:g} s (when a person has the conversation, "
+                "their answer comes when they write; use the interactive chat to wait)",
+                exit_code=1,
+            )
 
     async def interactive(self, stdin: TextIO, stdout: TextIO) -> None:
         """Read lines from the user, show every message the platform sends them."""
