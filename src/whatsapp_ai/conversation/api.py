@@ -281,13 +281,11 @@ async def take(
     request: Request, caller: Writer, conversation_id: str, body: Action | None = None
 ) -> ConversationOut:
     """The calling operator takes the conversation (console sign-in needed)."""
-    if caller.user_id is None:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, "an API key is nobody: use assign"
-        )
     action = body or Action()
 
     async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        if caller.user_id is None:
+            raise OperatorError("an API key is not an operator: use assign with operator_id")
         return await h.assign(
             session,
             c,
