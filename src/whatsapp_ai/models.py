@@ -12,4 +12,6 @@ def import_all_models() -> None:
     import whatsapp_ai.core.leases
     import whatsapp_ai.core.queue.sql
     import whatsapp_ai.core.ratelimit
-    import whatsapp_ai.identity.models  # noqa: F401
+    import whatsapp_ai.finance.models
+    import whatsapp_ai.identity.models
+    import whatsapp_ai.relationships.models  # noqa: F401

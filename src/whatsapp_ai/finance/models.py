@@ -1,0 +1,3 @@
+"""Finance tables: a contact's expenses and income, kept per tenant."""
+
+from __future__ import annotations

@@ -1,0 +1,7 @@
+"""Personal CRM REST API (tenant-scoped)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/relationships", tags=["relationships"])
