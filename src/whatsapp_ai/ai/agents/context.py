@@ -1,0 +1,58 @@
+"""What a run of the assistant knows that the model never decides: who, where, when."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+_HEADER = re.compile(r"^\[context\] now=(\S+) tz=(\S+) language=(\w+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The tenant, contact, conversation and message of one turn.
+
+    Tools take these from here, never from the model's arguments, so no text can make the
+    assistant act for another contact or tenant. ``message_id`` keys every write, so a retried
+    turn does not record twice.
+    """
+
+    tenant_id: str
+    contact_id: str
+    conversation_id: str
+    message_id: str
+    now: datetime
+    timezone: str = DEFAULT_TIMEZONE
+    language: str = "pt"
+    contact_name: str | None = None
+    enabled_agents: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def local_now(self) -> datetime:
+        """Now, in the contact's time zone."""
+        return self.now.astimezone(ZoneInfo(self.timezone))
+
+    def header(self) -> str:
+        """The line that tells any model (hosted or offline) the moment, zone and language."""
+        moment = self.local_now.isoformat()
+        return f"[context] now={moment} tz={self.timezone} language={self.language}"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The context header read back (what the offline model sees of the run)."""
+
+    now: datetime
+    timezone: str
+    language: str
+
+
+def read_header(text: str) -> Moment | None:
+    """The context header in a system message, if there is one."""
+    found = _HEADER.search(text)
+    if found is None:
+        return None
+    return Moment(datetime.fromisoformat(found[1]), found[2], found[3])

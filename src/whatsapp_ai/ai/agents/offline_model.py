@@ -1,0 +1,122 @@
+"""The offline chat model: no network, deterministic, and a real LangChain chat model with
+tool calling, so the same router → agents → tools path runs with or without an API key.
+
+It reads the user's message, asks a planner (encoder routing plus extraction of amounts,
+dates and names) which of the bound tools to call with which arguments, and answers with those
+tool calls. Once the tools have answered, it replies with the sentences they wrote for the
+contact. The moment, time zone and language come from the context header of the system prompt,
+the same line hosted models read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from pydantic import ConfigDict
+
+from whatsapp_ai.ai.agents.context import Moment, read_header
+
+MODEL_NAME = "offline-planner"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to do with a message: tool calls, or a text answer (a question back, a refusal)."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    text: str = ""
+
+
+class Planner(Protocol):
+    """Chooses tool calls for a message among the tools the model was given."""
+
+    def plan(self, text: str, tools: Sequence[str], moment: Moment) -> Plan:
+        """The plan for ``text``."""
+        ...
+
+
+class OfflineChatModel(BaseChatModel):
+    """A chat model backed by a planner; ``bind_tools`` restricts it to the tools given."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    planner: Any
+    tool_names: tuple[str, ...] = ()
+    model_name: str = MODEL_NAME
+
+    @property
+    def _llm_type(self) -> str:
+        return "offline"
+
+    def bind_tools(
+        self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
+    ) -> OfflineChatModel:
+        """The same model limited to ``tools`` (their names are all it needs)."""
+        del tool_choice, kwargs
+        names = tuple(convert_to_openai_tool(tool)["function"]["name"] for tool in tools)
+        return self.model_copy(update={"tool_names": names})
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        del stop, run_manager, kwargs
+        message = self._answer(messages)
+        words_in = sum(len(str(m.content).split()) for m in messages)
+        words_out = len(str(message.content).split()) + 8 * len(message.tool_calls)
+        message.usage_metadata = {
+            "input_tokens": words_in,
+            "output_tokens": words_out,
+            "total_tokens": words_in + words_out,
+        }
+        message.response_metadata = {"model_name": self.model_name}
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _answer(self, messages: list[BaseMessage]) -> AIMessage:
+        if messages and isinstance(messages[-1], ToolMessage):
+            return AIMessage(content=_tool_answers(messages))
+        moment = _moment(messages)
+        text = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
+        plan: Plan = self.planner.plan(text, self.tool_names, moment)
+        if not plan.calls:
+            return AIMessage(content=plan.text)
+        calls = [
+            {"name": name, "args": args, "id": f"call_{index}", "type": "tool_call"}
+            for index, (name, args) in enumerate(plan.calls)
+            if name in self.tool_names
+        ]
+        return AIMessage(content="", tool_calls=calls)
+
+
+def _moment(messages: list[BaseMessage]) -> Moment:
+    for message in messages:
+        if isinstance(message, SystemMessage) and (found := read_header(str(message.content))):
+            return found
+    return Moment(datetime.now(UTC), "America/Sao_Paulo", "pt")
+
+
+def _tool_answers(messages: list[BaseMessage]) -> str:
+    """The sentences the tools of the last round wrote for the contact."""
+    said: list[str] = []
+    for message in reversed(messages):
+        if not isinstance(message, ToolMessage):
+            break
+        try:
+            outcome = json.loads(str(message.content))
+        except ValueError:
+            continue
+        if isinstance(outcome, dict) and outcome.get("say"):
+            said.append(str(outcome["say"]))
+    return "\n".join(reversed(said))
