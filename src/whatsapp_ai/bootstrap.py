@@ -36,8 +36,10 @@ from whatsapp_ai.core.queue.sql import SqlQueue, erase_contact_jobs, export_cont
 from whatsapp_ai.core.queue.worker import Worker
 from whatsapp_ai.core.ratelimit import SharedRateLimiter
 from whatsapp_ai.core.scheduler import PeriodicTask, Scheduler
+from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.pipeline import Pipeline
+from whatsapp_ai.relationships import service as crm
 
 
 @dataclass
@@ -179,6 +181,8 @@ def privacy_registry() -> PrivacyRegistry:
     )
     registry.register("jobs", export=export_contact_jobs, erase=erase_contact_jobs)
     registry.register("leases", export=export_contact_leases, erase=erase_contact_leases)
+    registry.register("relationships", export=crm.export_contact, erase=crm.erase_contact)
+    registry.register("finance", export=finance.export_contact, erase=finance.erase_contact)
     registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
     return registry
 

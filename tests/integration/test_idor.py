@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,8 +20,10 @@ from whatsapp_ai.channels import service as channels
 from whatsapp_ai.channels.models import InboundEvent
 from whatsapp_ai.channels.twilio import accounts
 from whatsapp_ai.conversation.models import Conversation
+from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.identity.models import Contact
+from whatsapp_ai.relationships import service as crm
 
 # Routes that take no tenant credential: health, webhooks (signed), sign-in.
 PUBLIC = {
@@ -42,6 +45,12 @@ SCOPED_READS = {
     ("get", "/channels/twilio/account"),
     ("get", "/conversation-policy"),
     ("get", "/operators"),
+    ("get", "/finance/entries"),
+    ("get", "/finance/summary"),
+    ("get", "/relationships/people"),
+    ("get", "/relationships/interactions"),
+    ("get", "/relationships/reminders"),
+    ("get", "/relationships/meetings"),
 }
 # Live streams never end by themselves; their tenant isolation is tested with the stream itself
 # (tests/integration/test_conversation_events.py).
@@ -53,6 +62,11 @@ OWN_WRITES = {
     ("post", "/identity/api-keys"),
     ("put", "/channels/twilio/account"),
     ("patch", "/conversation-policy"),
+    ("post", "/finance/entries"),
+    ("post", "/relationships/people"),
+    ("post", "/relationships/interactions"),
+    ("post", "/relationships/reminders"),
+    ("post", "/relationships/meetings"),
 }
 PLATFORM_ONLY = {("get", "/identity/tenants")}
 USER = "+5511999990001"
@@ -113,7 +127,39 @@ async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str
             declared_type="image/jpeg",
             now=now,
         )
+        entry, _ = await finance.record(
+            session,
+            tenant_id=tenant_id,
+            contact_id=contact.id,
+            kind="expense",
+            amount="42.42",
+            note="remédio da Ana",
+            now=now,
+        )
+        person, _ = await crm.find_or_create_person(
+            session, tenant_id=tenant_id, contact_id=contact.id, name="Joaquim Segredo", now=now
+        )
+        reminder, _ = await crm.add_reminder(
+            session,
+            tenant_id=tenant_id,
+            contact_id=contact.id,
+            text="pagar o exame da Ana",
+            due_at=now + timedelta(days=2),
+            now=now,
+        )
+        meeting, _ = await crm.add_meeting(
+            session,
+            tenant_id=tenant_id,
+            contact_id=contact.id,
+            title="consulta sigilosa",
+            starts_at=now + timedelta(days=3),
+            now=now,
+        )
         ids = {
+            "entry_id": entry.id,
+            "person_id": person.id,
+            "reminder_id": reminder.id,
+            "meeting_id": meeting.id,
             "conversation_id": thread.id,
             "contact_id": contact.id,
             "event_id": event.id,
@@ -125,6 +171,10 @@ async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str
         *ids.values(),
         tenant_id,
         "meu pedido é o 4821",
+        "remédio da Ana",
+        "Joaquim Segredo",
+        "pagar o exame da Ana",
+        "consulta sigilosa",
         "Ana A",
         "ana.admin@example.com",
         api_key.prefix,
@@ -154,7 +204,36 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/conversation-policy"): {"idle_after_min": 1},
     ("post", "/conversations/{conversation_id}/messages"): {"body": "hijacked"},
     ("put", "/operators/{user_id}/availability"): {"available": False},
+    ("patch", "/finance/entries/{entry_id}"): {"note": "hijacked", "amount": "0.01"},
+    ("patch", "/relationships/people/{person_id}"): {"name": "hijacked"},
+    ("patch", "/relationships/reminders/{reminder_id}"): {"text": "hijacked"},
+    ("patch", "/relationships/meetings/{meeting_id}"): {"title": "hijacked"},
 }
+# Bodies that name the victim's records (filled in with A's ids before the call).
+VICTIM_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/finance/entries"): {"contact_id": "{contact_id}", "kind": "expense", "amount": "1"},
+    ("post", "/relationships/reminders"): {
+        "contact_id": "{contact_id}",
+        "text": "hijacked",
+        "due_at": "2099-01-01T10:00:00+00:00",
+    },
+    ("post", "/relationships/people"): {"contact_id": "{contact_id}", "name": "Intruso"},
+}
+# Query parameters that point at the victim's records.
+VICTIM_PARAMS: dict[tuple[str, str], dict[str, str]] = {
+    ("get", "/finance/summary"): {
+        "contact_id": "{contact_id}",
+        "from": "2026-01-01",
+        "to": "2026-12-31",
+    },
+    ("get", "/finance/months/{year}-{month}"): {"contact_id": "{contact_id}"},
+    ("get", "/relationships/reminders"): {"contact_id": "{contact_id}"},
+}
+PATH_EXTRAS = {"year": "2026", "month": "11"}
+
+
+def _fill(template: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
+    return {k: v.format(**ids) if isinstance(v, str) else v for k, v in template.items()}
 
 
 def _routes(app: Any) -> list[tuple[str, str]]:
@@ -186,9 +265,13 @@ async def test_every_route_refuses_another_tenants_ids(
     for method, path in routes:
         if (method, path) in PUBLIC | STREAMS:
             continue
-        url = path.format(**victim.ids)
+        url = path.format(**victim.ids, **PATH_EXTRAS)
         params = {"to": USER} if path == "/channels/sandbox/outbox" else None
+        if (method, path) in VICTIM_PARAMS:
+            params = _fill(VICTIM_PARAMS[(method, path)], victim.ids)
         body = BODIES.get((method, path))
+        if (method, path) in VICTIM_BODIES:
+            body = _fill(VICTIM_BODIES[(method, path)], victim.ids)
         response = await client.request(
             method.upper(),
             url,
@@ -219,6 +302,11 @@ async def test_every_route_refuses_another_tenants_ids(
     assert user is not None
     assert user.role == "admin"
     assert all(key.revoked_at is None for key in keys)
+    async with container.db.read() as session:
+        entries = await finance.list_entries(session, tenant_id=contact.tenant_id)
+        reminders = await crm.list_reminders(session, tenant_id=contact.tenant_id)
+    assert [(e.note, str(e.amount)) for e in entries] == [("remédio da Ana", "42.42")]
+    assert [r.text for r in reminders.items] == ["pagar o exame da Ana"]
 
 
 @pytest.mark.parametrize("header", ["", "Bearer ", "Basic abc", "Bearer wai_nope_nope"])
@@ -235,6 +323,11 @@ async def test_every_private_route_needs_a_credential(
             media_id="m",
             user_id="u",
             key_id="k",
+            entry_id="x",
+            person_id="p",
+            reminder_id="r",
+            meeting_id="m",
+            **PATH_EXTRAS,
         )
         headers = {"Authorization": header} if header else {}
         response = await client.request(method.upper(), url, headers=headers)

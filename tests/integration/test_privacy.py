@@ -48,6 +48,11 @@ CONTACT_DATA = {
     "media",
     "sandbox_outbox",
     "twilio_outbound",
+    "finance_entries",
+    "crm_people",
+    "crm_interactions",
+    "crm_reminders",
+    "crm_meetings",
 }
 
 
@@ -116,7 +121,15 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
     exported = await t.client.get(f"/identity/contacts/{ana_id}/export", headers=headers)
     assert exported.status_code == 200
     data = exported.json()["data"]
-    assert set(data) == {"channels", "conversation", "jobs", "leases", "identity"}
+    assert set(data) == {
+        "channels",
+        "conversation",
+        "jobs",
+        "leases",
+        "relationships",
+        "finance",
+        "identity",
+    }
     assert data["identity"]["address"] == ANA
     bodies = [m["body"] for m in data["conversation"]["messages"]]
     assert "obrigada" in bodies

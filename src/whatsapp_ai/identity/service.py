@@ -216,7 +216,15 @@ PLATFORM_ADMIN = "platform_admin"
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"*"}),
     "operator": frozenset(
-        {"conversations:*", "contacts:*", "media:*", "channels:read", "settings:read"}
+        {
+            "conversations:*",
+            "contacts:*",
+            "media:*",
+            "channels:read",
+            "settings:read",
+            "relationships:read",
+            "finance:read",
+        }
     ),
     "member": frozenset(
         {"conversations:read", "contacts:read", "media:read", "channels:read", "settings:read"}
@@ -240,6 +248,12 @@ SCOPES = frozenset(
         "settings:read",
         "settings:write",
         "settings:*",
+        "finance:read",
+        "finance:write",
+        "finance:*",
+        "relationships:read",
+        "relationships:write",
+        "relationships:*",
         "keys:*",
         "users:*",
         "privacy:export",

@@ -1,0 +1,298 @@
+"""Money amounts in a message (PT and EN): "R$ 50,00", "50 reais", "$12.50", "mil e duzentos reais".
+
+An amount is a number in digits or in words with, around it, what makes it money:
+
+- A currency marker: a symbol or code before it ("R$", "US$", "$", "€", "£", "BRL", "USD") or a
+  currency word after it ("reais", "conto", "pila", "paus", "dólares", "bucks", "euros",
+  "libras"). "$" is the US dollar. "centavos" and "cents" make the number hundredths (of the
+  default currency and of the dollar). "cinquenta reais e vinte centavos" is one amount.
+- Cents: digits with exactly two decimals ("50,90", "12.50", "1.234,56") are money in the default
+  currency.
+- A scale: "2 mil", "1,5 mil", "2k", "dois mil", "5 grand" are money in the default currency.
+- A neighbour: a bare number joined by "e", "ou", "a", "," or "-" to an amount takes its currency
+  ("50 e 30 reais" is two amounts in reais, "de 10 a 20 dólares" two in dollars).
+- With `money_hint` (the caller knows the message is about money), any other bare number too.
+
+Separators: a "." or "," followed by exactly three digits groups thousands, one followed by one or
+two digits is the decimal mark, so "1.234,56", "1,234.56", "1.000" (one thousand) and "1,5" all
+read as they are meant, whatever the currency.
+
+A number without a currency marker is not money when the text says it is something else: a time
+("15h", "15:30", "3pm", "às 3"), a date ("dia 5", "05/10", "5 de outubro", "em 2026"), a
+percentage, an ordinal, a quantity ("2 pizzas": a number followed by a word other than a
+preposition, article, conjunction or time word), letters glued to it ("5kg", "3x") or a long run of
+digits (a phone or document number). Numbers in words below ten are never bare amounts: "comprei
+dois no mercado" counts things.
+
+`bare_number_amount` is the hint made automatic: it turns `money_hint` on when the message has a
+verb or noun of spending or earning ("gastei 50 no mercado", "recebi 3000", "paid 20").
+"meio real" and other fractions in words are not read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from whatsapp_ai.ai.extract._numbers import spelled_numbers
+from whatsapp_ai.ai.extract._text import fold, next_word, previous_word
+
+_CENT = Decimal("0.01")
+
+_PREFIXES: dict[str, str] = {
+    "r$": "BRL", "brl": "BRL", "us$": "USD", "u$": "USD", "usd": "USD", "$": "USD", "eur": "EUR",
+    "€": "EUR", "gbp": "GBP", "£": "GBP",
+}  # fmt: skip
+_SUFFIXES: dict[str, str] = {
+    "reais": "BRL", "real": "BRL", "r$": "BRL", "brl": "BRL", "conto": "BRL", "contos": "BRL",
+    "pila": "BRL", "pilas": "BRL", "paus": "BRL", "dolares": "USD", "dolar": "USD",
+    "dollars": "USD", "dollar": "USD", "bucks": "USD", "buck": "USD", "usd": "USD",
+    "euros": "EUR", "euro": "EUR", "eur": "EUR", "libras": "GBP", "libra": "GBP",
+    "pounds": "GBP", "pound": "GBP", "gbp": "GBP",
+}  # fmt: skip
+_HUNDREDTHS = ("centavos", "centavo", "cents", "cent")
+_PREFIX = re.compile(r"(?:(?<![a-z])(?:us\$|u\$|r\$|brl|usd|eur|gbp)|\$|€|£)\s*$")
+_SUFFIX = re.compile(
+    r"\s*(?P<de>de\s+)?(?P<word>"
+    + "|".join(sorted((*_SUFFIXES, *_HUNDREDTHS), key=len, reverse=True)).replace("$", r"\$")
+    + r")(?![\w$])"
+)
+_DIGITS = re.compile(
+    r"(?<![\w.,/:-])(?P<num>\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)"
+    r"(?![.,/:-]?\d)"
+)
+_SCALE = re.compile(r"\s?(?P<scale>k|mil|milhao|milhoes|thousand|million|grand)(?![\w])")
+_SCALES = {
+    "k": 1_000, "mil": 1_000, "thousand": 1_000, "grand": 1_000, "milhao": 1_000_000,
+    "milhoes": 1_000_000, "million": 1_000_000,
+}  # fmt: skip
+# "2 mil e 500": the rest after the thousands.
+_THOUSANDS_REST = re.compile(r"\s+e\s+(?P<rest>\d{1,3})(?![\d.,])")
+_CENTS_TAIL = re.compile(
+    r"\s+(?:e|and)\s+(?P<cents>\d{1,2}|[a-z]+(?:\s+e\s+[a-z]+)?)\s+(?:centavos?|cents?)(?!\w)"
+)
+_JOINER = re.compile(r"\s*(?:,|-|(?<!\S)(?:e|ou|a|and|or|to)(?!\S))\s*")
+
+# Words that may follow a bare amount: prepositions, articles, conjunctions, time words.
+_FOLLOWERS = frozenset(
+    {
+        "de", "do", "da", "dos", "das", "no", "na", "nos", "nas", "em", "com", "pra", "pro",
+        "pras", "pros", "para", "por", "pelo", "pela", "e", "ou", "a", "o", "as", "os", "ao",
+        "que", "mas", "so", "cada", "hoje", "ontem", "anteontem", "amanha", "agora", "semana",
+        "mes", "ano", "ja", "tambem", "ai", "la", "total", "on", "at", "in", "for", "to", "and",
+        "or", "the", "from", "with", "of", "each", "today", "yesterday", "tomorrow", "last",
+        "this", "too", "already", "via", "pix", "me", "i", "eu",
+    }
+)  # fmt: skip
+_TIME_BEFORE = frozenset({"as", "at", "das", "pelas", "dia", "day"})
+_YEAR_BEFORE = frozenset(
+    {"em", "de", "in", "of", "since", "desde", "ano", "year", "until", "ate", "during"}
+)
+_MONTHS = frozenset(
+    {
+        "janeiro", "fevereiro", "marco", "abril", "maio", "junho", "julho", "agosto", "setembro",
+        "outubro", "novembro", "dezembro", "january", "february", "march", "april", "may", "june",
+        "july", "august", "september", "october", "november", "december", "jan", "fev", "feb",
+        "mar", "abr", "apr", "mai", "jun", "jul", "ago", "aug", "set", "sep", "sept", "out",
+        "oct", "nov", "dez", "dec",
+    }
+)  # fmt: skip
+_OF_MONTH = re.compile(r"\s+de\s+(?:" + "|".join(sorted(_MONTHS)) + r")\b")
+_AT_SIGN = re.compile(r"@\s*$")
+_NOT_AFTER = re.compile(r"\s*(?:%|°|º|ª|por cento|percent|#)")
+_PHONE_DIGITS = 8
+
+_MONEY_WORDS = re.compile(
+    r"\b(?:gast\w*|pag(?:o|a|as|ou|ar|amos|aram|uei|ando|amento|amentos)|compr(?:ei|ou|amos|aram"
+    r"|o|a|ar|as|ando)|cust(?:ou|a|am|aram|ar|ando|o)|receb\w*|ganh(?:ei|ou|amos|aram|o|ar)"
+    r"|vend(?:i|eu|emos|eram|a|as)|transferi|depositei|saquei|emprestei|devo|deve|devia"
+    r"|cobr(?:ei|ou|ar|a)|pix|deu|saiu|valor|preco|despesa|receita|salario|spen[dt]\w*|paid"
+    r"|pay(?:s|ing)?|bought|buy|cost(?:s|ing)?|received|receive|earned|earn|sold|owe[sd]?|lent"
+    r"|charged|transferred|price|expense|income|salary)\b"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """An amount of money: its value, its ISO 4217 currency, and its span in the text."""
+
+    value: Decimal
+    currency: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Number:
+    start: int
+    end: int
+    value: Decimal
+    scale: int
+    cents: bool  # digits with exactly two decimals
+    spelled: bool
+
+
+def _decimal(digits: str) -> Decimal:
+    last = max(digits.rfind("."), digits.rfind(","))
+    if last != -1 and len(digits) - last - 1 <= 2:
+        whole, fraction = digits[:last], digits[last + 1 :]
+    else:
+        whole, fraction = digits, ""
+    whole = whole.replace(".", "").replace(",", "")
+    return Decimal(f"{whole}.{fraction or '0'}")
+
+
+def _numbers(folded: str) -> list[_Number]:
+    found: list[_Number] = []
+    for match in _DIGITS.finditer(folded):
+        digits = match.group("num")
+        value, end, scale = _decimal(digits), match.end(), 1
+        scaled = _SCALE.match(folded, end)
+        if scaled:
+            scale = _SCALES[scaled.group("scale")]
+            value, end = value * scale, scaled.end()
+            rest = _THOUSANDS_REST.match(folded, end) if scale == 1_000 else None
+            if rest:
+                value, end = value + int(rest.group("rest")), rest.end()
+        last = max(digits.rfind("."), digits.rfind(","))
+        cents = last != -1 and len(digits) - last - 1 == 2
+        found.append(_Number(match.start(), end, value, scale, cents, spelled=False))
+    for spelled in spelled_numbers(folded):
+        if any(n.start <= spelled.start < n.end for n in found):
+            continue  # the scale word of "2 mil"
+        scale = 1_000 if spelled.scaled else 1
+        number = _Number(spelled.start, spelled.end, Decimal(spelled.value), scale, False, True)
+        found.append(number)
+    return sorted(found, key=lambda n: n.start)
+
+
+def _prefix(folded: str, start: int) -> tuple[str, int] | None:
+    match = _PREFIX.search(folded, max(0, start - 6), start)
+    if match is None:
+        return None
+    return _PREFIXES[match.group().strip()], match.start()
+
+
+def _cents_tail(folded: str, end: int) -> tuple[Decimal, int] | None:
+    match = _CENTS_TAIL.match(folded, end)
+    if match is None:
+        return None
+    written = match.group("cents")
+    if written.isdigit():
+        return Decimal(written) * _CENT, match.end()
+    parsed = spelled_numbers(written)
+    if len(parsed) != 1 or parsed[0].end != len(written) or parsed[0].value >= 100:
+        return None
+    return Decimal(parsed[0].value) * _CENT, match.end()
+
+
+def _marked(folded: str, number: _Number, default_currency: str) -> Amount | None:
+    """The number as an amount when a currency marker stands before or after it."""
+    prefix = _prefix(folded, number.start)
+    suffix = _SUFFIX.match(folded, number.end)
+    if suffix and suffix.group("de") and number.value < 1_000_000:
+        suffix = None  # "de" comes between only in "2 milhões de reais"
+    if prefix is None and suffix is None:
+        return None
+    start = prefix[1] if prefix else number.start
+    end = suffix.end() if suffix else number.end
+    value = number.value
+    if prefix:
+        currency = prefix[0]
+    else:
+        assert suffix is not None
+        word = suffix.group("word")
+        if word in _HUNDREDTHS:
+            value *= _CENT
+            currency = default_currency if word.startswith("centavo") else "USD"
+        else:
+            currency = _SUFFIXES[word]
+    if suffix and suffix.group("word") not in _HUNDREDTHS:
+        tail = _cents_tail(folded, end)
+        if tail:
+            value, end = value + tail[0], tail[1]
+    return Amount(value.quantize(_CENT), currency, (start, end))
+
+
+def _not_money(folded: str, number: _Number) -> bool:
+    """Whether the context says a bare number is a time, date, quantity or code."""
+    end = number.end
+    if end < len(folded) and (folded[end].isalpha() or _NOT_AFTER.match(folded, end)):
+        return True
+    follower = next_word(folded, end)
+    if follower is not None and follower not in _FOLLOWERS:
+        return True
+    before = previous_word(folded, number.start)
+    if before in _TIME_BEFORE or before in _MONTHS or _AT_SIGN.search(folded, 0, number.start):
+        return True
+    raw = folded[number.start : number.end]
+    if raw.isdigit() and len(raw) == 4 and raw[:2] in ("19", "20") and before in _YEAR_BEFORE:
+        return True
+    if _OF_MONTH.match(folded, end):
+        return True
+    return raw.isdigit() and len(raw) >= _PHONE_DIGITS
+
+
+def _joined(folded: str, left: _Number | Amount, right: _Number | Amount) -> bool:
+    left_end = left.span[1] if isinstance(left, Amount) else left.end
+    right_start = right.span[0] if isinstance(right, Amount) else right.start
+    return _JOINER.fullmatch(folded, left_end, right_start) is not None
+
+
+def find_amounts(
+    text: str, *, default_currency: str = "BRL", money_hint: bool = False
+) -> list[Amount]:
+    """The amounts of money in the text, left to right (see the module docstring for the rules)."""
+    folded = fold(text)
+    numbers = _numbers(folded)
+    amounts: list[Amount | None] = [None] * len(numbers)
+    taken = 0  # the end of the last span used, so a centavos tail is not read twice
+    for index, number in enumerate(numbers):
+        if number.start < taken:
+            continue
+        amount = _marked(folded, number, default_currency)
+        if amount is not None:
+            amounts[index] = amount
+            taken = amount.span[1]
+    consumed = {i for i, n in enumerate(numbers) if amounts[i] is None and _inside(n, amounts)}
+    bare = [
+        i
+        for i, n in enumerate(numbers)
+        if amounts[i] is None and i not in consumed and not _not_money(folded, n)
+    ]
+    # Neighbours take the currency of the amount they are joined to, both ways along a list.
+    for index in reversed(bare):
+        right = amounts[index + 1] if index + 1 < len(numbers) else None
+        if right is not None and _joined(folded, numbers[index], right):
+            amounts[index] = _plain(numbers[index], right.currency)
+    for index in bare:
+        left = amounts[index - 1] if index > 0 else None
+        if amounts[index] is None and left is not None and _joined(folded, left, numbers[index]):
+            amounts[index] = _plain(numbers[index], left.currency)
+    for index in bare:
+        number = numbers[index]
+        if amounts[index] is not None:
+            continue
+        small_word = number.spelled and number.value < 10
+        if number.cents or number.scale > 1 or (money_hint and not small_word):
+            amounts[index] = _plain(number, default_currency)
+    return [amount for amount in amounts if amount is not None]
+
+
+def _inside(number: _Number, amounts: list[Amount | None]) -> bool:
+    return any(a is not None and a.span[0] <= number.start < a.span[1] for a in amounts)
+
+
+def _plain(number: _Number, currency: str) -> Amount:
+    return Amount(number.value.quantize(_CENT), currency, (number.start, number.end))
+
+
+def mentions_money(text: str) -> bool:
+    """Whether the message has a verb or noun of spending or earning ("gastei", "paid", "valor")."""
+    return _MONEY_WORDS.search(fold(text)) is not None
+
+
+def bare_number_amount(text: str, *, default_currency: str = "BRL") -> Amount | None:
+    """The message's first amount, taking a bare number as money when the message is about money."""
+    amounts = find_amounts(text, default_currency=default_currency, money_hint=mentions_money(text))
+    return amounts[0] if amounts else None
