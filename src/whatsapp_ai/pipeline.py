@@ -368,9 +368,13 @@ class Pipeline:
             contact_language=state.contact.language,
             contact_timezone=state.contact.timezone,
             contact_preferences=state.contact.preferences,
+            message_id=state.user_message_id,
+            now=self.clock.now(),
         )
         reply = await self._reply_with_typing(turn, state)
-        meta = {"model": reply.model, "language": reply.language}
+        meta: dict[str, Any] = {"model": reply.model, "language": reply.language}
+        if reply.trace is not None:
+            meta["trace"] = reply.trace
         text = "\n\n".join([*notes, reply.text])
         if reply.handoff:
             return text, meta, self._hand_off(Actor.ASSISTANT, reply.handoff, "handoff_assistant")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 
@@ -37,6 +38,9 @@ class TurnInput:
     contact_language: str | None = None
     contact_timezone: str | None = None
     contact_preferences: dict[str, Any] = field(default_factory=dict)
+    # The stored user message (keys the turn's writes, so a retried turn writes once).
+    message_id: str = ""
+    now: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,8 @@ class Reply:
     handoff: str | None = None
     # False when the reply could not help; a few in a row call a person.
     resolved: bool = True
+    # How the reply was made (route, agents, tool calls, tokens, latency), for the audit trail.
+    trace: dict[str, Any] | None = None
 
 
 class ReplyStep(Protocol):

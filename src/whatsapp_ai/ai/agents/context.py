@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _HEADER = re.compile(r"^\[context\] now=(\S+) tz=(\S+) language=(\w+)$", re.MULTILINE)
+_ROUTE = re.compile(r"^\[route\] intent=(\S+)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,12 @@ class Moment:
     now: datetime
     timezone: str
     language: str
+    intent: str | None = None
+
+
+def route_line(intent: str) -> str:
+    """The line that tells the model which intent the router saw in the message."""
+    return f"[route] intent={intent}"
 
 
 def read_header(text: str) -> Moment | None:
@@ -55,4 +62,6 @@ def read_header(text: str) -> Moment | None:
     found = _HEADER.search(text)
     if found is None:
         return None
-    return Moment(datetime.fromisoformat(found[1]), found[2], found[3])
+    route = _ROUTE.search(text)
+    intent = route[1] if route else None
+    return Moment(datetime.fromisoformat(found[1]), found[2], found[3], intent)

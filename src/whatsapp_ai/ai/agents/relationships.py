@@ -1,0 +1,309 @@
+"""The relationships agent (personal CRM): reminders, meetings, people and what happened with
+them. A reminder is later sent on WhatsApp at its time by the scheduler."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from whatsapp_ai.ai.agents import say
+from whatsapp_ai.ai.agents.context import Moment
+from whatsapp_ai.ai.agents.offline_model import Plan
+from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.extract import find_person_names, find_when
+from whatsapp_ai.relationships import service as crm
+from whatsapp_ai.relationships.errors import RelationshipError
+
+AGENT = "crm"
+PROMPT = (
+    "You keep the contact's personal agenda: reminders (sent on WhatsApp at their time), "
+    "meetings, the people they know and what happened with them. Ask for the time when a "
+    "reminder or meeting has none."
+)
+DEFAULT_HOUR = 9
+
+
+class ReminderArgs(BaseModel):
+    """A reminder to send the contact."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=500)
+    due_at: AwareDatetime
+    person: str | None = Field(default=None, max_length=120)
+
+
+class MeetingArgs(BaseModel):
+    """A meeting in the contact's agenda."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    starts_at: AwareDatetime
+    person: str | None = Field(default=None, max_length=120)
+    location: str | None = Field(default=None, max_length=200)
+
+
+class InteractionArgs(BaseModel):
+    """Something that happened with a person."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person: str = Field(min_length=1, max_length=120)
+    summary: str = Field(min_length=1, max_length=1000)
+
+
+class PersonArgs(BaseModel):
+    """A person the contact knows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    phone: str | None = Field(default=None, max_length=32)
+    notes: str | None = Field(default=None, max_length=1000)
+
+
+class UpcomingArgs(BaseModel):
+    """How far ahead to look."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: int = Field(default=7, ge=1, le=90)
+
+
+def _today(runtime: ToolRuntime) -> datetime:
+    return runtime.ctx.local_now
+
+
+def _when(runtime: ToolRuntime, moment: datetime) -> str:
+    local = moment.astimezone(ZoneInfo(runtime.ctx.timezone))
+    return say.moment(local, runtime.ctx.language, _today(runtime).date())
+
+
+async def _person_id(runtime: ToolRuntime, session: object, name: str | None) -> str | None:
+    if not name:
+        return None
+    person, _ = await crm.find_or_create_person(
+        session,  # type: ignore[arg-type]
+        tenant_id=runtime.ctx.tenant_id,
+        contact_id=runtime.ctx.contact_id,
+        name=name,
+        now=runtime.ctx.now,
+    )
+    return person.id
+
+
+async def add_reminder(runtime: ToolRuntime, args: ReminderArgs) -> ToolOutcome:
+    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    try:
+        async with runtime.db.transaction() as session:
+            reminder, _ = await crm.add_reminder(
+                session,
+                tenant_id=ctx.tenant_id,
+                contact_id=ctx.contact_id,
+                text=args.text,
+                due_at=args.due_at,
+                person_id=await _person_id(runtime, session, args.person),
+                source_key=runtime.key("crm.reminder"),
+                now=ctx.now,
+            )
+    except RelationshipError as exc:
+        raise ToolError(_refusal(exc, pt)) from exc
+    when = _when(runtime, reminder.due_at)
+    text = (
+        f"Combinado: vou te lembrar {when}: {args.text}."
+        if pt
+        else (f"Done: I'll remind you {when}: {args.text}.")
+    )
+    return ToolOutcome(say=text, data={"reminder_id": reminder.id})
+
+
+async def add_meeting(runtime: ToolRuntime, args: MeetingArgs) -> ToolOutcome:
+    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    try:
+        async with runtime.db.transaction() as session:
+            meeting, _ = await crm.add_meeting(
+                session,
+                tenant_id=ctx.tenant_id,
+                contact_id=ctx.contact_id,
+                title=args.title,
+                starts_at=args.starts_at,
+                location=args.location,
+                person_id=await _person_id(runtime, session, args.person),
+                source_key=runtime.key("crm.meeting"),
+                now=ctx.now,
+            )
+    except RelationshipError as exc:
+        raise ToolError(_refusal(exc, pt)) from exc
+    when = _when(runtime, meeting.starts_at)
+    text = f"Marquei: {args.title}, {when}." if pt else f"Scheduled: {args.title}, {when}."
+    return ToolOutcome(say=text, data={"meeting_id": meeting.id})
+
+
+async def log_interaction(runtime: ToolRuntime, args: InteractionArgs) -> ToolOutcome:
+    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    async with runtime.db.transaction() as session:
+        person_id = await _person_id(runtime, session, args.person)
+        await crm.add_interaction(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            person_id=person_id,
+            summary=args.summary,
+            source_key=runtime.key("crm.interaction"),
+            now=ctx.now,
+        )
+    text = (
+        f"Anotei sobre {args.person}: {args.summary}"
+        if pt
+        else (f"Noted about {args.person}: {args.summary}")
+    )
+    return ToolOutcome(say=text.rstrip(".") + ".", data={"person_id": person_id})
+
+
+async def add_person(runtime: ToolRuntime, args: PersonArgs) -> ToolOutcome:
+    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    try:
+        async with runtime.db.transaction() as session:
+            person, created = await crm.find_or_create_person(
+                session,
+                tenant_id=ctx.tenant_id,
+                contact_id=ctx.contact_id,
+                name=args.name,
+                phone=args.phone,
+                notes=args.notes,
+                source_key=runtime.key("crm.person"),
+                now=ctx.now,
+            )
+    except RelationshipError as exc:
+        raise ToolError(_refusal(exc, pt)) from exc
+    if pt:
+        text = (
+            f"Salvei {person.name} nos seus contatos."
+            if created
+            else f"{person.name} já estava nos seus contatos."
+        )
+    else:
+        text = (
+            f"Saved {person.name} to your people."
+            if created
+            else f"{person.name} was already in your people."
+        )
+    return ToolOutcome(say=text, data={"person_id": person.id})
+
+
+async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
+    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    async with runtime.db.read() as session:
+        ahead = await crm.upcoming(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            now=ctx.now,
+            days=args.days,
+        )
+    lines = [f"• {_when(runtime, r.due_at)}: {r.text}" for r in ahead.reminders]
+    lines += [f"• {_when(runtime, m.starts_at)}: {m.title}" for m in ahead.meetings]
+    if not lines:
+        text = (
+            f"Nada marcado nos próximos {args.days} dias."
+            if pt
+            else (f"Nothing scheduled in the next {args.days} days.")
+        )
+        return ToolOutcome(say=text, data={"count": 0})
+    head = "Próximos compromissos:" if pt else "Coming up:"
+    return ToolOutcome(say="\n".join([head, *lines]), data={"count": len(lines)})
+
+
+def _refusal(exc: Exception, pt: bool) -> str:
+    message = str(exc)
+    if "past" in message:
+        return (
+            "Esse horário já passou; me diga um horário futuro."
+            if pt
+            else ("That time has passed; tell me a time ahead.")
+        )
+    return ("Não consegui salvar isso: " if pt else "I couldn't save that: ") + message
+
+
+TOOLS = [
+    Tool(
+        "add_reminder",
+        AGENT,
+        "Remind the contact of something at a time.",
+        ReminderArgs,
+        add_reminder,
+    ),
+    Tool("add_meeting", AGENT, "Put a meeting in the contact's agenda.", MeetingArgs, add_meeting),
+    Tool(
+        "log_interaction",
+        AGENT,
+        "Note something that happened with a person the contact knows.",
+        InteractionArgs,
+        log_interaction,
+    ),
+    Tool("add_person", AGENT, "Save a person the contact knows.", PersonArgs, add_person),
+    Tool("upcoming", AGENT, "The contact's reminders and meetings ahead.", UpcomingArgs, upcoming),
+]
+
+# --- the offline planner for this agent ------------------------------------------------------
+
+_REMIND_LEAD = re.compile(
+    r"^\s*(?:por favor,?\s*)?(?:me\s+lembr[ae]r?|lembr[ae]-?me|lembrete(?:\s*:)?|"
+    r"(?:can you\s+)?remind\s+me|set\s+a\s+reminder|reminder)\s*(?:de|da|do|que|to|about|:)?\s*",
+    re.IGNORECASE,
+)
+_MEETING_LEAD = re.compile(
+    r"^\s*(?:marca(?:r)?|agenda(?:r)?|schedule|book|set up)\s+(?:uma?\s+|a\s+)?",
+    re.IGNORECASE,
+)
+
+
+def plan(intent: str, text: str, moment: Moment) -> Plan:
+    """Tool calls for an agenda message, read without a language model."""
+    pt = moment.language == "pt"
+    if intent == "crm.list_reminders":
+        return Plan(calls=[("upcoming", {"days": 7})])
+    names = [n.name for n in find_person_names(text)]
+    if intent in ("crm.add_reminder", "crm.add_meeting"):
+        due, rest = _due(text, moment)
+        if due is None:
+            question = "Para quando?" if pt else "For when?"
+            return Plan(text=question)
+        if intent == "crm.add_reminder":
+            body = _REMIND_LEAD.sub("", rest).strip(" .,:;!") or rest.strip()
+            args: dict[str, object] = {"text": body[:500], "due_at": due.isoformat()}
+            if names:
+                args["person"] = names[0]
+            return Plan(calls=[("add_reminder", args)])
+        title = _MEETING_LEAD.sub("", rest).strip(" .,:;!") or ("Reunião" if pt else "Meeting")
+        meeting: dict[str, object] = {
+            "title": title[:1].upper() + title[1:200],
+            "starts_at": due.isoformat(),
+        }
+        if names:
+            meeting["person"] = names[0]
+        return Plan(calls=[("add_meeting", meeting)])
+    if not names:
+        return Plan(text="De quem você está falando?" if pt else "Who is this about?")
+    if intent == "crm.add_contact":
+        return Plan(calls=[("add_person", {"name": names[0]})])
+    return Plan(calls=[("log_interaction", {"person": names[0], "summary": text.strip()[:1000]})])
+
+
+def _due(text: str, moment: Moment) -> tuple[datetime | None, str]:
+    """When a reminder or meeting is due, and the text without the time words."""
+    tz = ZoneInfo(moment.timezone)
+    local = moment.now.astimezone(tz)
+    for found in find_when(text, now=local, tz=moment.timezone, prefer="future"):
+        start = found.start.astimezone(tz)
+        if not found.has_time:
+            start = datetime.combine(start.date(), time(DEFAULT_HOUR), tzinfo=tz)
+            if start <= local:
+                start = local + timedelta(hours=1)
+        begin, end = found.span
+        return start, (text[:begin] + " " + text[end:]).replace("  ", " ")
+    return None, text
