@@ -7,7 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from whatsapp_ai.ai.offline import OfflineReplyStep
+from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model, record_usage
+from whatsapp_ai.ai.llm import build_chain
+from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
 from whatsapp_ai.channels import service as channel_service
 from whatsapp_ai.channels.sandbox.service import SandboxChannel
@@ -40,6 +42,7 @@ from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.pipeline import Pipeline
 from whatsapp_ai.relationships import service as crm
+from whatsapp_ai.reminders import ReminderSender
 
 
 @dataclass
@@ -71,6 +74,12 @@ class Container:
     def handoff(self) -> Handoff:
         """Handoff operations (operators, assignment, return to the assistant)."""
         return Handoff(self.lifecycle)
+
+    @property
+    def reminders(self) -> ReminderSender:
+        """The sweep that sends due reminders."""
+        channel = "sandbox" if "sandbox" in self.channels else "twilio"
+        return ReminderSender(self.db, self.lifecycle, default_channel=channel)
 
     @property
     def timeouts(self) -> Timeouts:
@@ -151,6 +160,7 @@ class Container:
                 run=lambda: self.queue.purge_done(retention),
             ),
             PeriodicTask(name="conversation_timeouts", every=timedelta(0), run=timeouts.sweep),
+            PeriodicTask(name="send_due_reminders", every=timedelta(0), run=self.reminders.sweep),
             PeriodicTask(
                 name="assign_waiting_conversations",
                 every=timedelta(seconds=15),
@@ -185,6 +195,14 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register("finance", export=finance.export_contact, erase=finance.erase_contact)
     registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
     return registry
+
+
+def assistant(settings: Settings, db: Database) -> AssistantEngine:
+    """The assistant on the configured chat models (the offline model is always the last)."""
+    model = build_chain(
+        settings.ai.providers, offline=offline_model(), sink=record_usage, prices=settings.ai.prices
+    )
+    return AssistantEngine(db=db, router=IntentRouter(), model=model)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -255,7 +273,8 @@ def bootstrap(
         blobs=blobs,
         limiter=limiter,
         privacy=privacy_registry(),
-        reply_step=reply_step or OfflineReplyStep(),
+        reply_step=reply_step
+        or AssistantEngine(db=db, router=IntentRouter(), model=offline_model()),
         speech=speech or NoSpeech(),
         bus=bus,
         lifecycle=Lifecycle(

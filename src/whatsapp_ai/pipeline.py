@@ -203,11 +203,19 @@ class Pipeline:
             return self._hand_off(Actor.ASSISTANT, f"human-only topic: {topic}", "handoff_topic")
         return None
 
-    def _hand_off(self, actor: Actor, reason: str, notice_kind: str) -> InReply:
+    def _hand_off(
+        self, actor: Actor, reason: str, notice_kind: str, *, only_if_staffed: bool = False
+    ) -> InReply:
         """Put the conversation in the operators' queue as the reply is stored; tell the
-        contact, and who took it when an operator is free at once."""
+        contact, and who took it when an operator is free at once. ``only_if_staffed``: the
+        assistant's own call, made only when some operator is available to answer."""
 
         async def run(session: AsyncSession, thread: Conversation) -> str:
+            if only_if_staffed:
+                operators = await self.handoff.operators(session, thread.tenant_id)
+                if not any(operator.available for operator in operators):
+                    log.info("turn.handoff_skipped", reason=reason, why="no operator available")
+                    return ""
             policy = await self.lifecycle.policy(session, thread.tenant_id)
             name = await self.handoff.request(
                 session, thread, actor, reason=reason, policy=policy, announce=False
@@ -239,9 +247,10 @@ class Pipeline:
             policy = await self.lifecycle.policy(session, thread.tenant_id)
             if thread.unresolved < policy.handoff_after_failures:
                 return ""
-            return await self._hand_off(Actor.ASSISTANT, reason, "handoff_assistant")(
-                session, thread
+            hand_off = self._hand_off(
+                Actor.ASSISTANT, reason, "handoff_assistant", only_if_staffed=True
             )
+            return await hand_off(session, thread)
 
         return run
 
@@ -377,7 +386,10 @@ class Pipeline:
             meta["trace"] = reply.trace
         text = "\n\n".join([*notes, reply.text])
         if reply.handoff:
-            return text, meta, self._hand_off(Actor.ASSISTANT, reply.handoff, "handoff_assistant")
+            hand_off = self._hand_off(
+                Actor.ASSISTANT, reply.handoff, "handoff_assistant", only_if_staffed=True
+            )
+            return text, meta, hand_off
         reason = f"{state.policy.handoff_after_failures} replies in a row could not help"
         return text, meta, self._count_unresolved(reply.resolved, reason)
 

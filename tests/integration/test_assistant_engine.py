@@ -3,12 +3,15 @@ write and read the contact's records, several requests in one message, and retri
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
-from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model
+from tests.fakes.openai import FakeOpenAI
+from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model, record_usage
+from whatsapp_ai.ai.llm import ProviderSpec, build_chain
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import HistoryItem, TurnInput
 from whatsapp_ai.bootstrap import Container
@@ -170,4 +173,89 @@ async def test_a_missing_amount_is_asked_for(
     engine = _engine(container, router)
     reply = await engine.reply(_turn(tenant, people["Ana"], "gastei no mercado hoje", "n1"))
     assert reply.text == "Qual foi o valor?"
+    assert await _entries(container, tenant["id"], people["Ana"]) == []
+
+
+# --- hosted models (a fake OpenAI-compatible server on 127.0.0.1) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def hosted() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+def _hosted_engine(container: Container, router: IntentRouter, fake: FakeOpenAI) -> AssistantEngine:
+    spec = ProviderSpec(
+        provider="openai_compatible",
+        model="llama-3.1-8b",
+        base_url=fake.base_url,
+        timeout_s=2.0,
+        max_retries=0,
+    )
+    model = build_chain([spec], offline=offline_model(), sink=record_usage)
+    return AssistantEngine(db=container.db, router=router, model=model)
+
+
+async def test_a_hosted_model_calls_the_tool_and_words_the_answer(
+    container: Container,
+    tenant: dict[str, str],
+    people: dict[str, str],
+    router: IntentRouter,
+    hosted: FakeOpenAI,
+) -> None:
+    hosted.reset()
+    hosted.tool_call("record_expense", {"amount": "42.90", "category": "groceries"})
+    hosted.reply("Pronto, anotei R$ 42,90 no mercado.")
+    engine = _hosted_engine(container, router, hosted)
+    reply = await engine.reply(_turn(tenant, people["Ana"], "gastei 42,90 no mercado", "h1"))
+    assert reply.text == "Pronto, anotei R$ 42,90 no mercado."
+    assert await _entries(container, tenant["id"], people["Ana"]) == [
+        ("expense", "groceries", Decimal("42.90"), "2026-03-04")
+    ]
+    first = hosted.requests[0]
+    assert "record_expense" in first.tool_names
+    system = first.messages[0]["content"]
+    assert "[context] now=2026-03-04T10:00:00-03:00" in system
+    # The model is never asked for the tenant or contact: they are not tool arguments.
+    for tool in first.body["tools"]:
+        assert not {"tenant_id", "contact_id"} & set(tool["function"]["parameters"]["properties"])
+    assert reply.trace is not None
+    assert [u["model"] for u in reply.trace["usage"]] == ["llama-3.1-8b", "llama-3.1-8b"]
+
+
+async def test_when_the_provider_fails_the_offline_model_answers(
+    container: Container,
+    tenant: dict[str, str],
+    people: dict[str, str],
+    router: IntentRouter,
+    hosted: FakeOpenAI,
+) -> None:
+    hosted.reset()
+    hosted.fail(429, retry_after=30, times=None)
+    engine = _hosted_engine(container, router, hosted)
+    reply = await engine.reply(_turn(tenant, people["Ana"], "gastei 50 no mercado", "h2"))
+    assert reply.text == "Anotei: gasto de R$ 50,00 em mercado, hoje."
+    assert reply.trace is not None
+    assert [(u["provider"], u["fallback"]) for u in reply.trace["usage"]][:2] == [
+        ("openai_compatible", False),
+        ("offline", True),
+    ]
+
+
+async def test_a_model_that_invents_another_contact_cannot_reach_it(
+    container: Container,
+    tenant: dict[str, str],
+    people: dict[str, str],
+    router: IntentRouter,
+    hosted: FakeOpenAI,
+) -> None:
+    hosted.reset()
+    hosted.tool_call(
+        "record_expense", {"amount": "10", "contact_id": people["Bruno"], "tenant_id": "other"}
+    )
+    hosted.reply("ok")
+    engine = _hosted_engine(container, router, hosted)
+    await engine.reply(_turn(tenant, people["Ana"], "gastei 10 no mercado", "h3"))
+    assert await _entries(container, tenant["id"], people["Bruno"]) == []
     assert await _entries(container, tenant["id"], people["Ana"]) == []

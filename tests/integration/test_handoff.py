@@ -275,6 +275,8 @@ async def test_the_assistant_calls_a_person_when_it_decides_to(make_desk: DeskFa
     desk = await make_desk(
         Reply(text="Isso eu não consigo resolver.", model="m", language="pt", handoff="refund")
     )
+    await desk.policy(auto_assign=False)
+    await desk.operator("Marta Lima")
     await desk.say("quero meu dinheiro de volta da compra de ontem")
     thread = await desk.current()
     assert (thread["status"], thread["handoff_reason"]) == ("waiting_human", "refund")
@@ -286,6 +288,8 @@ async def test_replies_that_cannot_help_in_a_row_call_a_person(make_desk: DeskFa
     unsure = Reply(text="Não entendi.", model="m", language="pt", resolved=False)
     fine = Reply(text="Feito.", model="m", language="pt")
     desk = await make_desk(unsure, fine, unsure, unsure)
+    await desk.policy(auto_assign=False)
+    await desk.operator("Marta Lima")
     for text in ("xpto", "registra 10", "abc", "def"):
         await desk.say(text)
         if text != "def":
@@ -293,6 +297,15 @@ async def test_replies_that_cannot_help_in_a_row_call_a_person(make_desk: DeskFa
     thread = await desk.current()
     assert thread["status"] == "waiting_human"
     assert thread["handoff_reason"] == "2 replies in a row could not help"
+
+
+async def test_with_nobody_to_call_the_assistant_keeps_answering(make_desk: DeskFactory) -> None:
+    unsure = Reply(text="Não entendi.", model="m", language="pt", resolved=False)
+    desk = await make_desk(unsure, unsure, unsure)
+    for text in ("xpto", "abc", "def"):
+        await desk.say(text)
+    assert (await desk.current())["status"] == "active"
+    assert await desk.outbox() == ["Não entendi."] * 3
 
 
 async def test_a_reply_made_while_an_operator_took_over_is_not_sent(

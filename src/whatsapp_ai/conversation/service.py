@@ -362,3 +362,14 @@ async def earlier_unsent(session: AsyncSession, *, message: Message, since: date
         .limit(1)
     )
     return found is not None
+
+
+async def latest_channel(session: AsyncSession, *, tenant_id: str, contact_id: str) -> str | None:
+    """The channel of the contact's most recent conversation, if they ever had one."""
+    found = await session.scalar(
+        select(Conversation.channel)
+        .where(Conversation.tenant_id == tenant_id, Conversation.contact_id == contact_id)
+        .order_by(Conversation.id.desc())
+        .limit(1)
+    )
+    return None if found is None else str(found)

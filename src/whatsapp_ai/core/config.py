@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "WHATSAPP_AI_"
 ENV_NESTED_DELIMITER = "__"
@@ -197,10 +207,140 @@ class TwilioSettings(BaseModel):
         return [part.strip().lower() for part in self.media_cdn_hosts.split(",") if part.strip()]
 
 
+ProviderName = Literal["openai", "groq", "gemini", "openai_compatible", "offline"]
+HOSTED_PROVIDERS = ("openai", "groq", "gemini")
+
+
+class ProviderSpec(BaseModel):
+    """One chat model to try: which provider, which model, and how patiently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    provider: ProviderName
+    model: str = ""
+    base_url: str = Field(default="", description="Server of an openai_compatible provider.")
+    api_key: SecretStr = Field(
+        default=SecretStr(""), description="Empty for local servers that take no key."
+    )
+    timeout_s: float = Field(default=20.0, gt=0, le=600)
+    max_retries: int = Field(default=2, ge=0, le=10)
+    temperature: float | None = Field(
+        default=None, ge=0, le=2, description="None keeps the model's own default."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProviderSpec:
+        if self.provider != "offline" and not self.model.strip():
+            raise ValueError(f"{self.provider}: model is required")
+        if self.provider == "openai_compatible":
+            if not self.base_url.startswith(("http://", "https://")):
+                raise ValueError("openai_compatible: base_url must be an http(s) URL")
+        elif self.base_url:
+            # A hosted provider's key must only ever go to that provider's own API.
+            raise ValueError(f"{self.provider}: base_url is only for openai_compatible")
+        if self.provider in HOSTED_PROVIDERS and not self.api_key.get_secret_value():
+            raise ValueError(f"{self.provider}: api_key is required")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The price-table key, "provider:model"."""
+        return f"{self.provider}:{self.model}"
+
+
+class ModelPrice(BaseModel):
+    """Price of one model in USD per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+class PriceTable(RootModel[dict[str, ModelPrice]]):
+    """Prices by "provider:model"; printed as JSON so .env.example holds a valid value."""
+
+    @field_validator("root")
+    @classmethod
+    def _keys(cls, value: dict[str, ModelPrice]) -> dict[str, ModelPrice]:
+        known = get_args(ProviderName)
+        for key in value:
+            provider, _, model = key.partition(":")
+            if provider not in known or not model:
+                raise ValueError(f"expected keys 'provider:model', got {key!r}")
+        return value
+
+    def get(self, key: str) -> ModelPrice | None:
+        """The price of "provider:model", or None when the table has none."""
+        return self.root.get(key)
+
+    def __str__(self) -> str:
+        """JSON, the form the environment variable takes."""
+        return self.model_dump_json()
+
+
+# List prices (USD per million tokens, standard tier, text) as published by each provider when
+# written (2025). They change: keep them up to date, or override WHATSAPP_AI_AI__PRICES.
+DEFAULT_PRICES = {
+    "openai:gpt-4o-mini": ModelPrice(input_per_mtok=0.15, output_per_mtok=0.60),
+    "openai:gpt-4o": ModelPrice(input_per_mtok=2.50, output_per_mtok=10.00),
+    "openai:gpt-4.1-nano": ModelPrice(input_per_mtok=0.10, output_per_mtok=0.40),
+    "openai:gpt-4.1-mini": ModelPrice(input_per_mtok=0.40, output_per_mtok=1.60),
+    "openai:gpt-4.1": ModelPrice(input_per_mtok=2.00, output_per_mtok=8.00),
+    "groq:llama-3.1-8b-instant": ModelPrice(input_per_mtok=0.05, output_per_mtok=0.08),
+    "groq:llama-3.3-70b-versatile": ModelPrice(input_per_mtok=0.59, output_per_mtok=0.79),
+    "gemini:gemini-2.0-flash": ModelPrice(input_per_mtok=0.10, output_per_mtok=0.40),
+    "gemini:gemini-2.5-flash": ModelPrice(input_per_mtok=0.30, output_per_mtok=2.50),
+    "gemini:gemini-2.5-pro": ModelPrice(input_per_mtok=1.25, output_per_mtok=10.00),
+}
+
+
 class AiSettings(BaseModel):
     """Reply step."""
 
     provider: Literal["offline"] = "offline"
+    providers: Annotated[list[ProviderSpec], NoDecode] = Field(
+        default_factory=list,
+        description="Default chain of chat models, tried in order (JSON list), e.g. "
+        '[{"provider":"openai","model":"gpt-4o-mini","api_key":"sk-..."},'
+        '{"provider":"openai_compatible","model":"llama3.1",'
+        '"base_url":"http://127.0.0.1:11434/v1"}]. '
+        "Fields: provider (openai, groq, gemini, openai_compatible, offline), model, base_url, "
+        "api_key, timeout_s, max_retries, temperature. Empty: the offline model only.",
+    )
+    prices: Annotated[PriceTable, NoDecode] = Field(
+        default_factory=lambda: PriceTable(dict(DEFAULT_PRICES)),
+        description='USD per million tokens by "provider:model" (JSON; replaces the whole '
+        "table), for usage cost. The defaults are list prices when written: keep them up to date.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _decode_json(cls, data: Any) -> Any:
+        # Decoded here rather than by pydantic-settings so that a malformed value is reported
+        # against this group (whose input is never echoed) and an api_key inside stays unseen.
+        if not isinstance(data, dict):
+            return data
+        decoded = dict(data)
+        for name, kind in (("providers", list), ("prices", dict)):
+            raw = decoded.get(name)
+            if not isinstance(raw, str):
+                continue
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(
+                    f"{name}: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+                ) from None
+            if not isinstance(value, kind):
+                raise ValueError(f"{name}: expected a JSON {'list' if kind is list else 'object'}")
+            decoded[name] = value
+        providers = decoded.get("providers")
+        if isinstance(providers, list) and not all(
+            isinstance(item, dict | ProviderSpec) for item in providers
+        ):
+            raise ValueError("providers: each item must be a JSON object")
+        return decoded
 
 
 class Settings(BaseSettings):

@@ -111,8 +111,8 @@ class Looper:
 
 async def test_a_model_that_repeats_a_call_is_stopped(runtime: ToolRuntime) -> None:
     class Stubborn(OfflineChatModel):
-        def _answer(self, messages):  # type: ignore[no-untyped-def]
-            return super()._answer([messages[0], messages[1]])
+        def _answer(self, messages, tools):  # type: ignore[no-untyped-def]
+            return super()._answer([messages[0], messages[1]], tools)
 
     run = await run_agent(
         "notes", Stubborn(planner=Looper()), [NOTE], runtime, _messages(runtime, "x")

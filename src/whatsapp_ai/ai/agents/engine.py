@@ -11,20 +11,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from whatsapp_ai.ai.agents import finance, relationships
 from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE, Moment, RunContext, route_line
-from whatsapp_ai.ai.agents.loop import AgentRun, Limits, run_agent
+from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
 from whatsapp_ai.ai.extract import split_intents
 from whatsapp_ai.ai.language import conversation_language, preferred_language
+from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep
 from whatsapp_ai.ai.router import IntentRouter, IntentScore
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
@@ -33,6 +34,17 @@ from whatsapp_ai.core.logging import get_logger
 
 log = get_logger(__name__)
 HISTORY_MESSAGES = 8
+# The provider calls of the turn being answered (the chain's usage sink appends here).
+_usage: ContextVar[list[UsageRecord] | None] = ContextVar("turn_usage", default=None)
+
+
+def record_usage(record: UsageRecord) -> None:
+    """The usage sink of the chat model chain: keeps each call for the turn's trace."""
+    collected = _usage.get()
+    if collected is not None:
+        collected.append(record)
+
+
 STYLE = (
     "Answer in the contact's language, briefly, as a WhatsApp message: plain text, no "
     "Markdown headings or tables. Use the tools for anything you record or look up; tenant, "
@@ -84,7 +96,7 @@ class AssistantEngine:
 
     db: Database
     router: IntentRouter
-    model: BaseChatModel
+    model: ChatModel
     agents: dict[str, Agent] = field(default_factory=lambda: dict(AGENTS))
     limits: Limits = field(default_factory=Limits)
     basic: ReplyStep = field(default_factory=OfflineReplyStep)
@@ -99,19 +111,27 @@ class AssistantEngine:
         unresolved = 0
         handoff: str | None = None
         runtime = ToolRuntime(ctx=ctx, db=self.db)
-        for clause in clauses:
-            score = await self.router.abest(clause, enabled_agents=set(self.agents))
-            step: dict[str, Any] = {
-                "intent": score.intent if score else None,
-                "score": round(score.score, 3) if score else None,
-            }
-            trace["clauses"].append(step)
-            text, resolved = await self._handle(clause, score, ctx, runtime, turn, step)
-            if score is not None and score.intent == "handoff.human":
-                handoff = "the contact asked for a person"
-            unresolved += 0 if resolved else 1
-            if text and text not in parts:
-                parts.append(text)
+        usage: list[UsageRecord] = []
+        token = _usage.set(usage)
+        try:
+            for clause in clauses:
+                score = await self.router.abest(clause, enabled_agents=set(self.agents))
+                step: dict[str, Any] = {
+                    "intent": score.intent if score else None,
+                    "score": round(score.score, 3) if score else None,
+                }
+                trace["clauses"].append(step)
+                text, resolved = await self._handle(clause, score, ctx, runtime, turn, step)
+                if score is not None and score.intent == "handoff.human":
+                    handoff = "the contact asked for a person"
+                unresolved += 0 if resolved else 1
+                if text and text not in parts:
+                    parts.append(text)
+        finally:
+            _usage.reset(token)
+        trace["usage"] = [asdict(record) for record in usage]
+        trace["cost_usd"] = round(sum(r.cost_usd or 0.0 for r in usage), 6)
+        trace["model"] = next((r.model for r in reversed(usage) if r.ok), trace["model"])
         trace["tools"] = [t.__dict__ for t in runtime.traces]
         trace["ms"] = round((time.perf_counter() - started) * 1000, 1)
         if not parts:

@@ -17,9 +17,12 @@ from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
+from whatsapp_ai.ai.llm import FallbackChain
 from whatsapp_ai.core.logging import get_logger
 
 log = get_logger(__name__)
+# A chat model, or a chain of them with fallbacks: both bind tools.
+ChatModel = BaseChatModel | FallbackChain
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ class AgentRun:
 
 async def run_agent(
     agent: str,
-    model: BaseChatModel,
+    model: ChatModel,
     tools: list[Tool],
     runtime: ToolRuntime,
     messages: list[BaseMessage],

@@ -17,9 +17,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import ConfigDict
 
@@ -45,12 +47,11 @@ class Planner(Protocol):
 
 
 class OfflineChatModel(BaseChatModel):
-    """A chat model backed by a planner; ``bind_tools`` restricts it to the tools given."""
+    """A chat model backed by a planner; it plans only among the tools bound to the call."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     planner: Any
-    tool_names: tuple[str, ...] = ()
     model_name: str = MODEL_NAME
 
     @property
@@ -59,11 +60,10 @@ class OfflineChatModel(BaseChatModel):
 
     def bind_tools(
         self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
-    ) -> OfflineChatModel:
-        """The same model limited to ``tools`` (their names are all it needs)."""
-        del tool_choice, kwargs
-        names = tuple(convert_to_openai_tool(tool)["function"]["name"] for tool in tools)
-        return self.model_copy(update={"tool_names": names})
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """The model with ``tools`` bound (in OpenAI's format, as every provider binds them)."""
+        del tool_choice
+        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
 
     def _generate(
         self,
@@ -72,8 +72,9 @@ class OfflineChatModel(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        del stop, run_manager, kwargs
-        message = self._answer(messages)
+        del stop, run_manager
+        names = tuple(tool["function"]["name"] for tool in kwargs.get("tools") or ())
+        message = self._answer(messages, names)
         words_in = sum(len(str(m.content).split()) for m in messages)
         words_out = len(str(message.content).split()) + 8 * len(message.tool_calls)
         message.usage_metadata = {
@@ -84,18 +85,18 @@ class OfflineChatModel(BaseChatModel):
         message.response_metadata = {"model_name": self.model_name}
         return ChatResult(generations=[ChatGeneration(message=message)])
 
-    def _answer(self, messages: list[BaseMessage]) -> AIMessage:
+    def _answer(self, messages: list[BaseMessage], tools: tuple[str, ...]) -> AIMessage:
         if messages and isinstance(messages[-1], ToolMessage):
             return AIMessage(content=_tool_answers(messages))
         moment = _moment(messages)
         text = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
-        plan: Plan = self.planner.plan(text, self.tool_names, moment)
+        plan: Plan = self.planner.plan(text, tools, moment)
         if not plan.calls:
             return AIMessage(content=plan.text)
         calls = [
             {"name": name, "args": args, "id": f"call_{index}", "type": "tool_call"}
             for index, (name, args) in enumerate(plan.calls)
-            if name in self.tool_names
+            if name in tools
         ]
         return AIMessage(content="", tool_calls=calls)
 
