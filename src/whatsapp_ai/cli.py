@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
@@ -26,6 +27,7 @@ from whatsapp_ai.core.config import Settings, SettingsError, load_settings
 from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.logging import configure_logging, get_logger
 from whatsapp_ai.core.migrate import current_revision, head_revision, upgrade
+from whatsapp_ai.evaluation import evaluate, parse_model
 from whatsapp_ai.identity import service as identity
 
 app = typer.Typer(help="WhatsApp AI assistant platform.", no_args_is_help=True)
@@ -413,3 +415,48 @@ def users_create(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"user {email} ({role}) created: {user_id}")
+
+
+@app.command("eval")
+def eval_(
+    dataset: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="JSONL examples")],
+    model: Annotated[
+        str,
+        typer.Option(
+            help='"offline", or provider:model[@base_url] (openai, groq, gemini, '
+            "openai_compatible); the key comes from OPENAI_API_KEY, GROQ_API_KEY or GOOGLE_API_KEY"
+        ),
+    ] = "offline",
+    json_out: Annotated[Path | None, typer.Option("--json", help="Write outcomes here")] = None,
+    failures: Annotated[int, typer.Option(help="How many failed examples to show")] = 15,
+    min_end_state: Annotated[
+        float | None, typer.Option(help="Exit 1 when end-state correctness is below this")
+    ] = None,
+) -> None:
+    """Run a labelled set through the real pipeline and print routing, tool, argument and
+    end-state scores (on a fresh embedded database; nothing else is touched)."""
+    with tempfile.TemporaryDirectory(prefix="wai-eval-") as folder:
+        try:
+            settings = load_settings(
+                app={"env": "test", "data_dir": folder},
+                database={"url": f"sqlite+aiosqlite:///{folder}/eval.db"},
+                log={"level": "WARNING"},
+                ai={"providers": parse_model(model, dict(os.environ))},
+            )
+        except (SettingsError, ValueError) as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from exc
+        configure_logging(settings.log, settings.app.env)
+        report = asyncio.run(evaluate(dataset, settings))
+    typer.echo(f"model: {model}   examples: {len(report.outcomes)}")
+    typer.echo(report.table())
+    failed = [o for o in report.outcomes if o.problems]
+    for outcome in failed[:failures]:
+        typer.echo(f"✗ {outcome.id}: {'; '.join(outcome.problems)[:300]}")
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps([o.__dict__ for o in report.outcomes], ensure_ascii=False, indent=1),
+            encoding="utf-8",
+        )
+    if min_end_state is not None and report.rate("end_state") < min_end_state:
+        raise typer.Exit(1)
