@@ -56,3 +56,17 @@ def test_model_names_become_provider_specs() -> None:
     assert (spec.provider, spec.model) == ("groq", "llama-3.1-8b-instant")
     [local] = parse_model("openai_compatible:llama3.1@http://127.0.0.1:11434/v1", {})
     assert local.base_url == "http://127.0.0.1:11434/v1"
+
+
+async def test_the_offline_assistant_passes_the_shipped_set(tmp_path: Path) -> None:
+    """The bar of the labelled set in evals/: at least 90% end-state correctness offline."""
+    dataset = Path(__file__).parent.parent.parent / "evals" / "assistant.jsonl"
+    examples = load_dataset(dataset)
+    assert len(examples) >= 200
+    assert {e["lang"] for e in examples} == {"pt", "en"}
+    assert {"multi", "adversarial"} <= {e["category"] for e in examples}
+    settings = make_settings(f"sqlite+aiosqlite:///{tmp_path}/eval.db", tmp_path)
+    report = await evaluate(dataset, settings)
+    failed = [f"{o.id}: {o.problems}" for o in report.outcomes if not o.scores["end_state"]]
+    assert report.rate("end_state") >= 0.90, "\n".join(failed)
+    assert report.rate("end_state", "adversarial") >= 0.90, "\n".join(failed)

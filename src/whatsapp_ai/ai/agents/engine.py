@@ -18,7 +18,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from whatsapp_ai.ai.agents import finance, relationships
+from whatsapp_ai.ai.agents import finance, guard, relationships
 from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE, Moment, RunContext, route_line
 from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
@@ -105,9 +105,13 @@ class AssistantEngine:
         """Handle every request in the message; say plainly what could not be handled."""
         started = time.perf_counter()
         ctx = self._context(turn)
-        clauses = [c.text for c in split_intents(turn.text)] or [turn.text]
-        parts: list[str] = []
         trace: dict[str, Any] = {"clauses": [], "model": ""}
+        verdict = guard.check(turn.text, ctx.language)
+        if verdict.refusal is not None:
+            trace["refused"] = verdict.refusal
+            return Reply(text=verdict.refusal, model="guard", language=ctx.language, trace=trace)
+        clauses = [c.text for c in split_intents(verdict.text)] or [verdict.text]
+        parts: list[str] = []
         unresolved = 0
         handoff: str | None = None
         runtime = ToolRuntime(ctx=ctx, db=self.db)
@@ -121,6 +125,12 @@ class AssistantEngine:
                     "score": round(score.score, 3) if score else None,
                 }
                 trace["clauses"].append(step)
+                refusal = guard.refuse_clause(clause, ctx.language)
+                if refusal is not None and score is not None and score.agent != "assistant":
+                    step["refused"] = True
+                    if refusal not in parts:
+                        parts.append(refusal)
+                    continue
                 text, resolved = await self._handle(clause, score, ctx, runtime, turn, step)
                 if score is not None and score.intent == "handoff.human":
                     handoff = "the contact asked for a person"

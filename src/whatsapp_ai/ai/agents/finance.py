@@ -362,27 +362,50 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
 
 
 def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
-    amounts = find_amounts(text, money_hint=True) or []
-    amount = amounts[0] if amounts else bare_number_amount(text)
-    if amount is None:
+    amounts = find_amounts(text, money_hint=True)
+    if not amounts:
+        bare = bare_number_amount(text)
+        amounts = [bare] if bare is not None else []
+    if not amounts:
         return Plan(text="Qual foi o valor?" if moment.language == "pt" else "What was the amount?")
-    category = guess_category(text)
-    income = intent == "finance.add_income"
-    args: dict[str, object] = {
-        "amount": str(amount.value),
-        "currency": amount.currency,
-        "category": category.value
-        if category
-        else ("salary" if income and _salary(text) else "other"),
-        "description": text.strip()[:200],
-    }
-    when = _day(text, moment)
-    if when is not None:
-        args["day"] = when.isoformat()
-    method = guess_payment_method(text)
-    if method is not None:
-        args["payment_method"] = method.value
-    return Plan(calls=[("record_income" if income else "record_expense", args)])
+    income = _is_income(intent, text)
+    whole_day = _day(text, moment)
+    calls: list[tuple[str, dict[str, object]]] = []
+    for index, amount in enumerate(amounts):
+        # "30 de uber e 12 no café": each amount with the words up to the next one.
+        start = 0 if index == 0 else amount.span[0]
+        end = amounts[index + 1].span[0] if index + 1 < len(amounts) else len(text)
+        segment = text[start:end] if len(amounts) > 1 else text
+        category = guess_category(segment) or (guess_category(text) if len(amounts) == 1 else None)
+        fallback = "salary" if income and _salary(segment) else "other"
+        args: dict[str, object] = {
+            "amount": str(amount.value),
+            "currency": amount.currency,
+            "category": category.value if category else fallback,
+            "description": segment.strip(" ,.;e")[:200] or text.strip()[:200],
+        }
+        day = _day(segment, moment) if len(amounts) > 1 else whole_day
+        day = day or whole_day
+        if day is not None:
+            args["day"] = day.isoformat()
+        method = guess_payment_method(segment) or guess_payment_method(text)
+        if method is not None:
+            args["payment_method"] = method.value
+        calls.append(("record_income" if income else "record_expense", args))
+    return Plan(calls=calls)
+
+
+_SPENT = re.compile(r"\b(gastei|paguei|comprei|torrei|spent|paid|bought)\b")
+_EARNED = re.compile(r"\b(recebi|ganhei|entrou|caiu|received|earned|got paid|came in)\b")
+
+
+def _is_income(intent: str, text: str) -> bool:
+    """Income or expense: the verb decides when it is clear, else the router's intent."""
+    folded = plain(text)
+    spent, earned = bool(_SPENT.search(folded)), bool(_EARNED.search(folded))
+    if spent != earned:
+        return earned
+    return intent == "finance.add_income"
 
 
 def _salary(text: str) -> bool:
@@ -410,6 +433,25 @@ def _plan_edit(text: str, moment: Moment) -> Plan:
     return Plan(calls=[("edit_last_entry", args)])
 
 
+_CATEGORY_NAMES = {
+    "transporte": "transport", "transport": "transport", "mercado": "groceries",
+    "groceries": "groceries", "restaurante": "restaurants", "restaurantes": "restaurants",
+    "restaurants": "restaurants", "comida": "restaurants", "food": "restaurants",
+    "saude": "health", "health": "health", "educacao": "education", "education": "education",
+    "lazer": "entertainment", "entertainment": "entertainment", "compras": "shopping",
+    "shopping": "shopping", "contas": "bills", "bills": "bills", "casa": "housing",
+    "moradia": "housing", "housing": "housing",
+}  # fmt: skip
+
+
+def _category_named(text: str) -> str | None:
+    """A category the contact names itself ("com transporte", "on food")."""
+    for word in re.findall(r"\w+", plain(text)):
+        if word in _CATEGORY_NAMES:
+            return _CATEGORY_NAMES[word]
+    return None
+
+
 def _plan_query(text: str, moment: Moment) -> Plan:
     folded = plain(text)
     if _BALANCE_WORDS.search(folded):
@@ -421,8 +463,9 @@ def _plan_query(text: str, moment: Moment) -> Plan:
         "end": end.isoformat(),
     }
     category = guess_category(text)
-    if category is not None:
-        args["category"] = category.value
+    named = category.value if category is not None else _category_named(text)
+    if named is not None:
+        args["category"] = named
     return Plan(calls=[("finance_report", args)])
 
 

@@ -252,10 +252,16 @@ TOOLS = [
 # --- the offline planner for this agent ------------------------------------------------------
 
 _REMIND_LEAD = re.compile(
-    r"^\s*(?:por favor,?\s*)?(?:me\s+lembr[ae]r?|lembr[ae]-?me|lembrete(?:\s*:)?|"
-    r"(?:can you\s+)?remind\s+me|set\s+a\s+reminder|reminder)\s*(?:de|da|do|que|to|about|:)?\s*",
+    r"^\s*(?:por favor,?\s*)?(?:(?:me\s+)?lembr[ae]r?(?:-me)?|lembrete(?:\s*:)?"
+    r"|(?:cria|crie|criar|coloca|coloque|bota|poe|põe)\s+(?:um\s+)?lembrete"
+    r"|me\s+avis[ae]r?|n[aã]o\s+me\s+deix[ae]\s+esquecer|(?:can you\s+)?remind\s+me"
+    r"|(?:set|create|add)\s+a\s+reminder|reminder|don'?t\s+let\s+me\s+forget)"
+    r"\s*(?:de|da|do|que|pra|para|to|about|:)?\s*",
     re.IGNORECASE,
 )
+_LEFTOVER = re.compile(r"^(?:(?:de|da|do|pra|para|que|to|about|te)\b[\s:]*)+", re.IGNORECASE)
+_TODAY_WORDS = re.compile(r"\b(?:hj|hoje|today|tonight)\b", re.IGNORECASE)
+_MORE_TASKS = re.compile(r"\s+(?:e|and)\s+(?:de|to|also|tambem|também)\s+", re.IGNORECASE)
 _MEETING_LEAD = re.compile(
     r"^\s*(?:marca(?:r)?|agenda(?:r)?|schedule|book|set up)\s+(?:uma?\s+|a\s+)?",
     re.IGNORECASE,
@@ -267,18 +273,30 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     pt = moment.language == "pt"
     if intent == "crm.list_reminders":
         return Plan(calls=[("upcoming", {"days": 7})])
-    names = [n.name for n in find_person_names(text)]
+    names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
     if intent in ("crm.add_reminder", "crm.add_meeting"):
         due, rest = _due(text, moment)
         if due is None:
             question = "Para quando?" if pt else "For when?"
             return Plan(text=question)
         if intent == "crm.add_reminder":
-            body = _REMIND_LEAD.sub("", rest).strip(" .,:;!") or rest.strip()
-            args: dict[str, object] = {"text": body[:500], "due_at": due.isoformat()}
-            if names:
-                args["person"] = names[0]
-            return Plan(calls=[("add_reminder", args)])
+            body = _REMIND_LEAD.sub("", text).strip(" .,:;!") or text.strip()
+            calls: list[tuple[str, dict[str, object]]] = []
+            for task in _MORE_TASKS.split(body):
+                # Each task may say its own time ("... amanhã e de mandar email sexta às 14h").
+                own, task_text = _due(task, moment)
+                clean = _REMIND_LEAD.sub("", task_text).strip(" .,:;!")
+                clean = " ".join(_TODAY_WORDS.sub(" ", clean).split()).strip(" .,:;!")
+                clean = _LEFTOVER.sub("", clean)
+                args: dict[str, object] = {
+                    "text": (clean or task.strip())[:500],
+                    "due_at": (own or due).isoformat(),
+                }
+                people = [n.name for n in find_person_names(task)]
+                if people:
+                    args["person"] = people[0]
+                calls.append(("add_reminder", args))
+            return Plan(calls=calls)
         title = _MEETING_LEAD.sub("", rest).strip(" .,:;!") or ("Reunião" if pt else "Meeting")
         meeting: dict[str, object] = {
             "title": title[:1].upper() + title[1:200],
