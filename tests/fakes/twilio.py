@@ -6,7 +6,6 @@ import asyncio
 import base64
 import binascii
 import json
-import socket
 import threading
 import time
 import uuid
@@ -14,16 +13,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from twilio.request_validator import RequestValidator
+
+from tests.fakes.server import ThreadedServer
 
 API_VERSION = "2010-04-01"
 DEFAULT_BUSINESS_NUMBER = "whatsapp:+14155238886"
@@ -328,85 +327,16 @@ def _num_segments(to: str, body: str) -> int:
     return 1 if units <= 70 else -(-units // 67)
 
 
-class FakeTwilio:
+class FakeTwilio(ThreadedServer):
     """Fake Twilio REST API on 127.0.0.1, run by uvicorn in a background thread."""
+
+    name = "fake-twilio"
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         """Prepare the server; call start() (or use it as a context manager) to serve."""
-        self._host = host
         self._lock = threading.Lock()
         self._state = _State()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._socket: socket.socket | None = None
-        self._url: str | None = None
-        self.app = Starlette(routes=self._routes())
-
-    # ----------------------------------------------------------------- lifecycle
-
-    @property
-    def url(self) -> str:
-        """Return the base URL, e.g. http://127.0.0.1:54321 (no trailing slash)."""
-        if self._url is None:
-            raise RuntimeError("FakeTwilio is not started")
-        return self._url
-
-    def start(self) -> Self:
-        """Bind a free port and serve in a background thread; return self once listening."""
-        if self._thread is not None:
-            return self
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self._host, 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=2,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=lambda: asyncio.run(server.serve(sockets=[sock])),
-            name=f"fake-twilio-{port}",
-            daemon=True,
-        )
-        self._socket, self._server, self._thread = sock, server, thread
-        self._url = f"http://{self._host}:{port}"
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("FakeTwilio failed to start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Ask uvicorn to exit, wait for the thread and release the port."""
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
-        self._url = None
-
-    def __enter__(self) -> Self:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
+        super().__init__(Starlette(routes=self._routes()), host)
 
     # ------------------------------------------------------------ configuration
 
