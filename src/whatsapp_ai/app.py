@@ -31,7 +31,9 @@ from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.migrate import current_revision, head_revision
 from whatsapp_ai.finance.api import router as finance_router
 from whatsapp_ai.identity.api import router as identity_router
+from whatsapp_ai.knowledge.api import router as knowledge_router
 from whatsapp_ai.relationships.api import router as relationships_router
+from whatsapp_ai.sales.api import router as sales_router
 
 if TYPE_CHECKING:
     from whatsapp_ai.bootstrap import Container
@@ -265,5 +267,7 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     app.include_router(conversation_settings_router)
     app.include_router(finance_router)
     app.include_router(relationships_router)
+    app.include_router(knowledge_router)
+    app.include_router(sales_router)
     app.include_router(identity_router)
     return app

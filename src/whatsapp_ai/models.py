@@ -14,4 +14,6 @@ def import_all_models() -> None:
     import whatsapp_ai.core.ratelimit
     import whatsapp_ai.finance.models
     import whatsapp_ai.identity.models
-    import whatsapp_ai.relationships.models  # noqa: F401
+    import whatsapp_ai.knowledge.models
+    import whatsapp_ai.relationships.models
+    import whatsapp_ai.sales.models  # noqa: F401

@@ -1,0 +1,3 @@
+"""Knowledge tables: a tenant's documents and their searchable chunks."""
+
+from __future__ import annotations
