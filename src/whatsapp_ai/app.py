@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whatsapp_ai import __version__
+from whatsapp_ai.ai.api import router as assistant_router
 from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
@@ -264,6 +265,7 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
             detail="WHATSAPP_AI_TWILIO__VALIDATE_SIGNATURE=false: anyone can post fake messages",
         )
     app.include_router(conversation_router)
+    app.include_router(assistant_router)
     app.include_router(conversation_settings_router)
     app.include_router(finance_router)
     app.include_router(relationships_router)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from whatsapp_ai.ai import traces
 from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model, record_usage
-from whatsapp_ai.ai.llm import build_chain
+from whatsapp_ai.ai.llm import FallbackChain, build_chain
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
+from whatsapp_ai.ai.settings import DEFAULT_RETENTION_DAYS
 from whatsapp_ai.channels import service as channel_service
 from whatsapp_ai.channels.sandbox.service import SandboxChannel
 from whatsapp_ai.channels.service import Channel
@@ -24,7 +26,7 @@ from whatsapp_ai.conversation.policy import Policy
 from whatsapp_ai.conversation.timeouts import Timeouts
 from whatsapp_ai.core.blobs import BlobStore, LocalBlobStore
 from whatsapp_ai.core.clock import Clock, SystemClock
-from whatsapp_ai.core.config import Settings, SettingsError, load_settings
+from whatsapp_ai.core.config import ProviderSpec, Settings, SettingsError, load_settings
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
 from whatsapp_ai.core.db import Database, WriteBatcher, create_engine, system_scope
 from whatsapp_ai.core.events import EventBus, create_bus
@@ -74,6 +76,14 @@ class Container:
     def handoff(self) -> Handoff:
         """Handoff operations (operators, assignment, return to the assistant)."""
         return Handoff(self.lifecycle)
+
+    async def purge_traces(self) -> int:
+        """Delete reply traces past each tenant's retention."""
+        with system_scope():
+            async with self.db.transaction() as session:
+                return await traces.purge(
+                    session, now=self.clock.now(), default_days=DEFAULT_RETENTION_DAYS
+                )
 
     @property
     def reminders(self) -> ReminderSender:
@@ -160,6 +170,9 @@ class Container:
                 run=lambda: self.queue.purge_done(retention),
             ),
             PeriodicTask(name="conversation_timeouts", every=timedelta(0), run=timeouts.sweep),
+            PeriodicTask(
+                name="purge_reply_traces", every=timedelta(hours=1), run=self.purge_traces
+            ),
             PeriodicTask(name="send_due_reminders", every=timedelta(0), run=self.reminders.sweep),
             PeriodicTask(
                 name="assign_waiting_conversations",
@@ -193,16 +206,28 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register("leases", export=export_contact_leases, erase=erase_contact_leases)
     registry.register("relationships", export=crm.export_contact, erase=crm.erase_contact)
     registry.register("finance", export=finance.export_contact, erase=finance.erase_contact)
+    registry.register("assistant", export=traces.export_contact, erase=traces.erase_contact)
     registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
     return registry
 
 
-def assistant(settings: Settings, db: Database) -> AssistantEngine:
-    """The assistant on the configured chat models (the offline model is always the last)."""
-    model = build_chain(
-        settings.ai.providers, offline=offline_model(), sink=record_usage, prices=settings.ai.prices
+def assistant(settings: Settings, db: Database, box: SecretBox | None = None) -> AssistantEngine:
+    """The assistant on the configured chat models (the offline model is always the last);
+    with ``box``, each tenant's own settings (agents, chat models, redaction) apply."""
+
+    def chain(specs: Sequence[ProviderSpec]) -> FallbackChain:
+        return build_chain(
+            list(specs), offline=offline_model(), sink=record_usage, prices=settings.ai.prices
+        )
+
+    return AssistantEngine(
+        db=db,
+        router=IntentRouter(),
+        model=chain(settings.ai.providers),
+        box=box,
+        build=chain,
+        hosted=bool(settings.ai.providers),
     )
-    return AssistantEngine(db=db, router=IntentRouter(), model=model)
 
 
 def secret_box(settings: Settings) -> SecretBox:
@@ -273,8 +298,7 @@ def bootstrap(
         blobs=blobs,
         limiter=limiter,
         privacy=privacy_registry(),
-        reply_step=reply_step
-        or AssistantEngine(db=db, router=IntentRouter(), model=offline_model()),
+        reply_step=reply_step or assistant(settings, db, box),
         speech=speech or NoSpeech(),
         bus=bus,
         lifecycle=Lifecycle(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 def import_all_models() -> None:
     """Register every table on ``Base.metadata``."""
+    import whatsapp_ai.ai.models
     import whatsapp_ai.billing.models
     import whatsapp_ai.channels.models
     import whatsapp_ai.channels.twilio.models

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.ai import traces
 from whatsapp_ai.ai.closing import wants_to_close
 from whatsapp_ai.ai.handoff import asks_for_human, mentions_topic
 from whatsapp_ai.ai.language import conversation_language, preferred_language
@@ -434,6 +435,7 @@ class Pipeline:
             )
             if reply_text is None:
                 return
+            trace = meta.pop("trace", None)
             answer, created = await conversation.append_message(
                 session,
                 conversation=thread,
@@ -456,6 +458,17 @@ class Pipeline:
                     reply_to_external_id=state.external_id,
                 )
                 self.lifecycle.emit_message(session, answer)
+                if trace:
+                    await traces.record(
+                        session,
+                        tenant_id=state.tenant_id,
+                        conversation_id=thread.id,
+                        contact_id=state.contact_id,
+                        message_id=answer.id,
+                        model=str(meta.get("model", "")),
+                        trace=trace,
+                        now=self.clock.now(),
+                    )
         log.info("turn.replied", conversation_id=state.conversation_id, message_id=answer.id)
 
     async def _privacy_request(self, state: _TurnState, lease_key: str, owner: str) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from tests.conftest import auth, drain
 from tests.fakes.twilio import new_sid
 from whatsapp_ai.app import create_app
+from whatsapp_ai.ai.models import ReplyTrace
 from whatsapp_ai.bootstrap import Container
 from whatsapp_ai.channels import service as channels
 from whatsapp_ai.channels.models import InboundEvent
@@ -51,6 +52,9 @@ SCOPED_READS = {
     ("get", "/relationships/interactions"),
     ("get", "/relationships/reminders"),
     ("get", "/relationships/meetings"),
+    ("get", "/assistant/settings"),
+    ("get", "/assistant/traces"),
+    ("get", "/assistant/usage"),
 }
 # Live streams never end by themselves; their tenant isolation is tested with the stream itself
 # (tests/integration/test_conversation_events.py).
@@ -67,6 +71,7 @@ OWN_WRITES = {
     ("post", "/relationships/interactions"),
     ("post", "/relationships/reminders"),
     ("post", "/relationships/meetings"),
+    ("patch", "/assistant/settings"),
 }
 PLATFORM_ONLY = {("get", "/identity/tenants")}
 USER = "+5511999990001"
@@ -93,6 +98,8 @@ async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str
         event = await session.scalar(select(InboundEvent))
         contact = await session.scalar(select(Contact))
         thread = await session.scalar(select(Conversation))
+        trace = await session.scalar(select(ReplyTrace))
+        assert trace is not None
         assert event is not None
         assert contact is not None
         assert thread is not None
@@ -156,6 +163,7 @@ async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str
             now=now,
         )
         ids = {
+            "trace_id": trace.id,
             "entry_id": entry.id,
             "person_id": person.id,
             "reminder_id": reminder.id,
@@ -208,6 +216,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/relationships/people/{person_id}"): {"name": "hijacked"},
     ("patch", "/relationships/reminders/{reminder_id}"): {"text": "hijacked"},
     ("patch", "/relationships/meetings/{meeting_id}"): {"title": "hijacked"},
+    ("patch", "/assistant/settings"): {"redact_pii": True},
 }
 # Bodies that name the victim's records (filled in with A's ids before the call).
 VICTIM_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -324,6 +333,7 @@ async def test_every_private_route_needs_a_credential(
             user_id="u",
             key_id="k",
             entry_id="x",
+            trace_id="t",
             person_id="p",
             reminder_id="r",
             meeting_id="m",

@@ -37,12 +37,14 @@ TENANT_LEVEL = {
     "subscriptions",
     "conversation_policies",
     "operator_states",
+    "assistant_settings",
 }
 # Tables erased per contact by the registered erasers.
 CONTACT_DATA = {
     "contacts",
     "conversations",
     "conversation_transitions",
+    "assistant_traces",
     "messages",
     "inbound_events",
     "media",
@@ -128,6 +130,7 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
         "leases",
         "relationships",
         "finance",
+        "assistant",
         "identity",
     }
     assert data["identity"]["address"] == ANA

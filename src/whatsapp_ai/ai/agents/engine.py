@@ -9,8 +9,9 @@ clauses and each is handled, in order, in the same reply.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
+from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.ai.agents import finance, guard, relationships
 from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE, Moment, RunContext, route_line
 from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
@@ -29,8 +31,12 @@ from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep
 from whatsapp_ai.ai.router import IntentRouter, IntentScore
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
+from whatsapp_ai.ai.settings import TenantAssistant
+from whatsapp_ai.core.config import ProviderSpec
+from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database
 from whatsapp_ai.core.logging import get_logger
+from whatsapp_ai.core.pii import redact
 
 log = get_logger(__name__)
 HISTORY_MESSAGES = 8
@@ -100,10 +106,41 @@ class AssistantEngine:
     agents: dict[str, Agent] = field(default_factory=lambda: dict(AGENTS))
     limits: Limits = field(default_factory=Limits)
     basic: ReplyStep = field(default_factory=OfflineReplyStep)
+    # Per-tenant settings (agents, own chat models, redaction) are read when a box is given.
+    box: SecretBox | None = None
+    build: Callable[[Sequence[ProviderSpec]], ChatModel] | None = None
+    hosted: bool = False
+    _chains: dict[str, ChatModel] = field(default_factory=dict)
+
+    async def _tenant(self, tenant_id: str) -> TenantAssistant:
+        if self.box is None:
+            return TenantAssistant()
+        async with self.db.read() as session:
+            return await assistant_settings.load(session, self.box, tenant_id=tenant_id)
+
+    def _model_for(self, specs: Sequence[ProviderSpec]) -> ChatModel:
+        """The default chain, or the tenant's own (built once per distinct chain)."""
+        if not specs or self.build is None:
+            return self.model
+        key = json.dumps(
+            [s.model_dump(mode="json") | {"k": s.api_key.get_secret_value()[-6:]} for s in specs],
+            sort_keys=True,
+        )
+        if key not in self._chains:
+            self._chains[key] = self.build(specs)
+        return self._chains[key]
 
     async def reply(self, turn: TurnInput) -> Reply:
         """Handle every request in the message; say plainly what could not be handled."""
         started = time.perf_counter()
+        tenant = await self._tenant(turn.tenant_id)
+        agents = {
+            name: agent
+            for name, agent in self.agents.items()
+            if tenant.enabled_agents is None or name in tenant.enabled_agents
+        }
+        model = self._model_for(tenant.providers)
+        redacting = tenant.redact_pii and (self.hosted or bool(tenant.providers))
         ctx = self._context(turn)
         trace: dict[str, Any] = {"clauses": [], "model": ""}
         verdict = guard.check(turn.text, ctx.language)
@@ -119,7 +156,7 @@ class AssistantEngine:
         token = _usage.set(usage)
         try:
             for clause in clauses:
-                score = await self.router.abest(clause, enabled_agents=set(self.agents))
+                score = await self.router.abest(clause, enabled_agents=set(agents))
                 step: dict[str, Any] = {
                     "intent": score.intent if score else None,
                     "score": round(score.score, 3) if score else None,
@@ -131,7 +168,9 @@ class AssistantEngine:
                     if refusal not in parts:
                         parts.append(refusal)
                     continue
-                text, resolved = await self._handle(clause, score, ctx, runtime, turn, step)
+                text, resolved = await self._handle(
+                    clause, score, ctx, runtime, turn, step, _Run(agents, model, redacting)
+                )
                 if score is not None and score.intent == "handoff.human":
                     handoff = "the contact asked for a person"
                 unresolved += 0 if resolved else 1
@@ -141,7 +180,9 @@ class AssistantEngine:
             _usage.reset(token)
         trace["usage"] = [asdict(record) for record in usage]
         trace["cost_usd"] = round(sum(r.cost_usd or 0.0 for r in usage), 6)
-        trace["model"] = next((r.model for r in reversed(usage) if r.ok), trace["model"])
+        models = [c["model"] for c in trace["clauses"] if c.get("model")]
+        used = [r.model or r.provider for r in usage if r.ok]
+        trace["model"] = (models or used or [""])[-1]
         trace["tools"] = [t.__dict__ for t in runtime.traces]
         trace["ms"] = round((time.perf_counter() - started) * 1000, 1)
         if not parts:
@@ -171,20 +212,21 @@ class AssistantEngine:
         runtime: ToolRuntime,
         turn: TurnInput,
         step: dict[str, Any],
+        run_with: _Run,
     ) -> tuple[str, bool]:
         """The reply to one clause, and whether it was handled."""
         if score is None:
             return "", False
-        agent = self.agents.get(score.agent)
+        agent = run_with.agents.get(score.agent)
         if agent is None:
             # Greetings, thanks, help: the basic step says them well in either language.
             if score.agent == "assistant" and score.intent != "handoff.human":
                 basic = await self.basic.reply(_with_text(turn, clause))
                 return basic.text, True
             return "", score.intent == "handoff.human"
-        messages = self._messages(agent, score.intent, ctx, turn, clause)
+        messages = self._messages(agent, score.intent, ctx, turn, clause, run_with.redacting)
         run: AgentRun = await run_agent(
-            agent.name, self.model, agent.tools, runtime, messages, self.limits
+            agent.name, run_with.model, agent.tools, runtime, messages, self.limits
         )
         step.update(
             agent=agent.name,
@@ -198,18 +240,26 @@ class AssistantEngine:
         return run.text, bool(run.text) and run.stopped == "answered"
 
     def _messages(
-        self, agent: Agent, intent: str, ctx: RunContext, turn: TurnInput, clause: str
+        self,
+        agent: Agent,
+        intent: str,
+        ctx: RunContext,
+        turn: TurnInput,
+        clause: str,
+        redacting: bool = False,
     ) -> list[BaseMessage]:
+        """The prompt, the recent turns and the request (PII masked when the tenant asks)."""
+        hide = redact if redacting else (lambda text: text)
         system = "\n".join([agent.prompt, STYLE, ctx.header(), route_line(intent)])
         if ctx.contact_name:
             system += f"\nThe contact's name: {ctx.contact_name}."
         history: list[BaseMessage] = []
         for item in turn.history[-HISTORY_MESSAGES:]:
             if item.author == "user":
-                history.append(HumanMessage(content=item.body))
+                history.append(HumanMessage(content=hide(item.body)))
             elif item.author in ("assistant", "operator"):
-                history.append(AIMessage(content=item.body))
-        return [SystemMessage(content=system), *history, HumanMessage(content=clause)]
+                history.append(AIMessage(content=hide(item.body)))
+        return [SystemMessage(content=system), *history, HumanMessage(content=hide(clause))]
 
     def _context(self, turn: TurnInput) -> RunContext:
         previous = [item.body for item in turn.history if item.author == "user"]
@@ -227,6 +277,15 @@ class AssistantEngine:
             contact_name=turn.contact_name,
             enabled_agents=frozenset(self.agents),
         )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What one turn runs with: the tenant's agents, chat model and redaction."""
+
+    agents: dict[str, Agent]
+    model: ChatModel
+    redacting: bool
 
 
 def _with_text(turn: TurnInput, text: str) -> TurnInput:

@@ -1,0 +1,181 @@
+"""Assistant REST API: the tenant's assistant settings, reply traces and usage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Protocol, cast
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from whatsapp_ai.ai import settings as assistant_settings
+from whatsapp_ai.ai import traces
+from whatsapp_ai.ai.settings import TenantAssistant
+from whatsapp_ai.core.clock import Clock
+from whatsapp_ai.core.config import ProviderSpec
+from whatsapp_ai.core.crypto import SecretBox
+from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.http import Principal, require
+
+router = APIRouter(prefix="/assistant", tags=["assistant"])
+AGENTS = ("finance", "crm", "knowledge", "sales")
+
+
+class _Runtime(Protocol):
+    db: Database
+    box: SecretBox
+    clock: Clock
+
+
+def _runtime(request: Request) -> _Runtime:
+    return cast(_Runtime, request.app.state.runtime)
+
+
+class SettingsOut(BaseModel):
+    """The settings in force (provider keys are never shown)."""
+
+    enabled_agents: list[str] | None
+    providers: list[dict[str, Any]]
+    redact_pii: bool
+    trace_retention_days: int
+
+
+class SettingsIn(BaseModel):
+    """Changes; null resets a value to the platform default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled_agents: list[str] | None = None
+    providers: list[ProviderSpec] | None = Field(default=None, max_length=5)
+    redact_pii: bool | None = None
+    trace_retention_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class TraceOut(BaseModel):
+    """One reply's trace."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    conversation_id: str
+    message_id: str
+    model: str
+    intents: list[Any]
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+    latency_ms: float
+    created_at: datetime
+    detail: dict[str, Any] | None = None
+
+
+class UsageOut(BaseModel):
+    """Tokens and cost per model over a period."""
+
+    model: str
+    replies: int
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float
+
+
+def _shown(current: TenantAssistant) -> SettingsOut:
+    return SettingsOut(
+        enabled_agents=sorted(current.enabled_agents) if current.enabled_agents else None,
+        providers=[
+            {
+                **spec.model_dump(mode="json", exclude={"api_key"}),
+                "api_key_set": bool(spec.api_key.get_secret_value()),
+            }
+            for spec in current.providers
+        ],
+        redact_pii=current.redact_pii,
+        trace_retention_days=current.trace_retention_days,
+    )
+
+
+@router.get("/settings", response_model=SettingsOut)
+async def get_settings(
+    request: Request, caller: Annotated[Principal, Depends(require("settings:read"))]
+) -> SettingsOut:
+    """The assistant settings in force for the tenant."""
+    rt = _runtime(request)
+    async with rt.db.read() as session:
+        return _shown(await assistant_settings.load(session, rt.box, tenant_id=caller.tenant_id))
+
+
+@router.patch("/settings", response_model=SettingsOut)
+async def update_settings(
+    request: Request,
+    caller: Annotated[Principal, Depends(require("settings:write"))],
+    body: SettingsIn,
+) -> SettingsOut:
+    """Switch agents on or off, set the tenant's own chat models (keys are stored encrypted),
+    redact personal data before text leaves for a provider, and keep traces for N days."""
+    changes = body.model_dump(exclude_unset=True)
+    unknown = set(changes.get("enabled_agents") or ()) - set(AGENTS)
+    if unknown:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown agents: {sorted(unknown)}"
+        )
+    if "providers" in changes:
+        changes["providers"] = body.providers
+    rt = _runtime(request)
+    async with rt.db.transaction() as session:
+        current = await assistant_settings.update(
+            session, rt.box, tenant_id=caller.tenant_id, changes=changes, now=rt.clock.now()
+        )
+    return _shown(current)
+
+
+Reader = Annotated[Principal, Depends(require("conversations:read"))]
+
+
+@router.get("/traces", response_model=list[TraceOut])
+async def list_traces(
+    request: Request,
+    caller: Reader,
+    conversation_id: str | None = None,
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    after: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[TraceOut]:
+    """Reply traces, newest first (route, tokens, cost, latency); `after` pages on."""
+    async with _runtime(request).db.read() as session:
+        rows = await traces.list_traces(
+            session,
+            tenant_id=caller.tenant_id,
+            conversation_id=conversation_id,
+            start=start,
+            end=end,
+            after=after,
+            limit=limit,
+        )
+        return [TraceOut.model_validate(row).model_copy(update={"detail": None}) for row in rows]
+
+
+@router.get("/traces/{trace_id}", response_model=TraceOut)
+async def get_trace(request: Request, caller: Reader, trace_id: str) -> TraceOut:
+    """One trace with its detail: each request's intent and agent, tool calls (arguments and
+    results redacted), provider calls with tokens and cost."""
+    async with _runtime(request).db.read() as session:
+        found = await traces.get(session, tenant_id=caller.tenant_id, trace_id=trace_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "trace not found")
+        return TraceOut.model_validate(found)
+
+
+@router.get("/usage", response_model=list[UsageOut])
+async def usage(
+    request: Request,
+    caller: Reader,
+    start: Annotated[AwareDatetime, Query(alias="from")],
+    end: Annotated[AwareDatetime, Query(alias="to")],
+) -> list[UsageOut]:
+    """Replies, tokens and cost per model in [from, to)."""
+    if end <= start:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`to` must be after `from`")
+    async with _runtime(request).db.read() as session:
+        rows = await traces.usage(session, tenant_id=caller.tenant_id, start=start, end=end)
+    return [UsageOut(**row.__dict__) for row in rows]

@@ -1,0 +1,81 @@
+"""Each tenant's assistant settings: agents switched on, its own chat models, PII redaction
+before text leaves for a provider, and how long reply traces are kept."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_ai.ai.models import AssistantSettings
+from whatsapp_ai.core.config import ProviderSpec
+from whatsapp_ai.core.crypto import SecretBox
+
+DEFAULT_RETENTION_DAYS = 30
+
+
+@dataclass(frozen=True)
+class TenantAssistant:
+    """The settings in force for one tenant."""
+
+    enabled_agents: frozenset[str] | None = None
+    providers: tuple[ProviderSpec, ...] = ()
+    redact_pii: bool = False
+    trace_retention_days: int = DEFAULT_RETENTION_DAYS
+
+
+async def load(session: AsyncSession, box: SecretBox, *, tenant_id: str) -> TenantAssistant:
+    """The tenant's settings (the platform's defaults where it set nothing)."""
+    row = await session.get(AssistantSettings, tenant_id)
+    if row is None:
+        return TenantAssistant()
+    providers: tuple[ProviderSpec, ...] = ()
+    if row.providers_secret:
+        raw = json.loads(box.decrypt(row.providers_secret))
+        providers = tuple(ProviderSpec.model_validate(item) for item in raw)
+    agents = frozenset(row.enabled_agents) if row.enabled_agents is not None else None
+    return TenantAssistant(agents, providers, row.redact_pii, row.trace_retention_days)
+
+
+async def update(
+    session: AsyncSession,
+    box: SecretBox,
+    *,
+    tenant_id: str,
+    changes: dict[str, Any],
+    now: datetime,
+) -> TenantAssistant:
+    """Apply ``changes`` (providers as specs; None clears a value back to the default)."""
+    row = await session.get(AssistantSettings, tenant_id)
+    if row is None:
+        row = AssistantSettings(
+            tenant_id=tenant_id,
+            redact_pii=False,
+            trace_retention_days=DEFAULT_RETENTION_DAYS,
+            updated_at=now,
+        )
+        session.add(row)
+    if "enabled_agents" in changes:
+        agents = changes["enabled_agents"]
+        row.enabled_agents = sorted(set(agents)) if agents is not None else None
+    if "providers" in changes:
+        specs = changes["providers"]
+        row.providers_secret = (
+            box.encrypt(json.dumps([_plain_spec(spec) for spec in specs])) if specs else None
+        )
+    if "redact_pii" in changes:
+        row.redact_pii = bool(changes["redact_pii"])
+    if "trace_retention_days" in changes:
+        row.trace_retention_days = int(changes["trace_retention_days"] or DEFAULT_RETENTION_DAYS)
+    row.updated_at = now
+    await session.flush()
+    return await load(session, box, tenant_id=tenant_id)
+
+
+def _plain_spec(spec: ProviderSpec) -> dict[str, Any]:
+    data = spec.model_dump(mode="json")
+    data["api_key"] = spec.api_key.get_secret_value()
+    return data
