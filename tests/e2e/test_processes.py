@@ -110,7 +110,7 @@ def test_run_and_chat_one_turn(server: str, tmp_path: Path, db_url: str) -> None
 
     again = _chat(tmp_path, db_url, "-m", "hello, can you help me?", "--url", server)
     assert again.returncode == 0, again.stderr
-    assert "offline mode" in again.stdout
+    assert "I can record expenses" in again.stdout
 
     bad_key = _chat(tmp_path, db_url, "-m", "oi", "--url", server, "--api-key", "wai_x_y")
     assert bad_key.returncode == 2

@@ -1,4 +1,4 @@
-"""Offline reply step: no network, deterministic, honest about what it can do."""
+"""The basic replies: greetings, thanks, help, and an honest "I didn't get that"."""
 
 from __future__ import annotations
 
@@ -17,13 +17,14 @@ _TEXTS = {
         "greet": "Olá{name}! Aqui é o assistente de {tenant}.",
         "thanks": "Por nada{name}! Se precisar, é só escrever.",
         "help": (
-            "Sou o assistente de {tenant}, rodando no modo offline. Por enquanto eu recebo e "
-            "guardo suas mensagens nesta conversa; ainda não executo ações como registrar "
-            "gastos ou agendar lembretes."
+            'Sou o assistente de {tenant}. Posso anotar gastos e entradas ("gastei 50 no '
+            'mercado"), dizer quanto você gastou ("quanto gastei este mês?"), criar lembretes '
+            '("me lembra de ligar pro João amanhã às 15h") e marcar compromissos. Se preferir, '
+            "é só pedir para falar com um atendente."
         ),
         "ack": (
-            "Recebi sua mensagem{name}. Estou no modo offline e ainda não consigo agir sobre "
-            'pedidos; ela fica registrada nesta conversa. Escreva "ajuda" para saber mais.'
+            'Não entendi bem o que você precisa{name}. Escreva "ajuda" para ver o que eu '
+            "faço, ou peça para falar com um atendente."
         ),
         "file": "Recebi seu arquivo{name}. Ele fica guardado nesta conversa para a equipe.",
     },
@@ -31,13 +32,14 @@ _TEXTS = {
         "greet": "Hello{name}! This is {tenant}'s assistant.",
         "thanks": "You're welcome{name}! Write any time.",
         "help": (
-            "I'm {tenant}'s assistant, running in offline mode. For now I receive and keep your "
-            "messages in this conversation; I can't yet take actions such as recording expenses "
-            "or scheduling reminders."
+            "I'm {tenant}'s assistant. I can record expenses and income (\"spent 50 on "
+            'groceries"), tell you how much you spent ("how much did I spend this month?"), '
+            'set reminders ("remind me to call John tomorrow at 3pm") and schedule meetings. '
+            "You can also ask to talk to a person."
         ),
         "ack": (
-            "I got your message{name}. I'm in offline mode and can't act on requests yet; it is "
-            'kept in this conversation. Write "help" to learn more.'
+            'I didn\'t quite get what you need{name}. Write "help" to see what I do, or ask '
+            "to talk to a person."
         ),
         "file": "I got your file{name}. It is kept in this conversation for the team.",
     },
@@ -45,7 +47,7 @@ _TEXTS = {
 
 
 class OfflineReplyStep:
-    """Answers greetings, thanks and help, and otherwise says plainly that it cannot act yet."""
+    """Answers greetings, thanks and help, and otherwise says plainly it did not understand."""
 
     async def reply(self, turn: TurnInput) -> Reply:
         """A short reply in the user's language."""

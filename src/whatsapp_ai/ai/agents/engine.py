@@ -39,7 +39,9 @@ from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.core.pii import redact
 
 log = get_logger(__name__)
-HISTORY_MESSAGES = 8
+HISTORY_MESSAGES = 12
+# The recent turns a model sees, measured in tokens (about four characters each).
+HISTORY_TOKENS = 1200
 # The provider calls of the turn being answered (the chain's usage sink appends here).
 _usage: ContextVar[list[UsageRecord] | None] = ContextVar("turn_usage", default=None)
 
@@ -254,11 +256,15 @@ class AssistantEngine:
         if ctx.contact_name:
             system += f"\nThe contact's name: {ctx.contact_name}."
         history: list[BaseMessage] = []
-        for item in turn.history[-HISTORY_MESSAGES:]:
+        budget = HISTORY_TOKENS
+        for item in reversed(turn.history[-HISTORY_MESSAGES:]):
+            budget -= len(item.body) // 4 + 4
+            if budget < 0:
+                break
             if item.author == "user":
-                history.append(HumanMessage(content=hide(item.body)))
+                history.insert(0, HumanMessage(content=hide(item.body)))
             elif item.author in ("assistant", "operator"):
-                history.append(AIMessage(content=hide(item.body)))
+                history.insert(0, AIMessage(content=hide(item.body)))
         return [SystemMessage(content=system), *history, HumanMessage(content=hide(clause))]
 
     def _context(self, turn: TurnInput) -> RunContext:
