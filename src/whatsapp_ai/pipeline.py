@@ -524,6 +524,9 @@ class Pipeline:
             )
         if "language" in changes:
             said.append(fixed_reply("profile_language", state.language))
+        if "timezone" in changes:
+            place = changes["timezone"].rsplit("/", 1)[-1].replace("_", " ")
+            said.append(fixed_reply("profile_timezone", state.language).format(zone=place))
         return said
 
     async def _erase_on_request(self, state: _TurnState, lease_key: str, owner: str) -> None:

@@ -115,6 +115,10 @@ _FIXED = {
         "pt": "Combinado, vou te chamar de {name}.",
         "en": "Sure, I'll call you {name}.",
     },
+    "profile_timezone": {
+        "pt": "Combinado, a partir de agora uso o horário de {zone}.",
+        "en": "Sure, from now on I'll use {zone} time.",
+    },
     "profile_language": {
         "pt": "Combinado, a partir de agora respondo em português.",
         "en": "Sure, from now on I'll answer in English.",
