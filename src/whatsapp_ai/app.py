@@ -45,10 +45,21 @@ log = get_logger(__name__)
 class RequestContextMiddleware:
     """Request id on every log line and response, latency by route template, body size cap."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body_bytes: int,
+        upload_paths: tuple[str, ...] = (),
+        max_upload_bytes: int = 0,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # File uploads (documents) may be larger than every other request.
+        self.upload_paths = upload_paths
+        self.max_upload_bytes = max(max_upload_bytes, max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,7 +69,9 @@ class RequestContextMiddleware:
         request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:64] or new_id()
         started = time.perf_counter()
         status_code = 500
-        too_large = f"request body over {self.max_body_bytes} bytes"
+        uploading = scope["method"] == "POST" and scope["path"] in self.upload_paths
+        cap = self.max_upload_bytes if uploading else self.max_body_bytes
+        too_large = f"request body over {cap} bytes"
         received = 0
 
         async def limited_receive() -> Message:
@@ -66,7 +79,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > cap:
                     # FastAPI re-raises its own HTTPException from the body reader as is.
                     raise HTTPException(413, too_large)
             return message
@@ -85,7 +98,7 @@ class RequestContextMiddleware:
         with bind_context(request_id=request_id), unscoped():
             try:
                 declared = headers.get(b"content-length", b"")
-                if declared.isdigit() and int(declared) > self.max_body_bytes:
+                if declared.isdigit() and int(declared) > cap:
                     status_code = 413
                     response = JSONResponse(
                         error_body("body_too_large", too_large),
@@ -111,6 +124,7 @@ ERROR_CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "body_too_large",
+    415: "unsupported_media_type",
     429: "rate_limited",
 }
 UNAVAILABLE_ERRORS = (DBAPIError, SQLAlchemyTimeoutError, OSError)
@@ -252,6 +266,8 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
         RequestContextMiddleware,
         metrics=container.metrics,
         max_body_bytes=container.settings.app.max_body_bytes,
+        upload_paths=("/knowledge/documents",),
+        max_upload_bytes=container.settings.app.max_upload_bytes,
     )
     _install_error_handlers(app)
     _install_health(app)

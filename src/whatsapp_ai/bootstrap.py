@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from whatsapp_ai.ai import traces
+from whatsapp_ai.ai.agents import sales as sales_agent
 from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model, record_usage
 from whatsapp_ai.ai.llm import FallbackChain, build_chain
 from whatsapp_ai.ai.router import IntentRouter
@@ -45,6 +46,7 @@ from whatsapp_ai.identity import service as identity
 from whatsapp_ai.pipeline import Pipeline
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.reminders import ReminderSender
+from whatsapp_ai.sales import service as sales
 
 
 @dataclass
@@ -207,6 +209,7 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register("relationships", export=crm.export_contact, erase=crm.erase_contact)
     registry.register("finance", export=finance.export_contact, erase=finance.erase_contact)
     registry.register("assistant", export=traces.export_contact, erase=traces.erase_contact)
+    registry.register("sales", export=sales.export_contact, erase=sales.erase_contact)
     registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
     return registry
 
@@ -268,6 +271,7 @@ def bootstrap(
         backoff_max_s=settings.queue.backoff_max_s,
     )
     box = secret_box(settings)
+    sales_agent.configure(box, settings.stripe)
     blobs = blobs or LocalBlobStore(settings.app.data_dir / "blobs")
     twilio = settings.twilio
     clients = TwilioClients(api_base=twilio.api_base, timeout_s=twilio.request_timeout_s)

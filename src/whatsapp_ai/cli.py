@@ -18,6 +18,7 @@ import typer
 import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.app import create_app
 from whatsapp_ai.billing import service as billing
 from whatsapp_ai.bootstrap import Container, bootstrap
@@ -29,6 +30,7 @@ from whatsapp_ai.core.logging import configure_logging, get_logger
 from whatsapp_ai.core.migrate import current_revision, head_revision, upgrade
 from whatsapp_ai.evaluation import evaluate, parse_model
 from whatsapp_ai.identity import service as identity
+from whatsapp_ai.sales import service as sales_service
 
 app = typer.Typer(help="WhatsApp AI assistant platform.", no_args_is_help=True)
 jobs_app = typer.Typer(help="Inspect jobs and replay dead letters.", no_args_is_help=True)
@@ -356,11 +358,16 @@ def secrets_rotate() -> None:
         enter_system()  # the command acts for the operator of the platform
         try:
             async with container.db.transaction() as session:
-                return await twilio_accounts.rotate_secrets(session, container.box)
+                return (
+                    await twilio_accounts.rotate_secrets(session, container.box)
+                    + await sales_service.rotate_secrets(session, container.box)
+                    + await assistant_settings.rotate_secrets(session, container.box)
+                )
         finally:
             await container.close()
 
-    typer.echo(f"re-encrypted the secrets of {asyncio.run(main())} Twilio account(s)")
+    count = asyncio.run(main())
+    typer.echo(f"re-encrypted {count} stored secret(s) (Twilio, Stripe, chat-model keys)")
 
 
 @users_app.command("create")

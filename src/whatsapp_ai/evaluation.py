@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from whatsapp_ai.ai import traces
 from whatsapp_ai.app import create_app
 from whatsapp_ai.bootstrap import Container, assistant, bootstrap
 from whatsapp_ai.conversation.models import Message
@@ -217,9 +218,11 @@ class Evaluator:
                             Message.tenant_id == tenant_id, Message.reply_to_id == asked.id
                         )
                     )
-        if answer is None:
-            return "", {}
-        return answer.body, dict(answer.meta.get("trace") or {})
+            if answer is None:
+                return "", {}
+            trace = await traces.list_traces(session, tenant_id=tenant_id, limit=200)
+        found = next((t.detail for t in trace if t.message_id == answer.id), {})
+        return answer.body, dict(found or {})
 
     def _score_route(self, outcome: Outcome, expect: dict[str, Any], trace: dict[str, Any]) -> None:
         intents = _collapse([c.get("intent") for c in trace.get("clauses", [])])

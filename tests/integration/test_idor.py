@@ -14,8 +14,9 @@ from sqlalchemy import select
 
 from tests.conftest import auth, drain
 from tests.fakes.twilio import new_sid
-from whatsapp_ai.app import create_app
 from whatsapp_ai.ai.models import ReplyTrace
+from whatsapp_ai.ai.router import get_encoder
+from whatsapp_ai.app import create_app
 from whatsapp_ai.bootstrap import Container
 from whatsapp_ai.channels import service as channels
 from whatsapp_ai.channels.models import InboundEvent
@@ -24,7 +25,9 @@ from whatsapp_ai.conversation.models import Conversation
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.identity.models import Contact
+from whatsapp_ai.knowledge import service as knowledge
 from whatsapp_ai.relationships import service as crm
+from whatsapp_ai.sales import service as sales
 
 # Routes that take no tenant credential: health, webhooks (signed), sign-in.
 PUBLIC = {
@@ -52,9 +55,15 @@ SCOPED_READS = {
     ("get", "/relationships/interactions"),
     ("get", "/relationships/reminders"),
     ("get", "/relationships/meetings"),
+    ("get", "/sales/products"),
+    ("get", "/sales/orders"),
+    ("get", "/sales/leads"),
+    ("get", "/sales/stripe-account"),
     ("get", "/assistant/settings"),
     ("get", "/assistant/traces"),
     ("get", "/assistant/usage"),
+    ("get", "/knowledge/documents"),
+    ("get", "/knowledge/search"),
 }
 # Live streams never end by themselves; their tenant isolation is tested with the stream itself
 # (tests/integration/test_conversation_events.py).
@@ -72,6 +81,10 @@ OWN_WRITES = {
     ("post", "/relationships/reminders"),
     ("post", "/relationships/meetings"),
     ("patch", "/assistant/settings"),
+    ("post", "/knowledge/documents"),
+    ("post", "/sales/products"),
+    ("put", "/sales/stripe-account"),
+    ("delete", "/sales/stripe-account"),
 }
 PLATFORM_ONLY = {("get", "/identity/tenants")}
 USER = "+5511999990001"
@@ -162,7 +175,45 @@ async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str
             starts_at=now + timedelta(days=3),
             now=now,
         )
+        await sales.set_stripe_account(
+            session,
+            container.box,
+            tenant_id=tenant_id,
+            secret_key="sk_test_tenantAsecretKey0123456789",
+            now=now,
+        )
+        product = await sales.create_product(
+            session, tenant_id=tenant_id, name="Produto Sigiloso da Ana", price="42.42", now=now
+        )
+        change = await sales.add_to_cart(
+            session,
+            tenant_id=tenant_id,
+            contact_id=contact.id,
+            product_id=product.id,
+            quantity=2,
+            now=now,
+        )
+        await sales.capture_lead(
+            session,
+            tenant_id=tenant_id,
+            contact_id=contact.id,
+            interest="interesse da Ana",
+            now=now,
+        )
+        document, _ = await knowledge.add_document(
+            session,
+            tenant_id=tenant_id,
+            title="Manual sigiloso da Ana",
+            filename="sigiloso.txt",
+            content_type="text/plain",
+            data="O cofre da loja abre com o código 4321.".encode(),
+            now=now,
+            embed=get_encoder().aencode,
+        )
         ids = {
+            "product_id": product.id,
+            "order_id": change.cart.order_id or "",
+            "document_id": document.id,
             "trace_id": trace.id,
             "entry_id": entry.id,
             "person_id": person.id,
@@ -183,6 +234,11 @@ async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str
         "Joaquim Segredo",
         "pagar o exame da Ana",
         "consulta sigilosa",
+        "Manual sigiloso da Ana",
+        "O cofre da loja abre com o código 4321",
+        "Produto Sigiloso da Ana",
+        "interesse da Ana",
+        "sk_test_tenantAsecretKey0123456789",
         "Ana A",
         "ana.admin@example.com",
         api_key.prefix,
@@ -217,6 +273,10 @@ BODIES: dict[tuple[str, str], Any] = {
     ("patch", "/relationships/reminders/{reminder_id}"): {"text": "hijacked"},
     ("patch", "/relationships/meetings/{meeting_id}"): {"title": "hijacked"},
     ("patch", "/assistant/settings"): {"redact_pii": True},
+    ("post", "/sales/products"): {"name": "Produto B", "price": "1.00"},
+    ("put", "/sales/stripe-account"): {"secret_key": "sk_test_tenantBsecretKey9876543210"},
+    ("patch", "/sales/products/{product_id}"): {"name": "hijacked", "price": "0.01"},
+    ("patch", "/sales/orders/{order_id}"): {"status": "cancelled"},
 }
 # Bodies that name the victim's records (filled in with A's ids before the call).
 VICTIM_BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -237,6 +297,9 @@ VICTIM_PARAMS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("get", "/finance/months/{year}-{month}"): {"contact_id": "{contact_id}"},
     ("get", "/relationships/reminders"): {"contact_id": "{contact_id}"},
+    ("get", "/knowledge/search"): {"q": "qual o código do cofre?"},
+    ("get", "/sales/orders"): {"contact_id": "{contact_id}"},
+    ("get", "/sales/leads"): {"contact_id": "{contact_id}"},
 }
 PATH_EXTRAS = {"year": "2026", "month": "11"}
 
@@ -334,6 +397,9 @@ async def test_every_private_route_needs_a_credential(
             key_id="k",
             entry_id="x",
             trace_id="t",
+            document_id="d",
+            product_id="p",
+            order_id="o",
             person_id="p",
             reminder_id="r",
             meeting_id="m",

@@ -37,6 +37,10 @@ TENANT_LEVEL = {
     "subscriptions",
     "conversation_policies",
     "operator_states",
+    "sales_products",
+    "sales_stripe_accounts",
+    "knowledge_documents",
+    "knowledge_chunks",
     "assistant_settings",
 }
 # Tables erased per contact by the registered erasers.
@@ -55,6 +59,10 @@ CONTACT_DATA = {
     "crm_interactions",
     "crm_reminders",
     "crm_meetings",
+    "sales_orders",
+    "sales_order_items",
+    "sales_order_writes",
+    "sales_leads",
 }
 
 
@@ -131,6 +139,7 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
         "relationships",
         "finance",
         "assistant",
+        "sales",
         "identity",
     }
     assert data["identity"]["address"] == ANA

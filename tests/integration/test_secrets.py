@@ -84,7 +84,7 @@ def test_rotation_re_encrypts_under_the_new_key(
     monkeypatch.setenv("WHATSAPP_AI_SECURITY__SECRET_KEYS", f"{new},{old}")
     result = CliRunner().invoke(cli, ["secrets", "rotate"])
     assert result.exit_code == 0, result.output
-    assert "1 Twilio account" in result.output
+    assert "re-encrypted 1 stored secret" in result.output
 
     async def read() -> tuple[str, str | None]:
         container = bootstrap(make_settings(db_url, tmp_path, security={"secret_keys": new}))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.ai.models import AssistantSettings
@@ -79,3 +80,17 @@ def _plain_spec(spec: ProviderSpec) -> dict[str, Any]:
     data = spec.model_dump(mode="json")
     data["api_key"] = spec.api_key.get_secret_value()
     return data
+
+
+async def rotate_secrets(session: AsyncSession, box: SecretBox) -> int:
+    """Re-encrypt every tenant's chat-model keys under the newest key; how many rewritten."""
+    rows = list(
+        await session.scalars(
+            select(AssistantSettings).where(AssistantSettings.providers_secret.is_not(None))
+        )
+    )
+    for row in rows:
+        assert row.providers_secret is not None
+        row.providers_secret = box.rotate(row.providers_secret)
+    await session.flush()
+    return len(rows)

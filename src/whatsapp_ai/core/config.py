@@ -32,6 +32,9 @@ class AppSettings(BaseModel):
     port: int = Field(default=8000, ge=1, le=65535)
     data_dir: Path = Path("var")
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_upload_bytes: int = Field(
+        default=11 * 1_048_576, ge=1024, description="Body cap for document uploads."
+    )
 
 
 class LogSettings(BaseModel):
@@ -207,6 +210,21 @@ class TwilioSettings(BaseModel):
         return [part.strip().lower() for part in self.media_cdn_hosts.split(",") if part.strip()]
 
 
+class StripeSettings(BaseModel):
+    """Stripe payment links for orders (each tenant connects its own Stripe account)."""
+
+    api_base: str = Field(default="", description="Stripe API server; empty: Stripe's own.")
+    request_timeout_s: float = Field(default=15.0, gt=0, le=120)
+    max_network_retries: int = Field(default=2, ge=0, le=5)
+
+    @field_validator("api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("an http(s) URL, or empty for Stripe's own")
+        return value.rstrip("/")
+
+
 ProviderName = Literal["openai", "groq", "gemini", "openai_compatible", "offline"]
 HOSTED_PROVIDERS = ("openai", "groq", "gemini")
 
@@ -364,6 +382,7 @@ class Settings(BaseSettings):
     events: EventsSettings = EventsSettings()
     sandbox: SandboxSettings = SandboxSettings()
     twilio: TwilioSettings = TwilioSettings()
+    stripe: StripeSettings = StripeSettings()
     security: SecuritySettings = SecuritySettings()
     ai: AiSettings = AiSettings()
 

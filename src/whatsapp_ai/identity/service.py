@@ -224,6 +224,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "settings:read",
             "relationships:read",
             "finance:read",
+            "knowledge:read",
+            "sales:read",
         }
     ),
     "member": frozenset(
@@ -254,6 +256,12 @@ SCOPES = frozenset(
         "relationships:read",
         "relationships:write",
         "relationships:*",
+        "sales:read",
+        "sales:write",
+        "sales:*",
+        "knowledge:read",
+        "knowledge:write",
+        "knowledge:*",
         "keys:*",
         "users:*",
         "privacy:export",

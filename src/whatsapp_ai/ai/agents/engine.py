@@ -20,7 +20,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from whatsapp_ai.ai import settings as assistant_settings
-from whatsapp_ai.ai.agents import finance, guard, relationships
+from whatsapp_ai.ai.agents import finance, guard, knowledge, relationships, sales
 from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE, Moment, RunContext, route_line
 from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
@@ -76,6 +76,8 @@ AGENTS = {
     relationships.AGENT: Agent(
         relationships.AGENT, relationships.PROMPT, relationships.TOOLS, relationships.plan
     ),
+    knowledge.AGENT: Agent(knowledge.AGENT, knowledge.PROMPT, knowledge.TOOLS, knowledge.plan),
+    sales.AGENT: Agent(sales.AGENT, sales.PROMPT, sales.TOOLS, sales.plan),
 }
 
 
@@ -175,6 +177,7 @@ class AssistantEngine:
                 )
                 if score is not None and score.intent == "handoff.human":
                     handoff = "the contact asked for a person"
+                handoff = handoff or _asked_handoff(runtime)
                 unresolved += 0 if resolved else 1
                 if text and text not in parts:
                     parts.append(text)
@@ -226,6 +229,7 @@ class AssistantEngine:
                 basic = await self.basic.reply(_with_text(turn, clause))
                 return basic.text, True
             return "", score.intent == "handoff.human"
+        before = len(runtime.traces)
         messages = self._messages(agent, score.intent, ctx, turn, clause, run_with.redacting)
         run: AgentRun = await run_agent(
             agent.name, run_with.model, agent.tools, runtime, messages, self.limits
@@ -239,7 +243,11 @@ class AssistantEngine:
             tokens_out=run.tokens_out,
             model=run.model,
         )
-        return run.text, bool(run.text) and run.stopped == "answered"
+        # A search that found nothing answered honestly, but did not help.
+        found_nothing = any(
+            '"found":false' in t.result.replace(" ", "") for t in runtime.traces[before:]
+        )
+        return run.text, bool(run.text) and run.stopped == "answered" and not found_nothing
 
     def _messages(
         self,
@@ -283,6 +291,18 @@ class AssistantEngine:
             contact_name=turn.contact_name,
             enabled_agents=frozenset(self.agents),
         )
+
+
+def _asked_handoff(runtime: ToolRuntime) -> str | None:
+    """A tool's call for a person (an order that waits for an operator to take payment)."""
+    for trace in runtime.traces:
+        try:
+            data = json.loads(trace.result).get("data") or {}
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(data, dict) and data.get("handoff"):
+            return str(data["handoff"])
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,203 @@
+"""Sales API shapes. Money travels as text ("59.90") so no cent is lost to floats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    StringConstraints,
+)
+
+from whatsapp_ai.sales.errors import InvalidInputError
+from whatsapp_ai.sales.service import (
+    CENT,
+    DEFAULT_CURRENCY,
+    DESCRIPTION_MAX,
+    MAX_PRICE,
+    MAX_STOCK,
+    NAME_MAX,
+    SKU_MAX,
+    URL_MAX,
+    Status,
+    currency_code,
+)
+
+
+def _currency(value: str) -> str:
+    try:
+        return currency_code(value)
+    except InvalidInputError as exc:
+        raise ValueError(exc.message) from None
+
+
+PriceIn = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=MAX_PRICE,
+        max_digits=12,
+        decimal_places=2,
+        description='Greater than zero, at most two decimal places; send text ("59.90").',
+        examples=["59.90"],
+    ),
+]
+Money = Annotated[
+    Decimal, PlainSerializer(lambda value: str(Decimal(value).quantize(CENT)), return_type=str)
+]
+Currency = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
+    AfterValidator(_currency),
+    Field(description="ISO 4217 code, e.g. BRL or USD.", examples=["BRL"]),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SKU_MAX)]
+Stock = Annotated[
+    int, Field(ge=0, le=MAX_STOCK, description="Units in stock; null: not counted (unlimited).")
+]
+
+
+class ProductIn(BaseModel):
+    """A new product of the catalog."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    description: Description | None = None
+    price: PriceIn
+    currency: Currency = DEFAULT_CURRENCY
+    stock: Stock | None = None
+    active: bool = True
+    sku: Sku | None = None
+
+
+class ProductPatch(BaseModel):
+    """Changes to a product; null clears ``description``, ``stock`` (unlimited) and ``sku``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    description: Description | None = None
+    price: PriceIn | None = None
+    currency: Currency | None = None
+    stock: Stock | None = None
+    active: bool | None = None
+    sku: Sku | None = None
+
+
+class ProductOut(BaseModel):
+    """A product as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    description: str | None
+    price: Money
+    currency: str
+    stock: int | None
+    active: bool
+    sku: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductPage(BaseModel):
+    """A page of products in the order added, and the cursor for the next page."""
+
+    items: list[ProductOut]
+    next_cursor: str | None
+
+
+class OrderItemOut(BaseModel):
+    """A line of an order: the product's name and price when it was added."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    product_id: str | None = Field(description="Null once the product left the catalog.")
+    name: str
+    unit_price: Money
+    quantity: int
+    subtotal: Money
+
+
+class OrderOut(BaseModel):
+    """An order and its lines."""
+
+    id: str
+    contact_id: str
+    status: Status
+    currency: str
+    total: Money
+    payment_url: str | None
+    payment_ref: str | None
+    items: list[OrderItemOut]
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(BaseModel):
+    """A page of orders in the order created, and the cursor for the next page."""
+
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class OrderPatch(BaseModel):
+    """An operator's change to an order: paid (taken outside the link too) or cancelled."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["paid", "cancelled"]
+
+
+class LeadOut(BaseModel):
+    """A contact who asked about the catalog."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    contact_id: str
+    name: str | None
+    interest: str
+    created_at: datetime
+
+
+class LeadPage(BaseModel):
+    """A page of leads in the order captured, and the cursor for the next page."""
+
+    items: list[LeadOut]
+    next_cursor: str | None
+
+
+class StripeAccountIn(BaseModel):
+    """The tenant's Stripe secret key (never shown again) and where customers land after
+    paying."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret_key: SecretStr = Field(
+        description="sk_live_…, sk_test_… or a restricted key (rk_…) with Checkout Sessions."
+    )
+    success_url: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=URL_MAX)] | None
+    ) = Field(default=None, description="Empty: Stripe's own confirmation page.")
+
+
+class StripeAccountOut(BaseModel):
+    """Whether the tenant's Stripe account is connected, without the key."""
+
+    configured: bool
+    key_last4: str | None = None
+    livemode: bool | None = None
+    success_url: str | None = None
+    updated_at: datetime | None = None
