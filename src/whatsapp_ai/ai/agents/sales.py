@@ -10,7 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -311,17 +311,20 @@ def _changed(runtime: ToolRuntime, change: sales.CartChange) -> str:
     return f"{text} {_total_line(runtime, change.cart)}"
 
 
-async def remove_from_order(runtime: ToolRuntime, args: RemoveArgs) -> ToolOutcome:
+async def _change_line(
+    runtime: ToolRuntime, operation: Any, product: str, quantity: Any, label: str
+) -> ToolOutcome:
+    """Apply a cart change for the contact (idempotent per turn) and say what changed."""
     ctx = runtime.ctx
     try:
         async with runtime.db.transaction() as session:
-            change = await sales.remove_from_cart(
+            change = await operation(
                 session,
                 tenant_id=ctx.tenant_id,
                 contact_id=ctx.contact_id,
-                name=args.product,
-                quantity=args.quantity,
-                source_key=runtime.key("sales.remove"),
+                name=product,
+                quantity=quantity,
+                source_key=runtime.key(label),
                 now=ctx.now,
             )
     except SalesError as exc:
@@ -329,28 +332,17 @@ async def remove_from_order(runtime: ToolRuntime, args: RemoveArgs) -> ToolOutco
     return ToolOutcome(
         say=_changed(runtime, change),
         data={"order_id": change.cart.order_id, "total": str(change.cart.total)},
+    )
+
+
+async def remove_from_order(runtime: ToolRuntime, args: RemoveArgs) -> ToolOutcome:
+    return await _change_line(
+        runtime, sales.remove_from_cart, args.product, args.quantity, "sales.remove"
     )
 
 
 async def set_order_quantity(runtime: ToolRuntime, args: QuantityArgs) -> ToolOutcome:
-    ctx = runtime.ctx
-    try:
-        async with runtime.db.transaction() as session:
-            change = await sales.set_quantity(
-                session,
-                tenant_id=ctx.tenant_id,
-                contact_id=ctx.contact_id,
-                name=args.product,
-                quantity=args.quantity,
-                source_key=runtime.key("sales.set"),
-                now=ctx.now,
-            )
-    except SalesError as exc:
-        raise _refusal(runtime, exc) from None
-    return ToolOutcome(
-        say=_changed(runtime, change),
-        data={"order_id": change.cart.order_id, "total": str(change.cart.total)},
-    )
+    return await _change_line(runtime, sales.set_quantity, args.product, args.quantity, "sales.set")
 
 
 def _lines(runtime: ToolRuntime, cart: sales.Cart) -> list[str]:
