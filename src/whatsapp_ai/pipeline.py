@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.ai import traces
 from whatsapp_ai.ai.closing import wants_to_close
-from whatsapp_ai.ai.handoff import asks_for_human, mentions_topic
+from whatsapp_ai.ai.handoff import accepts_offer, asks_for_human, mentions_topic
 from whatsapp_ai.ai.language import conversation_language, preferred_language
 from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
 from whatsapp_ai.ai.profile import profile_changes
@@ -199,6 +199,11 @@ class Pipeline:
         """A handoff the message itself calls for: the contact asks, or a human-only topic."""
         if asks_for_human(state.text):
             return self._hand_off(Actor.USER, "the contact asked for a person", "handoff_requested")
+        last = state.earlier[-1] if state.earlier else None
+        if last is not None and last.author == "assistant" and accepts_offer(last.body, state.text):
+            return self._hand_off(
+                Actor.USER, "the contact accepted the offer of a person", "handoff_requested"
+            )
         topic = mentions_topic(state.text, state.policy.human_only_topics)
         if topic is not None:
             return self._hand_off(Actor.ASSISTANT, f"human-only topic: {topic}", "handoff_topic")

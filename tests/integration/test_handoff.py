@@ -362,3 +362,17 @@ async def test_events_tell_the_console_what_changed(desk: Desk) -> None:
     ]
     assert all("body" not in e.data for e in seen)
     assert {e.tenant_id for e in seen} == {desk.tenant_id}
+
+
+@pytest.mark.parametrize(
+    ("answer", "status"), [("sim", "waiting_human"), ("não, obrigado", "active")]
+)
+async def test_a_yes_to_the_offer_of_a_person_hands_off(
+    make_desk: DeskFactory, answer: str, status: str
+) -> None:
+    offer = "Não encontrei isso nos nossos documentos. Quer que eu chame uma pessoa da equipe?"
+    desk = await make_desk(Reply(text=offer, model="m", language="pt", resolved=False))
+    await desk.policy(auto_assign=False)
+    await desk.say("vocês fazem bolo sem glúten?")
+    await desk.say(answer)
+    assert (await desk.current())["status"] == status

@@ -146,3 +146,15 @@ def mentions_topic(text: str, topics: Sequence[str]) -> str | None:
         if pattern is not None and pattern.search(folded):
             return topic
     return None
+
+
+_OFFER = re.compile(r"quer que eu chame uma pessoa|would you like me to bring in someone")
+_YES = re.compile(
+    r"^(?:sim|s|ss|quero|quero sim|pode|pode sim|pode chamar|claro|por favor|sim,? por favor"
+    r"|yes|yep|yeah|y|sure|please|yes,? please|ok,? please|go ahead)[.! ]*$"
+)
+
+
+def accepts_offer(previous_reply: str, text: str) -> bool:
+    """Whether the message says yes to the assistant's offer (in its last reply) of a person."""
+    return bool(_OFFER.search(_fold(previous_reply))) and bool(_YES.match(_fold(text).strip()))
