@@ -220,9 +220,8 @@ class Evaluator:
                     )
             if answer is None:
                 return "", {}
-            trace = await traces.list_traces(session, tenant_id=tenant_id, limit=200)
-        found = next((t.detail for t in trace if t.message_id == answer.id), {})
-        return answer.body, dict(found or {})
+            found = await traces.of_message(session, tenant_id=tenant_id, message_id=answer.id)
+        return answer.body, dict(found.detail if found is not None else {})
 
     def _score_route(self, outcome: Outcome, expect: dict[str, Any], trace: dict[str, Any]) -> None:
         intents = _collapse([c.get("intent") for c in trace.get("clauses", [])])

@@ -80,6 +80,17 @@ async def list_traces(
     return list(await session.scalars(query.order_by(ReplyTrace.id.desc()).limit(limit)))
 
 
+async def of_message(
+    session: AsyncSession, *, tenant_id: str, message_id: str
+) -> ReplyTrace | None:
+    """The trace of the reply ``message_id``, if it has one."""
+    return await session.scalar(
+        select(ReplyTrace).where(
+            ReplyTrace.tenant_id == tenant_id, ReplyTrace.message_id == message_id
+        )
+    )
+
+
 async def get(session: AsyncSession, *, tenant_id: str, trace_id: str) -> ReplyTrace | None:
     """One trace of the tenant."""
     return await session.scalar(

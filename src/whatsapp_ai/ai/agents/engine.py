@@ -177,7 +177,7 @@ class AssistantEngine:
                 )
                 if score is not None and score.intent == "handoff.human":
                     handoff = "the contact asked for a person"
-                handoff = handoff or _asked_handoff(runtime)
+                handoff = handoff or runtime.handoff
                 unresolved += 0 if resolved else 1
                 if text and text not in parts:
                     parts.append(text)
@@ -229,7 +229,7 @@ class AssistantEngine:
                 basic = await self.basic.reply(_with_text(turn, clause))
                 return basic.text, True
             return "", score.intent == "handoff.human"
-        before = len(runtime.traces)
+        before = runtime.unhelpful
         messages = self._messages(agent, score.intent, ctx, turn, clause, run_with.redacting)
         run: AgentRun = await run_agent(
             agent.name, run_with.model, agent.tools, runtime, messages, self.limits
@@ -244,9 +244,7 @@ class AssistantEngine:
             model=run.model,
         )
         # A search that found nothing answered honestly, but did not help.
-        found_nothing = any(
-            '"found":false' in t.result.replace(" ", "") for t in runtime.traces[before:]
-        )
+        found_nothing = runtime.unhelpful > before
         return run.text, bool(run.text) and run.stopped == "answered" and not found_nothing
 
     def _messages(
@@ -291,18 +289,6 @@ class AssistantEngine:
             contact_name=turn.contact_name,
             enabled_agents=frozenset(self.agents),
         )
-
-
-def _asked_handoff(runtime: ToolRuntime) -> str | None:
-    """A tool's call for a person (an order that waits for an operator to take payment)."""
-    for trace in runtime.traces:
-        try:
-            data = json.loads(trace.result).get("data") or {}
-        except (ValueError, AttributeError):
-            continue
-        if isinstance(data, dict) and data.get("handoff"):
-            return str(data["handoff"])
-    return None
 
 
 @dataclass(frozen=True)

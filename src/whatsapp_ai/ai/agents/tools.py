@@ -54,6 +54,17 @@ class ToolRuntime:
     db: Database
     calls: int = 0
     traces: list[ToolCallTrace] = field(default_factory=list)
+    # Signals tools leave for the engine: a search that found nothing (it answered, but did
+    # not help), and a call for a person (e.g. an order waiting for an operator).
+    unhelpful: int = 0
+    handoff: str | None = None
+
+    def note(self, outcome: ToolOutcome) -> None:
+        """Keep what an outcome tells the engine beyond its sentence."""
+        if outcome.data.get("found") is False:
+            self.unhelpful += 1
+        if outcome.data.get("handoff") and self.handoff is None:
+            self.handoff = str(outcome.data["handoff"])
 
     def key(self, label: str) -> str:
         """An idempotency key for the n-th write of this turn: a retried turn makes the same."""
@@ -99,6 +110,7 @@ class Tool:
                     outcome = await self.run(runtime, args)
             except ToolError as exc:
                 outcome = ToolOutcome(say=str(exc), data={"error": str(exc)}, ok=False)
+            runtime.note(outcome)
             return record(args.model_dump(mode="json"), outcome, started)
 
         def refused(exc: ValidationError) -> str:
