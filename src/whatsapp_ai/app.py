@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
@@ -25,7 +26,8 @@ from whatsapp_ai.channels.twilio.api import router as twilio_router
 from whatsapp_ai.conversation.api import router as conversation_router
 from whatsapp_ai.conversation.api import settings_router as conversation_settings_router
 from whatsapp_ai.core.db import is_unavailable, unscoped
-from whatsapp_ai.core.http import error_body, runtime
+from whatsapp_ai.core.errors import DomainError
+from whatsapp_ai.core.http import ErrorBody, FieldError, error_body, invalid_body, runtime
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.logging import bind_context, get_logger
 from whatsapp_ai.core.metrics import Metrics
@@ -125,6 +127,7 @@ ERROR_CODES = {
     409: "conflict",
     413: "body_too_large",
     415: "unsupported_media_type",
+    422: "validation_error",
     429: "rate_limited",
 }
 UNAVAILABLE_ERRORS = (DBAPIError, SQLAlchemyTimeoutError, OSError)
@@ -136,6 +139,14 @@ def _is_bad_data(exc: Exception) -> bool:
         return True
     sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return isinstance(sqlstate, str) and sqlstate.startswith("22")
+
+
+def _sent_as(request: Request, field: str) -> str:
+    """Where a domain error's field was sent: the query of a read, else the body."""
+    if "." in field:
+        return field
+    where = "query" if request.method in {"GET", "HEAD", "DELETE"} else "body"
+    return f"{where}.{field}"
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -150,15 +161,21 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [
-            {
-                "field": ".".join(str(part) for part in error["loc"]),
-                "message": error["msg"],
-                "type": error["type"],
-            }
+            FieldError(
+                field=".".join(str(part) for part in error["loc"]),
+                message=error["msg"],
+                type=error["type"],
+            )
             for error in exc.errors()
         ]
-        summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
-        return JSONResponse(error_body("validation_error", summary, fields=fields), status_code=422)
+        return JSONResponse(invalid_body(fields), status_code=422)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.status == 422:
+            field = _sent_as(request, exc.field or "request")
+            return JSONResponse(invalid_body([FieldError(field=field, message=exc.message)]), 422)
+        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
 
     async def _bad_data(_request: Request, exc: Exception) -> JSONResponse:
         log.info("request.bad_data", error=str(exc)[:300])
@@ -187,6 +204,33 @@ def _install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error_class, _unavailable)
     # PostgreSQL refuses NUL characters and out-of-range values the request models let through.
     app.add_exception_handler(DataError, _bad_data)
+
+
+def _install_openapi(app: FastAPI) -> None:
+    """Document every error answer with the one body the handlers above send."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        body = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(body.pop("$defs", {}))
+        components["ErrorBody"] = body
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for code, response in operation.get("responses", {}).items():
+                    if code[0] in "45":
+                        response["content"] = error
+                        if code == "422":
+                            response["description"] = "Values at fault, each named in `fields`"
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = build  # type: ignore[method-assign]
 
 
 def _install_health(app: FastAPI) -> None:
@@ -270,6 +314,7 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
         max_upload_bytes=container.settings.app.max_upload_bytes,
     )
     _install_error_handlers(app)
+    _install_openapi(app)
     _install_health(app)
     if container.settings.sandbox.enabled:
         app.include_router(sandbox_router)

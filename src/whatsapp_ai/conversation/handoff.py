@@ -346,7 +346,6 @@ class Handoff:
             OperatorState,
             {"user_id": user_id, "tenant_id": tenant_id, "available": True},
             conflict=["user_id"],
-            returning="user_id",
         )
         state = await session.scalar(
             select(OperatorState)

@@ -153,10 +153,10 @@ async def append_message(
         await session.flush()
         created = True
     else:
-        new_id_ = await insert_ignore(session, Message, values, conflict=list(unique))
-        created = new_id_ is not None
-        if created:
-            message = Message(**values)
+        inserted = await insert_ignore(session, Message, values, conflict=list(unique))
+        created = inserted is not None
+        if inserted is not None:
+            message = inserted
         else:
             found = await session.scalar(
                 select(Message).where(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import types
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -13,7 +13,7 @@ from typing import Any, TypeVar, cast
 
 import aiosqlite
 import sqlean
-from sqlalchemy import JSON, DateTime, MetaData, String, event, exc, text
+from sqlalchemy import JSON, ColumnElement, DateTime, MetaData, String, event, exc, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine import Dialect, make_url
@@ -286,26 +286,28 @@ def _drop_after_commit(session: Session) -> None:
     session.info.pop(_ON_COMMIT, None)
 
 
-async def insert_ignore(
+async def insert_ignore[M: Base](
     session: AsyncSession,
-    model: type[Base],
+    model: type[M],
     values: Mapping[str, Any],
     *,
-    conflict: list[str],
-    returning: str = "id",
-) -> Any | None:
-    """INSERT ... ON CONFLICT DO NOTHING; the new row's ``returning`` value, None on conflict."""
-    table = cast(Table, model.__table__)
-    insert: Callable[[Table], Any]
+    conflict: Sequence[str] | None = None,
+    where: ColumnElement[bool] | None = None,
+) -> M | None:
+    """INSERT ... ON CONFLICT DO NOTHING; the new row, None when it conflicted.
+
+    ``conflict`` names the unique index's columns (``where`` its predicate, for a partial
+    index); without it any unique index counts.
+    """
+    insert: Callable[[type[M]], Any]
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(table)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict)
-        .returning(table.c[returning])
-    )
-    result = await session.execute(stmt)
-    return result.scalar_one_or_none()
+    stmt = insert(model).values(**values)
+    if conflict is None:
+        stmt = stmt.on_conflict_do_nothing()
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(conflict), index_where=where)
+    found: M | None = (await session.scalars(stmt.returning(model))).one_or_none()
+    return found
 
 
 async def insert_many_ignore(

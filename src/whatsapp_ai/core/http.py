@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import HTTPException, Request, status
+from pydantic import BaseModel, Field
 
 from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
@@ -165,6 +166,36 @@ async def require_platform_admin(request: Request) -> PlatformPrincipal:
     return found
 
 
+class FieldError(BaseModel):
+    """One value at fault: where it was sent ("body.amount", "query.cursor") and why."""
+
+    field: str
+    message: str
+    type: str = "value_error"
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a machine-readable code, a message for people, the fields at fault."""
+
+    code: str = Field(examples=["validation_error"])
+    message: str = Field(examples=["body.amount: Input should be greater than 0"])
+    fields: list[FieldError] | None = Field(
+        default=None, description="On 422: each value at fault."
+    )
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every 4xx and 5xx answer."""
+
+    error: ErrorDetail
+
+
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
     """The one error shape every endpoint answers with."""
     return {"error": {"code": code, "message": message, **extra}}
+
+
+def invalid_body(fields: list[FieldError]) -> dict[str, Any]:
+    """The 422 body for values at fault (request validation and domain errors alike)."""
+    summary = "; ".join(f"{f.field}: {f.message}" for f in fields)
+    return error_body("validation_error", summary, fields=[f.model_dump() for f in fields])

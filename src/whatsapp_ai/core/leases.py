@@ -44,7 +44,6 @@ class Leases:
                 LeaseRow,
                 {"key": key, "owner": owner, "expires_at": now + ttl},
                 conflict=["key"],
-                returning="key",
             )
             if inserted is not None:
                 return True

@@ -43,7 +43,6 @@ class SharedRateLimiter:
                 RateSlotRow,
                 {"key": key, "next_free_at": now},
                 conflict=["key"],
-                returning="key",
             )
             current = await session.scalar(
                 select(RateSlotRow.next_free_at).where(RateSlotRow.key == key).with_for_update()

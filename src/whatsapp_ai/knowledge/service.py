@@ -189,7 +189,7 @@ async def store(
             {
                 "id": new_id(),
                 "tenant_id": tenant_id,
-                "document_id": created,
+                "document_id": created.id,
                 "position": position,
                 "text": passage.text,
                 "page": passage.page,
@@ -200,7 +200,7 @@ async def store(
             for position, passage in enumerate(prepared.passages)
         ]
         await session.execute(insert(Chunk), rows)
-    document = await get_document(session, tenant_id=tenant_id, document_id=created)
+    document = await get_document(session, tenant_id=tenant_id, document_id=created.id)
     assert document is not None
     return document, True
 

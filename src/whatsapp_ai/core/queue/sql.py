@@ -118,7 +118,8 @@ class SqlQueue:
             await session.execute(insert(JobRow).values(**values))
             job_id: str | None = str(values["id"])
         else:
-            job_id = await insert_ignore(session, JobRow, values, conflict=["idempotency_key"])
+            row = await insert_ignore(session, JobRow, values, conflict=["idempotency_key"])
+            job_id = row.id if row is not None else None
         if job_id is not None:
             # Wake local workers once the caller's transaction is visible.
             after_commit(session, self._wakeup.set)

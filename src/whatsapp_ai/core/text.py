@@ -1,0 +1,24 @@
+"""Text folding: how names, keywords and searches are compared ("São  João" ≈ "sao joao")."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def strip_accents(text: str) -> str:
+    """The text without combining marks ("ação" → "acao"); case and spacing kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents, whitespace collapsed to single spaces ("  Boné " → "bone")."""
+    return " ".join(strip_accents(text.casefold()).split())
+
+
+def fold_key(text: str) -> str:
+    """``fold`` with punctuation as spaces too: a lookup key ("João-Silva!" → "joao silva")."""
+    return _NOT_WORD.sub(" ", strip_accents(text.casefold())).strip()
