@@ -129,7 +129,24 @@ def decode(cursor: str, order: Sequence[Order]) -> list[Any]:
     raw = _unpack(cursor)
     if len(raw) != 2 or raw[0] != [key.name for key in order] or len(raw[1]) != len(order):
         raise _invalid()
-    return [_load(value) for value in raw[1]]
+    values = [_load(value) for value in raw[1]]
+    for key, value in zip(order, values, strict=True):
+        if not isinstance(value, _python_type(key)):
+            raise _invalid()
+    return values
+
+
+def _python_type(key: Order) -> type:
+    column_type = key.column.type
+    # A TypeDecorator reports ``object``; the type it decorates knows better.
+    for candidate in (column_type, getattr(column_type, "impl_instance", None)):
+        try:
+            kind: type = candidate.python_type  # type: ignore[union-attr]
+        except (AttributeError, NotImplementedError):
+            continue
+        if kind is not object:
+            return kind
+    return object
 
 
 def _after(order: Sequence[Order], values: Sequence[Any]) -> ColumnElement[bool]:
