@@ -6,6 +6,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from whatsapp_ai.ai.router.encoder import get_encoder
+
+__all__ = [
+    "AttachmentInfo",
+    "HistoryItem",
+    "NoSpeech",
+    "Reply",
+    "ReplyStep",
+    "SpeechStep",
+    "TurnInput",
+    "fixed_reply",
+    "get_encoder",
+]
+
 
 @dataclass(frozen=True)
 class HistoryItem:

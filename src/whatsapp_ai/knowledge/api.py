@@ -19,7 +19,7 @@ from fastapi import (
 )
 from fastapi.exceptions import RequestValidationError
 
-from whatsapp_ai.ai.router import get_encoder
+from whatsapp_ai.ai.service import get_encoder
 from whatsapp_ai.core.http import Principal, require, runtime
 from whatsapp_ai.knowledge import reading, service
 from whatsapp_ai.knowledge.errors import (
