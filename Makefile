@@ -45,6 +45,7 @@ test: lint typecheck imports
 bench: dev
 	$(BIN)/python bench/throughput.py
 	$(BIN)/python bench/webhook.py
+	$(BIN)/python bench/cli_startup.py
 
 env-example: install
 	$(BIN)/python -c "from whatsapp_ai.core.config import env_example; open('.env.example', 'w').write(env_example())"

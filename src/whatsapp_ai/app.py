@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -275,6 +281,49 @@ def _install_health(app: FastAPI) -> None:
         return Response(rt.metrics.render(), media_type="text/plain; version=0.0.4")
 
 
+DOCS_ASSETS = "/docs-assets"
+
+
+def _install_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc on assets shipped in the fastapi-offline package, no CDN."""
+    app.mount(
+        DOCS_ASSETS,
+        StaticFiles(packages=[("fastapi_offline", "static")]),
+        name="docs-assets",
+    )
+    openapi_url = app.openapi_url or "/openapi.json"
+    redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=f"{root}{redirect_url}",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            # Swagger UI would otherwise send the spec's URL to its public validator.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get(redirect_url, include_in_schema=False)
+    async def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
+        return get_redoc_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     """The HTTP application; ``embedded`` also runs the worker and scheduler in this process."""
 
@@ -302,7 +351,9 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
         title="WhatsApp AI assistant platform",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served by _install_docs from packaged files: the default pages load them from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = container
     app.state.migration_head = head_revision()
@@ -316,6 +367,7 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     _install_error_handlers(app)
     _install_openapi(app)
     _install_health(app)
+    _install_docs(app)
     if container.settings.sandbox.enabled:
         app.include_router(sandbox_router)
     app.include_router(twilio_router)
