@@ -25,7 +25,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.ai import traces
+from whatsapp_ai.ai.service import get_encoder
 from whatsapp_ai.app import create_app
 from whatsapp_ai.bootstrap import Container, assistant, bootstrap
 from whatsapp_ai.conversation.models import Message
@@ -36,12 +38,17 @@ from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.migrate import upgrade
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
+from whatsapp_ai.knowledge import service as knowledge
 from whatsapp_ai.relationships import service as crm
+from whatsapp_ai.sales import service as sales
 
 NOW = datetime(2026, 3, 4, 13, 0, tzinfo=UTC)
 ANA, BRUNO = "+5511999990001", "+5511999990002"
 TIMEZONE = "America/Sao_Paulo"
 METRICS = ("routing", "tools", "arguments", "end_state")
+# Agent names of the dataset's tenant profiles as the assistant's settings know them.
+AGENT_NAMES = {"agenda": "crm"}
+SWITCHABLE = frozenset({"finance", "crm", "knowledge", "sales"})
 
 
 @dataclass
@@ -120,7 +127,8 @@ class Evaluator:
     def __init__(self, settings: Settings) -> None:
         self.clock = ManualClock(NOW)
         self.container: Container = bootstrap(settings, clock=self.clock)
-        self.container.reply_step = assistant(settings, self.container.db)
+        # With the box, each example's tenant settings (its agents) apply as in production.
+        self.container.reply_step = assistant(settings, self.container.db, self.container.box)
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=create_app(self.container)),
             base_url="http://eval",
@@ -139,6 +147,8 @@ class Evaluator:
     async def run_one(self, example: dict[str, Any]) -> Outcome:
         self.clock.set(NOW)
         tenant_id, key, ana, bruno = await self._world()
+        if "tenant" in example:
+            await self._business(tenant_id, example["tenant"])
         for text in example.get("setup", []):
             await self._say(key, text)
         self.clock.set(NOW)
@@ -185,6 +195,38 @@ class Evaluator:
                     now=NOW,
                 )
         return tenant.id, secret, ids[0], ids[1]
+
+    async def _business(self, tenant_id: str, spec: dict[str, Any]) -> None:
+        """Make the example's tenant a business: its agents, its FAQ and its catalog."""
+        agents = [AGENT_NAMES.get(name, name) for name in spec.get("agents", [])]
+        with tenant_scope(tenant_id):
+            async with self.container.db.transaction() as session:
+                await assistant_settings.update(
+                    session,
+                    self.container.box,
+                    tenant_id=tenant_id,
+                    changes={"enabled_agents": [a for a in agents if a in SWITCHABLE]},
+                    now=NOW,
+                )
+                if spec.get("faq"):
+                    await knowledge.add_document(
+                        session,
+                        tenant_id=tenant_id,
+                        title="FAQ",
+                        filename="faq.md",
+                        content_type="text/markdown",
+                        data=str(spec["faq"]).encode(),
+                        now=NOW,
+                        embed=get_encoder().aencode,
+                    )
+                for product in spec.get("catalog", []):
+                    await sales.create_product(
+                        session,
+                        tenant_id=tenant_id,
+                        name=product["name"],
+                        price=product["price"],
+                        now=NOW,
+                    )
 
     async def _say(self, key: str, text: str) -> str:
         external = f"eval-{new_id()}"
