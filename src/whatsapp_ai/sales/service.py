@@ -3,9 +3,10 @@ chat, checkout with a payment link on the tenant's own Stripe account, orders, l
 contact's sales data (export, erasure).
 
 Money is ``Decimal`` everywhere. The caller owns the transaction, except in :func:`checkout`,
-which runs its own two around the Stripe call (see ``sales.checkout``). The topics live in
-``matching``, ``catalog``, ``cart``, ``checkout``, ``orders``, ``leads``, ``accounts`` and
-``privacy``; other packages use them through this module.
+which runs its own two around the Stripe call so no lock waits on Stripe (the ``checkout``
+module says how). The topics live in ``matching``, ``catalog``, ``cart``, ``checkout``,
+``orders``, ``leads``, ``accounts`` and ``privacy``, with shared checks in ``values``; other
+packages use them through this module.
 """
 
 from __future__ import annotations

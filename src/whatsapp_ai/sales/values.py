@@ -63,6 +63,7 @@ def description_of(value: str | None) -> str | None:
 
 def currency_of(value: str) -> str:
     """An ISO 4217 currency code in capitals ('brl' → 'BRL')."""
+    # The money kernel's check, refused as a SalesError like every other catalog value.
     try:
         return currency_code(value)
     except core.InvalidInputError as exc:
