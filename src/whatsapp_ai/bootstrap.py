@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from whatsapp_ai.ai import traces
 from whatsapp_ai.ai.agents import sales as sales_agent
-from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model, record_usage
+from whatsapp_ai.ai.agents.engine import AGENTS, AssistantEngine, offline_model, record_usage
 from whatsapp_ai.ai.llm import FallbackChain, build_chain
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
@@ -216,17 +216,24 @@ def privacy_registry() -> PrivacyRegistry:
 
 def assistant(settings: Settings, db: Database, box: SecretBox | None = None) -> AssistantEngine:
     """The assistant on the configured chat models (the offline model is always the last);
-    with ``box``, each tenant's own settings (agents, chat models, redaction) apply."""
+    with ``box``, each tenant's own settings (agents, chat models, redaction) apply and sales
+    checkouts send payment links from the tenant's Stripe account."""
 
     def chain(specs: Sequence[ProviderSpec]) -> FallbackChain:
         return build_chain(
             list(specs), offline=offline_model(), sink=record_usage, prices=settings.ai.prices
         )
 
+    payments = None if box is None else sales.Payments(box=box, stripe=settings.stripe)
+    agents = dict(AGENTS)
+    agents[sales_agent.AGENT] = replace(
+        agents[sales_agent.AGENT], tools=sales_agent.tools(payments)
+    )
     return AssistantEngine(
         db=db,
         router=IntentRouter(),
         model=chain(settings.ai.providers),
+        agents=agents,
         box=box,
         build=chain,
         hosted=bool(settings.ai.providers),
@@ -271,7 +278,6 @@ def bootstrap(
         backoff_max_s=settings.queue.backoff_max_s,
     )
     box = secret_box(settings)
-    sales_agent.configure(box, settings.stripe)
     blobs = blobs or LocalBlobStore(settings.app.data_dir / "blobs")
     twilio = settings.twilio
     clients = TwilioClients(api_base=twilio.api_base, timeout_s=twilio.request_timeout_s)

@@ -23,7 +23,7 @@ from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.engine import Agent, AssistantEngine, offline_model
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import HistoryItem, TurnInput
-from whatsapp_ai.bootstrap import Container, bootstrap
+from whatsapp_ai.bootstrap import Container, assistant, bootstrap
 from whatsapp_ai.core.config import StripeSettings
 from whatsapp_ai.core.db import tenant_scope
 from whatsapp_ai.core.ids import new_id
@@ -36,8 +36,10 @@ from whatsapp_ai.sales.errors import (
     DuplicateProductError,
     EmptyCartError,
     InvalidInputError,
+    InvalidTransitionError,
     NotInCartError,
     OutOfStockError,
+    PaymentLinkError,
     ProductNotFoundError,
     UnknownContactError,
 )
@@ -66,6 +68,11 @@ def fake(stripe_server: FakeStripe) -> FakeStripe:
 @pytest.fixture
 def stripe(fake: FakeStripe) -> StripeSettings:
     return StripeSettings(api_base=fake.url, max_network_retries=0, request_timeout_s=5)
+
+
+@pytest.fixture
+def payments(container: Container, stripe: StripeSettings) -> sales.Payments:
+    return sales.Payments(container.box, stripe)
 
 
 @pytest.fixture(scope="module")
@@ -426,24 +433,22 @@ async def test_a_retried_turn_changes_the_cart_once(
 
 
 async def test_checkout_creates_a_stripe_payment_link_on_the_tenants_account(
-    container: Container, tenant: dict[str, str], fake: FakeStripe, stripe: StripeSettings
+    container: Container, tenant: dict[str, str], fake: FakeStripe, payments: sales.Payments
 ) -> None:
     catalog = await _catalog(container, tenant["id"])
     ana = await _contact(container, tenant["id"], "+5511999990001")
     await _connect_stripe(container, tenant["id"])
     await _add(container, tenant["id"], ana, "camisetas pretas", 2)
     await _add(container, tenant["id"], ana, "caneca", 3)
-    async with container.db.transaction() as session:
-        done = await sales.checkout(
-            session,
-            container.box,
-            stripe,
-            tenant_id=tenant["id"],
-            contact_id=ana,
-            now=NOW,
-            source_key="m9:checkout:1",
-            locale="pt-BR",
-        )
+    done = await sales.checkout(
+        container.db,
+        payments,
+        tenant_id=tenant["id"],
+        contact_id=ana,
+        now=NOW,
+        source_key="m9:checkout:1",
+        locale="pt-BR",
+    )
     order = done.order
     assert order.status == "awaiting_payment"
     assert not done.needs_operator
@@ -493,40 +498,36 @@ async def test_checkout_creates_a_stripe_payment_link_on_the_tenants_account(
         raw = await session.execute(text("SELECT * FROM sales_stripe_accounts"))
         assert KEY not in str(list(raw))
     # A retried turn gets the same order and asks Stripe nothing more.
-    async with container.db.transaction() as session:
-        again = await sales.checkout(
-            session,
-            container.box,
-            stripe,
-            tenant_id=tenant["id"],
-            contact_id=ana,
-            now=NOW,
-            source_key="m9:checkout:1",
-        )
+    again = await sales.checkout(
+        container.db,
+        payments,
+        tenant_id=tenant["id"],
+        contact_id=ana,
+        now=NOW,
+        source_key="m9:checkout:1",
+    )
     assert (again.order.id, again.order.payment_url) == (order.id, order.payment_url)
     assert len(fake.requests) == 1
     # The next purchase starts a new cart.
     async with container.db.read() as session:
         assert await sales.open_cart(session, tenant_id=tenant["id"], contact_id=ana) is None
-    async with container.db.transaction() as session:
-        with pytest.raises(EmptyCartError):
-            await sales.checkout(
-                session, container.box, stripe, tenant_id=tenant["id"], contact_id=ana, now=NOW
-            )
+    with pytest.raises(EmptyCartError):
+        await sales.checkout(
+            container.db, payments, tenant_id=tenant["id"], contact_id=ana, now=NOW
+        )
     await _add(container, tenant["id"], ana, "boné")
     assert await _count(container, Order, Order.contact_id == ana) == 2
 
 
 async def test_checkout_without_stripe_waits_for_an_operator(
-    container: Container, tenant: dict[str, str], fake: FakeStripe, stripe: StripeSettings
+    container: Container, tenant: dict[str, str], fake: FakeStripe, payments: sales.Payments
 ) -> None:
     catalog = await _catalog(container, tenant["id"])
     ana = await _contact(container, tenant["id"], "+5511999990001")
     await _add(container, tenant["id"], ana, "camiseta branca", 3)
-    async with container.db.transaction() as session:
-        done = await sales.checkout(
-            session, container.box, stripe, tenant_id=tenant["id"], contact_id=ana, now=NOW
-        )
+    done = await sales.checkout(
+        container.db, payments, tenant_id=tenant["id"], contact_id=ana, now=NOW
+    )
     assert done.needs_operator
     assert not done.payment_failed
     assert (done.order.status, done.order.payment_url, done.order.total) == (
@@ -548,7 +549,7 @@ async def test_checkout_when_stripe_fails_waits_for_an_operator(
     container: Container,
     tenant: dict[str, str],
     fake: FakeStripe,
-    stripe: StripeSettings,
+    payments: sales.Payments,
     status: int,
 ) -> None:
     await _catalog(container, tenant["id"])
@@ -556,17 +557,20 @@ async def test_checkout_when_stripe_fails_waits_for_an_operator(
     await _connect_stripe(container, tenant["id"])
     await _add(container, tenant["id"], ana, "boné", 2)
     fake.fail(status, message=f"Invalid API Key provided: {KEY[:12]}****", times=None)
-    async with container.db.transaction() as session:
-        done = await sales.checkout(
-            session, container.box, stripe, tenant_id=tenant["id"], contact_id=ana, now=NOW
-        )
+    done = await sales.checkout(
+        container.db, payments, tenant_id=tenant["id"], contact_id=ana, now=NOW
+    )
     assert done.payment_failed
     assert done.order.status == "awaiting_operator"
     assert [request.status for request in fake.requests] == [status]
 
 
 async def test_checkout_refuses_a_cart_that_changed_or_ran_out(
-    container: Container, tenant: dict[str, str], fake: FakeStripe, stripe: StripeSettings
+    container: Container,
+    tenant: dict[str, str],
+    fake: FakeStripe,
+    stripe: StripeSettings,
+    payments: sales.Payments,
 ) -> None:
     catalog = await _catalog(container, tenant["id"])
     ana = await _contact(container, tenant["id"], "+5511999990001")
@@ -594,11 +598,10 @@ async def test_checkout_refuses_a_cart_that_changed_or_ran_out(
             changes={"stock": 1},
             now=NOW,
         )
-    async with container.db.transaction() as session:
-        with pytest.raises(OutOfStockError):
-            await sales.checkout(
-                session, container.box, stripe, tenant_id=tenant["id"], contact_id=ana, now=NOW
-            )
+    with pytest.raises(OutOfStockError):
+        await sales.checkout(
+            container.db, payments, tenant_id=tenant["id"], contact_id=ana, now=NOW
+        )
     async with container.db.read() as session:
         cart = await sales.view_cart(session, tenant_id=tenant["id"], contact_id=ana)
     assert cart.status == "cart"
@@ -606,15 +609,14 @@ async def test_checkout_refuses_a_cart_that_changed_or_ran_out(
 
 
 async def test_operators_mark_orders_paid_or_cancelled(
-    container: Container, tenant: dict[str, str], stripe: StripeSettings
+    container: Container, tenant: dict[str, str], payments: sales.Payments
 ) -> None:
     catalog = await _catalog(container, tenant["id"])
     ana = await _contact(container, tenant["id"], "+5511999990001")
     await _add(container, tenant["id"], ana, "camiseta preta", 4)
-    async with container.db.transaction() as session:
-        done = await sales.checkout(
-            session, container.box, stripe, tenant_id=tenant["id"], contact_id=ana, now=NOW
-        )
+    done = await sales.checkout(
+        container.db, payments, tenant_id=tenant["id"], contact_id=ana, now=NOW
+    )
     assert await _stock(container, catalog["Camiseta Preta"]) == 6
     async with container.db.transaction() as session:
         cancelled = await sales.set_status(
@@ -652,6 +654,40 @@ async def test_a_lead_is_captured_once_per_contact(
     assert await _count(container, Lead) == 1
 
 
+def test_sales_errors_answer_with_fitting_statuses() -> None:
+    statuses = {
+        type(error).__name__: (error.status, error.code)
+        for error in [
+            InvalidInputError("must be positive", field="price"),
+            UnknownContactError("c1"),
+            ProductNotFoundError("geladeira"),
+            NotInCartError("Boné"),
+            AmbiguousProductError("camiseta", ["Camiseta Preta", "Camiseta Branca"]),
+            DuplicateProductError("sku"),
+            OutOfStockError("Boné", 0),
+            CurrencyMismatchError("Gift Card", "USD", "BRL"),
+            EmptyCartError(),
+            CartChangedError(),
+            InvalidTransitionError("paid", "cancelled"),
+            PaymentLinkError("APIError (HTTP 500)"),
+        ]
+    }
+    assert statuses == {
+        "InvalidInputError": (422, "validation_error"),
+        "UnknownContactError": (404, "not_found"),
+        "ProductNotFoundError": (404, "not_found"),
+        "NotInCartError": (404, "not_found"),
+        "AmbiguousProductError": (422, "validation_error"),
+        "DuplicateProductError": (409, "conflict"),
+        "OutOfStockError": (409, "conflict"),
+        "CurrencyMismatchError": (409, "conflict"),
+        "EmptyCartError": (409, "conflict"),
+        "CartChangedError": (409, "conflict"),
+        "InvalidTransitionError": (409, "conflict"),
+        "PaymentLinkError": (502, "payment_provider_error"),
+    }
+
+
 # --- HTTP --------------------------------------------------------------------------------------
 
 
@@ -683,6 +719,10 @@ async def test_api_products_crud_and_validation(
         "/sales/products", json={"name": "CAMISETA preta", "price": "1.00"}, headers=headers
     )
     assert duplicate.status_code == 409
+    assert duplicate.json()["error"] == {
+        "code": "conflict",
+        "message": "another product has this name",
+    }
     same_sku = await client.post(
         "/sales/products", json={"name": "Outra", "price": "1.00", "sku": "CAM-P"}, headers=headers
     )
@@ -705,17 +745,23 @@ async def test_api_products_crud_and_validation(
             "/sales/products", json={"name": f"Caneca {index}", "price": "10.00"}, headers=headers
         )
     seen: list[str] = []
+    pages = 0
     cursor = None
     while True:
-        params: dict[str, Any] = {"limit": 2, **({"after": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = (await client.get("/sales/products", params=params, headers=headers)).json()
         seen += [item["name"] for item in page["items"]]
+        pages += 1
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert seen == ["Camiseta Preta", "Caneca 0", "Caneca 1", "Caneca 2"]
+    assert pages == 2  # a full last page is not followed by an empty one
+    bad = await client.get("/sales/products", params={"cursor": "nope"}, headers=headers)
+    assert bad.status_code == 422
+    assert [f["field"] for f in bad.json()["error"]["fields"]] == ["query.cursor"]
     removed = await client.delete(url, headers=headers)
-    assert removed.status_code == 200
+    assert (removed.status_code, removed.content) == (204, b"")
     assert (await client.get(url, headers=headers)).status_code == 404
 
 
@@ -723,7 +769,7 @@ async def test_api_orders_leads_and_stripe_account(
     container: Container,
     client: httpx.AsyncClient,
     tenant: dict[str, str],
-    stripe: StripeSettings,
+    payments: sales.Payments,
 ) -> None:
     headers = auth(tenant["key"])
     await _catalog(container, tenant["id"])
@@ -754,9 +800,9 @@ async def test_api_orders_leads_and_stripe_account(
         lead, _ = await sales.capture_lead(
             session, tenant_id=tenant["id"], contact_id=ana, interest="camisetas", now=NOW
         )
-        done = await sales.checkout(
-            session, container.box, stripe, tenant_id=tenant["id"], contact_id=ana, now=NOW
-        )
+    done = await sales.checkout(
+        container.db, payments, tenant_id=tenant["id"], contact_id=ana, now=NOW
+    )
     listed = await client.get(
         "/sales/orders", params={"contact_id": ana, "status": "awaiting_payment"}, headers=headers
     )
@@ -789,6 +835,7 @@ async def test_api_orders_leads_and_stripe_account(
         f"/sales/orders/{done.order.id}", json={"status": "cancelled"}, headers=headers
     )
     assert refused.status_code == 409
+    assert refused.json()["error"]["message"] == "an order that is paid cannot become cancelled"
     leads = (await client.get("/sales/leads", headers=headers)).json()["items"]
     assert [(item["id"], item["interest"]) for item in leads] == [(lead.id, "camisetas")]
     assert (await client.delete("/sales/stripe-account", headers=headers)).status_code == 204
@@ -931,7 +978,10 @@ async def test_row_level_security_hides_other_tenants_sales(
 
 
 async def test_export_and_erasure_take_only_that_contacts_sales(
-    container: Container, client: httpx.AsyncClient, tenant: dict[str, str], stripe: StripeSettings
+    container: Container,
+    client: httpx.AsyncClient,
+    tenant: dict[str, str],
+    payments: sales.Payments,
 ) -> None:
     headers = auth(tenant["key"])
     catalog = await _catalog(container, tenant["id"])
@@ -942,9 +992,7 @@ async def test_export_and_erasure_take_only_that_contacts_sales(
         await sales.capture_lead(
             session, tenant_id=tenant["id"], contact_id=ana, interest="camisetas", now=NOW
         )
-        await sales.checkout(
-            session, container.box, stripe, tenant_id=tenant["id"], contact_id=ana, now=NOW
-        )
+    await sales.checkout(container.db, payments, tenant_id=tenant["id"], contact_id=ana, now=NOW)
     await _add(container, tenant["id"], ana, "caneca", 1)
     await _add(container, tenant["id"], bruno, "boné", 1)
     async with container.db.transaction() as session:
@@ -987,7 +1035,7 @@ async def test_export_and_erasure_take_only_that_contacts_sales(
 def _engine(
     container: Container, router: IntentRouter, stripe: StripeSettings | None
 ) -> AssistantEngine:
-    payments = None if stripe is None else sales_agent.Payments(container.box, stripe)
+    payments = None if stripe is None else sales.Payments(container.box, stripe)
     agents = {
         "sales": Agent(
             sales_agent.AGENT, sales_agent.PROMPT, sales_agent.tools(payments), sales_agent.plan
@@ -1204,26 +1252,49 @@ def test_the_offline_planner_asks_which_product() -> None:
     )
 
 
-async def test_the_default_tools_use_the_payments_configured_at_start_up(
+async def test_the_assistant_turn_checks_out_through_the_sales_service(
     container: Container,
     tenant: dict[str, str],
     router: IntentRouter,
     fake: FakeStripe,
     stripe: StripeSettings,
-    monkeypatch: pytest.MonkeyPatch,
+    payments: sales.Payments,
 ) -> None:
-    monkeypatch.setattr(sales_agent, "_configured", None)  # restored after the test
-    sales_agent.configure(container.box, stripe)
     await _catalog(container, tenant["id"])
     await _connect_stripe(container, tenant["id"])
     ana = await _contact(container, tenant["id"], "+5511999990001")
-    agents = {
-        "sales": Agent(sales_agent.AGENT, sales_agent.PROMPT, sales_agent.TOOLS, sales_agent.plan)
-    }
-    engine = AssistantEngine(
-        db=container.db, router=router, model=offline_model(agents), agents=agents
+    # The assistant as the platform builds it: the sales agent gets the payments from bootstrap.
+    engine = assistant(
+        container.settings.model_copy(update={"stripe": stripe}), container.db, container.box
     )
+    engine.router = router
     await engine.reply(_turn(tenant, ana, "quero 1 boné azul", "c1"))
     closed = await engine.reply(_turn(tenant, ana, "manda o link de pagamento", "c2"))
+    # The turn's checkout is the service's: asked with the turn's key, the service answers with
+    # the order the turn closed, and Stripe is asked nothing more.
+    done = await sales.checkout(
+        container.db,
+        payments,
+        tenant_id=tenant["id"],
+        contact_id=ana,
+        now=NOW,
+        source_key="c2:sales.checkout:1",
+    )
     [session_id] = fake.sessions
-    assert closed.text.endswith(f"Pague por este link: {fake.sessions[session_id]['url']}")
+    url = fake.sessions[session_id]["url"]
+    assert (done.order.status, done.order.payment_url, done.order.total) == (
+        "awaiting_payment",
+        url,
+        Decimal("39.00"),
+    )
+    assert closed.text == (
+        "Pedido fechado!\n• 1× Boné Azul — R$ 39,00\nTotal do pedido: R$ 39,00.\n"
+        f"Pague por este link: {done.order.payment_url}"
+    )
+    assert closed.handoff is None
+    [request] = fake.requests
+    assert (request.api_key, request.params["locale"]) == (KEY, "pt-BR")
+    async with container.db.read() as session:
+        assert await sales.open_cart(session, tenant_id=tenant["id"], contact_id=ana) is None
+        [order] = list(await session.scalars(select(Order)))
+    assert order.id == done.order.id

@@ -5,31 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import IntegrityError
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.core.errors import NotFoundError
 from whatsapp_ai.core.http import Principal, require, runtime
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from whatsapp_ai.sales import service
-from whatsapp_ai.sales.errors import (
-    DuplicateProductError,
-    InvalidInputError,
-    InvalidTransitionError,
-)
 from whatsapp_ai.sales.models import Order, OrderItem, Product, StripeAccount
 from whatsapp_ai.sales.schemas import (
     LeadOut,
-    LeadPage,
     OrderItemOut,
     OrderOut,
-    OrderPage,
     OrderPatch,
     ProductIn,
     ProductOut,
-    ProductPage,
     ProductPatch,
     StripeAccountIn,
     StripeAccountOut,
@@ -39,68 +31,45 @@ from whatsapp_ai.sales.service import Status
 router = APIRouter(prefix="/sales", tags=["sales"])
 Reader = Annotated[Principal, Depends(require("sales:read"))]
 Writer = Annotated[Principal, Depends(require("sales:write"))]
-After = Annotated[str | None, Query(max_length=64, description="The last id seen.")]
-Limit = Annotated[int, Query(ge=1, le=200)]
-
-
-def _invalid(where: str, name: str, message: str) -> NoReturn:
-    """Answer 422 in the same shape as request validation, naming the field."""
-    raise RequestValidationError([{"loc": (where, name), "msg": message, "type": "value_error"}])
-
-
-def _duplicate(field: str) -> NoReturn:
-    raise HTTPException(status.HTTP_409_CONFLICT, f"another product has this {field}")
-
-
-def _not_found(what: str) -> NoReturn:
-    raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
 
 
 # --- products ---------------------------------------------------------------------------------
 
 
-@router.get("/products", response_model=ProductPage)
+@router.get("/products", response_model=Page[ProductOut])
 async def list_products(
     request: Request,
     caller: Reader,
     active: bool | None = None,
-    after: After = None,
-    limit: Limit = 50,
-) -> ProductPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[ProductOut]:
     """The catalog in the order added, with cursor paging; filter on ``active``."""
     async with runtime(request).db.read() as session:
-        rows = await service.list_products(
-            session, tenant_id=caller.tenant_id, active=active, after=after, limit=limit
+        found = await service.list_products(
+            session, tenant_id=caller.tenant_id, active=active, cursor=cursor, limit=limit
         )
-    items = [ProductOut.model_validate(row) for row in rows]
-    return ProductPage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+    return Page[ProductOut].of(found, ProductOut.model_validate)
 
 
 @router.post("/products", response_model=ProductOut, status_code=status.HTTP_201_CREATED)
 async def create_product(request: Request, caller: Writer, body: ProductIn) -> ProductOut:
     """Add a product; its name (accents and case aside) and SKU are unique in the catalog."""
     rt = runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            product = await service.create_product(
-                session,
-                tenant_id=caller.tenant_id,
-                name=body.name,
-                description=body.description,
-                price=body.price,
-                currency=body.currency,
-                stock=body.stock,
-                active=body.active,
-                sku=body.sku,
-                now=rt.clock.now(),
-            )
-            return ProductOut.model_validate(product)
-    except InvalidInputError as exc:
-        _invalid("body", exc.field, exc.message)
-    except DuplicateProductError as exc:
-        _duplicate(exc.field)
-    except IntegrityError:  # the same name or SKU added at the same moment
-        _duplicate("name or sku")
+    async with rt.db.transaction() as session:
+        product = await service.create_product(
+            session,
+            tenant_id=caller.tenant_id,
+            name=body.name,
+            description=body.description,
+            price=body.price,
+            currency=body.currency,
+            stock=body.stock,
+            active=body.active,
+            sku=body.sku,
+            now=rt.clock.now(),
+        )
+        return ProductOut.model_validate(product)
 
 
 @router.get("/products/{product_id}", response_model=ProductOut)
@@ -116,42 +85,35 @@ async def update_product(
 ) -> ProductOut:
     """Change some of a product's values; orders already made keep their names and prices."""
     rt = runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            product = await service.update_product(
-                session,
-                tenant_id=caller.tenant_id,
-                product_id=product_id,
-                changes=body.model_dump(exclude_unset=True),
-                now=rt.clock.now(),
-            )
-            if product is None:
-                _not_found("product")
-            return ProductOut.model_validate(product)
-    except InvalidInputError as exc:
-        _invalid("body", exc.field, exc.message)
-    except DuplicateProductError as exc:
-        _duplicate(exc.field)
-    except IntegrityError:
-        _duplicate("name or sku")
+    async with rt.db.transaction() as session:
+        product = await service.update_product(
+            session,
+            tenant_id=caller.tenant_id,
+            product_id=product_id,
+            changes=body.model_dump(exclude_unset=True),
+            now=rt.clock.now(),
+        )
+        if product is None:
+            raise NotFoundError("product not found")
+        return ProductOut.model_validate(product)
 
 
-@router.delete("/products/{product_id}", response_model=ProductOut)
-async def delete_product(request: Request, caller: Writer, product_id: str) -> ProductOut:
-    """Remove a product from the catalog (orders keep their lines); answers with it."""
+@router.delete("/products/{product_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_product(request: Request, caller: Writer, product_id: str) -> Response:
+    """Remove a product from the catalog (orders keep their lines)."""
     async with runtime(request).db.transaction() as session:
         removed = await service.delete_product(
             session, tenant_id=caller.tenant_id, product_id=product_id
         )
         if removed is None:
-            _not_found("product")
-        return ProductOut.model_validate(removed)
+            raise NotFoundError("product not found")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 async def _product(session: AsyncSession, caller: Principal, product_id: str) -> Product:
     found = await service.get_product(session, tenant_id=caller.tenant_id, product_id=product_id)
     if found is None:
-        _not_found("product")
+        raise NotFoundError("product not found")
     return found
 
 
@@ -182,37 +144,36 @@ def _order_out(order: Order, items: Sequence[OrderItem]) -> OrderOut:
     )
 
 
-async def _orders_out(session: AsyncSession, orders: Sequence[Order]) -> list[OrderOut]:
-    if not orders:
-        return []
-    items = await service.items_of(
-        session, tenant_id=orders[0].tenant_id, order_ids=[order.id for order in orders]
+async def _lines(
+    session: AsyncSession, caller: Principal, orders: Sequence[Order]
+) -> dict[str, list[OrderItem]]:
+    return await service.items_of(
+        session, tenant_id=caller.tenant_id, order_ids=[order.id for order in orders]
     )
-    return [_order_out(order, items[order.id]) for order in orders]
 
 
-@router.get("/orders", response_model=OrderPage)
+@router.get("/orders", response_model=Page[OrderOut])
 async def list_orders(
     request: Request,
     caller: Reader,
     contact_id: Annotated[str | None, Query(max_length=64)] = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
-    after: After = None,
-    limit: Limit = 50,
-) -> OrderPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[OrderOut]:
     """The tenant's orders in the order created, with cursor paging; filter by contact and
     status (``awaiting_operator``: orders a person must send a way to pay for)."""
     async with runtime(request).db.read() as session:
-        rows = await service.list_orders(
+        found = await service.list_orders(
             session,
             tenant_id=caller.tenant_id,
             contact_id=contact_id,
             status=status_,
-            after=after,
+            cursor=cursor,
             limit=limit,
         )
-        items = await _orders_out(session, rows)
-    return OrderPage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+        items = await _lines(session, caller, found.items)
+    return Page[OrderOut].of(found, lambda order: _order_out(order, items[order.id]))
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut)
@@ -221,9 +182,9 @@ async def get_order(request: Request, caller: Reader, order_id: str) -> OrderOut
     async with runtime(request).db.read() as session:
         order = await service.get_order(session, tenant_id=caller.tenant_id, order_id=order_id)
         if order is None:
-            _not_found("order")
-        [out] = await _orders_out(session, [order])
-    return out
+            raise NotFoundError("order not found")
+        items = await _lines(session, caller, [order])
+    return _order_out(order, items[order.id])
 
 
 @router.patch("/orders/{order_id}", response_model=OrderOut)
@@ -232,41 +193,37 @@ async def update_order(
 ) -> OrderOut:
     """Mark an order paid, or cancel it (a checked-out order gives its stock back)."""
     rt = runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            order = await service.set_status(
-                session,
-                tenant_id=caller.tenant_id,
-                order_id=order_id,
-                status=body.status,
-                now=rt.clock.now(),
-            )
-            if order is None:
-                _not_found("order")
-            [out] = await _orders_out(session, [order])
-    except InvalidTransitionError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from None
-    return out
+    async with rt.db.transaction() as session:
+        order = await service.set_status(
+            session,
+            tenant_id=caller.tenant_id,
+            order_id=order_id,
+            status=body.status,
+            now=rt.clock.now(),
+        )
+        if order is None:
+            raise NotFoundError("order not found")
+        items = await _lines(session, caller, [order])
+    return _order_out(order, items[order.id])
 
 
 # --- leads ------------------------------------------------------------------------------------
 
 
-@router.get("/leads", response_model=LeadPage)
+@router.get("/leads", response_model=Page[LeadOut])
 async def list_leads(
     request: Request,
     caller: Reader,
     contact_id: Annotated[str | None, Query(max_length=64)] = None,
-    after: After = None,
-    limit: Limit = 50,
-) -> LeadPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[LeadOut]:
     """Contacts who asked about the catalog, in the order captured, with cursor paging."""
     async with runtime(request).db.read() as session:
-        rows = await service.list_leads(
-            session, tenant_id=caller.tenant_id, contact_id=contact_id, after=after, limit=limit
+        found = await service.list_leads(
+            session, tenant_id=caller.tenant_id, contact_id=contact_id, cursor=cursor, limit=limit
         )
-    items = [LeadOut.model_validate(row) for row in rows]
-    return LeadPage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+    return Page[LeadOut].of(found, LeadOut.model_validate)
 
 
 # --- the tenant's Stripe account --------------------------------------------------------------
@@ -300,19 +257,16 @@ async def put_stripe_account(
     """Connect the tenant's own Stripe account: checkouts then send a Stripe payment link.
     The key is stored encrypted and never shown again."""
     rt = runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            account = await service.set_stripe_account(
-                session,
-                rt.box,
-                tenant_id=caller.tenant_id,
-                secret_key=body.secret_key.get_secret_value(),
-                success_url=body.success_url,
-                now=rt.clock.now(),
-            )
-            return _account_out(account)
-    except InvalidInputError as exc:
-        _invalid("body", exc.field, exc.message)
+    async with rt.db.transaction() as session:
+        account = await service.set_stripe_account(
+            session,
+            rt.box,
+            tenant_id=caller.tenant_id,
+            secret_key=body.secret_key.get_secret_value(),
+            success_url=body.success_url,
+            now=rt.clock.now(),
+        )
+        return _account_out(account)
 
 
 @router.delete("/stripe-account", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,36 +1,37 @@
-"""What sales refuses, and why (the messages are for operators and logs, not for customers)."""
+"""What sales refuses, and why (the messages are for operators and logs, not for customers;
+the assistant words its own replies from the attributes)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from whatsapp_ai.core import errors as core
 
-class SalesError(Exception):
+
+class SalesError(core.DomainError):
     """A sales request that cannot be done."""
 
 
-class UnknownContactError(SalesError, LookupError):
-    """The contact is not one of the tenant's."""
-
-
-class InvalidInputError(SalesError, ValueError):
+class InvalidInputError(SalesError, core.InvalidInputError):
     """A value a product, order or account cannot hold; ``field`` names it."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+
+class UnknownContactError(SalesError, core.NotFoundError):
+    """The contact is not one of the tenant's."""
+
+    def __init__(self, contact_id: str) -> None:
+        super().__init__("contact not found")
+        self.contact_id = contact_id
 
 
-class DuplicateProductError(SalesError):
+class DuplicateProductError(SalesError, core.ConflictError):
     """Another product of the tenant has this name (folded) or SKU; ``field`` says which."""
 
     def __init__(self, field: str) -> None:
-        super().__init__(f"another product has this {field}")
-        self.field = field
+        super().__init__(f"another product has this {field}", field=field)
 
 
-class ProductNotFoundError(SalesError, LookupError):
+class ProductNotFoundError(SalesError, core.NotFoundError):
     """No active product of the catalog matches what the customer named."""
 
     def __init__(self, query: str) -> None:
@@ -38,16 +39,16 @@ class ProductNotFoundError(SalesError, LookupError):
         self.query = query
 
 
-class AmbiguousProductError(SalesError):
+class AmbiguousProductError(SalesError, core.InvalidInputError):
     """Several products match what the customer named; ``names`` lists them."""
 
     def __init__(self, query: str, names: Sequence[str]) -> None:
-        super().__init__(f"{query!r} matches several products: {', '.join(names)}")
+        super().__init__(f"{query!r} matches several products: {', '.join(names)}", field="product")
         self.query = query
         self.names = list(names)
 
 
-class NotInCartError(SalesError, LookupError):
+class NotInCartError(SalesError, core.NotFoundError):
     """The product is not in the contact's cart."""
 
     def __init__(self, name: str) -> None:
@@ -55,7 +56,7 @@ class NotInCartError(SalesError, LookupError):
         self.name = name
 
 
-class OutOfStockError(SalesError):
+class OutOfStockError(SalesError, core.ConflictError):
     """Not enough of a product in stock (``available`` may be 0); or it is no longer sold."""
 
     def __init__(self, name: str, available: int) -> None:
@@ -64,7 +65,7 @@ class OutOfStockError(SalesError):
         self.available = available
 
 
-class CurrencyMismatchError(SalesError):
+class CurrencyMismatchError(SalesError, core.ConflictError):
     """An order is paid in one currency; the product is priced in another."""
 
     def __init__(self, name: str, currency: str, order_currency: str) -> None:
@@ -74,15 +75,21 @@ class CurrencyMismatchError(SalesError):
         self.order_currency = order_currency
 
 
-class EmptyCartError(SalesError):
+class EmptyCartError(SalesError, core.ConflictError):
     """There is nothing to check out."""
 
+    def __init__(self, message: str = "the cart is empty") -> None:
+        super().__init__(message)
 
-class CartChangedError(SalesError):
+
+class CartChangedError(SalesError, core.ConflictError):
     """The cart changed while its payment link was being created; check out again."""
 
+    def __init__(self, message: str = "the cart changed during checkout; check out again") -> None:
+        super().__init__(message)
 
-class InvalidTransitionError(SalesError):
+
+class InvalidTransitionError(SalesError, core.ConflictError):
     """The order's status does not allow this change."""
 
     def __init__(self, current: str, wanted: str) -> None:
@@ -92,4 +99,13 @@ class InvalidTransitionError(SalesError):
 
 
 class PaymentLinkError(SalesError):
-    """The payment provider did not create the link (its message, never the key)."""
+    """The payment provider did not create the link (its message, never the key).
+
+    502 ``payment_provider_error``: the request and the order were fine, the provider upstream
+    failed or refused (a revoked key, an outage), so the fault is a bad gateway's, not a clash
+    with the record's state (409) that the caller could resolve; the same call may succeed
+    later. Checkout itself never lets it out: the order then waits for an operator.
+    """
+
+    status = 502
+    code = "payment_provider_error"

@@ -6,20 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    SecretStr,
-    StringConstraints,
-)
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
-from whatsapp_ai.sales.errors import InvalidInputError
+from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency, Money
 from whatsapp_ai.sales.service import (
-    CENT,
-    DEFAULT_CURRENCY,
     DESCRIPTION_MAX,
     MAX_PRICE,
     MAX_STOCK,
@@ -27,16 +17,7 @@ from whatsapp_ai.sales.service import (
     SKU_MAX,
     URL_MAX,
     Status,
-    currency_code,
 )
-
-
-def _currency(value: str) -> str:
-    try:
-        return currency_code(value)
-    except InvalidInputError as exc:
-        raise ValueError(exc.message) from None
-
 
 PriceIn = Annotated[
     Decimal,
@@ -48,15 +29,6 @@ PriceIn = Annotated[
         description='Greater than zero, at most two decimal places; send text ("59.90").',
         examples=["59.90"],
     ),
-]
-Money = Annotated[
-    Decimal, PlainSerializer(lambda value: str(Decimal(value).quantize(CENT)), return_type=str)
-]
-Currency = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
-    AfterValidator(_currency),
-    Field(description="ISO 4217 code, e.g. BRL or USD.", examples=["BRL"]),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
@@ -111,13 +83,6 @@ class ProductOut(BaseModel):
     updated_at: datetime
 
 
-class ProductPage(BaseModel):
-    """A page of products in the order added, and the cursor for the next page."""
-
-    items: list[ProductOut]
-    next_cursor: str | None
-
-
 class OrderItemOut(BaseModel):
     """A line of an order: the product's name and price when it was added."""
 
@@ -145,13 +110,6 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
-class OrderPage(BaseModel):
-    """A page of orders in the order created, and the cursor for the next page."""
-
-    items: list[OrderOut]
-    next_cursor: str | None
-
-
 class OrderPatch(BaseModel):
     """An operator's change to an order: paid (taken outside the link too) or cancelled."""
 
@@ -170,13 +128,6 @@ class LeadOut(BaseModel):
     name: str | None
     interest: str
     created_at: datetime
-
-
-class LeadPage(BaseModel):
-    """A page of leads in the order captured, and the cursor for the next page."""
-
-    items: list[LeadOut]
-    next_cursor: str | None
 
 
 class StripeAccountIn(BaseModel):
