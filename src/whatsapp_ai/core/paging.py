@@ -82,7 +82,7 @@ def by(*columns: InstrumentedAttribute[Any], descending: bool = False) -> tuple[
 
 async def paginate[R](
     session: AsyncSession,
-    stmt: Select[tuple[R]],
+    stmt: Select[R],
     *,
     order: Sequence[Order],
     cursor: str | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -168,10 +168,8 @@ async def list_products(
     query = select(Product).where(Product.tenant_id == tenant_id)
     if active is not None:
         query = query.where(Product.active.is_(active))
-    # paginate spells a one-entity statement in SQLAlchemy 2.0's row-tuple form.
-    rows = cast("Select[tuple[Product]]", query)
     return await paginate(
-        session, rows, order=by(Product.created_at, Product.id), cursor=cursor, limit=limit
+        session, query, order=by(Product.created_at, Product.id), cursor=cursor, limit=limit
     )
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.db import insert_ignore
@@ -73,8 +72,6 @@ async def list_leads(
     query = select(Lead).where(Lead.tenant_id == tenant_id)
     if contact_id is not None:
         query = query.where(Lead.contact_id == contact_id)
-    # paginate spells a one-entity statement in SQLAlchemy 2.0's row-tuple form.
-    rows = cast("Select[tuple[Lead]]", query)
     return await paginate(
-        session, rows, order=by(Lead.created_at, Lead.id), cursor=cursor, limit=limit
+        session, query, order=by(Lead.created_at, Lead.id), cursor=cursor, limit=limit
     )

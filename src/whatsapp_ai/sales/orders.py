@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.paging import DEFAULT_LIMIT, Slice, by, paginate
@@ -47,10 +46,8 @@ async def list_orders(
         query = query.where(Order.contact_id == contact_id)
     if status is not None:
         query = query.where(Order.status == Status(status).value)
-    # paginate spells a one-entity statement in SQLAlchemy 2.0's row-tuple form.
-    rows = cast("Select[tuple[Order]]", query)
     return await paginate(
-        session, rows, order=by(Order.created_at, Order.id), cursor=cursor, limit=limit
+        session, query, order=by(Order.created_at, Order.id), cursor=cursor, limit=limit
     )
 
 
