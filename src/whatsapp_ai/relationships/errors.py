@@ -26,5 +26,9 @@ class BadTimeError(InvalidInputError):
     interaction in the future, a meeting that ends before it starts."""
 
 
+class PastTimeError(BadTimeError):
+    """A reminder or meeting set for a time already gone (the assistant asks for a later one)."""
+
+
 class InvalidChangeError(RelationshipError, core.ConflictError):
     """A change the record's state does not allow (e.g. completing a cancelled reminder)."""

@@ -23,6 +23,7 @@ from whatsapp_ai.relationships.errors import (
     InvalidChangeError,
     InvalidInputError,
     NotFoundError,
+    PastTimeError,
 )
 from whatsapp_ai.relationships.models import Interaction, Meeting, Person, Reminder
 
@@ -170,7 +171,7 @@ def not_past(moment: datetime, now: datetime, what: str, *, field: str) -> None:
     if moment.tzinfo is None:
         raise BadTimeError("times need a time zone (e.g. 2026-03-01T09:00:00-03:00)", field=field)
     if moment < now - SKEW:
-        raise BadTimeError(f"{what} in the past ({show(moment)}); give a later time", field=field)
+        raise PastTimeError(f"{what} in the past ({show(moment)}); give a later time", field=field)
 
 
 def ends_after(starts_at: datetime, ends_at: datetime | None) -> None:

@@ -16,7 +16,7 @@ from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntim
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.core import i18n
 from whatsapp_ai.relationships import service as crm
-from whatsapp_ai.relationships.errors import RelationshipError
+from whatsapp_ai.relationships.errors import PastTimeError, RelationshipError
 
 AGENT = "crm"
 PROMPT = (
@@ -198,7 +198,7 @@ async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
 
 
 def _refusal(exc: RelationshipError, language: str) -> str:
-    if "past" in exc.message:
+    if isinstance(exc, PastTimeError):
         return i18n.text(language, "agenda.time_passed")
     return i18n.text(language, "agenda.not_saved", reason=exc.message)
 
