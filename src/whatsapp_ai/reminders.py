@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 from whatsapp_ai.conversation import service as conversation
 from whatsapp_ai.conversation.lifecycle import Lifecycle
+from whatsapp_ai.core import i18n
 from whatsapp_ai.core.db import Database, system_scope, tenant_scope
 from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.relationships import service as crm
 
 log = get_logger(__name__)
-_LEAD = {"pt": "⏰ Lembrete: {text}", "en": "⏰ Reminder: {text}"}
 
 
 @dataclass
@@ -65,7 +65,8 @@ class ReminderSender:
                 self.lifecycle.emit(
                     session, thread, "conversation.opened", {"previous_id": thread.previous_id}
                 )
-            text = _LEAD.get(thread.language or "pt", _LEAD["pt"]).format(text=reminder.text)
+            # A conversation whose language is not known yet is in Portuguese.
+            text = i18n.text(thread.language or "pt", "agenda.reminder_due", text=reminder.text)
             await self.lifecycle.say(
                 session,
                 thread,

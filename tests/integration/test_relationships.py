@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 
 from tests.conftest import auth
 from whatsapp_ai.bootstrap import Container
+from whatsapp_ai.core import errors as core
 from whatsapp_ai.core.db import system_scope, tenant_scope
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.privacy import ContactRef
+from whatsapp_ai.core.text import fold_key
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.relationships.errors import (
@@ -62,9 +64,9 @@ async def _count(container: Container, model: Any, *where: Any) -> int:
 
 
 def test_names_fold_to_the_same_key_whatever_the_accents_case_and_spacing() -> None:
-    assert crm.fold_name("João") == crm.fold_name("Joao") == crm.fold_name(" JOÃO ") == "joao"
-    assert crm.fold_name("Ana-Maria  d'Ávila") == "ana maria d avila"
-    assert crm.fold_name("...") == ""
+    assert fold_key("João") == fold_key("Joao") == fold_key(" JOÃO ") == "joao"
+    assert fold_key("Ana-Maria  d'Ávila") == "ana maria d avila"
+    assert fold_key("...") == ""
 
 
 async def test_a_person_is_found_again_by_a_name_spelled_differently(
@@ -698,7 +700,7 @@ async def test_lists_page_with_cursors(container: Container, tenant: dict[str, s
         cursor: str | None = None
         while True:
             page = await crm.list_people(
-                session, tenant_id=t, contact_id=ana, after=cursor, limit=2
+                session, tenant_id=t, contact_id=ana, cursor=cursor, limit=2
             )
             seen += [p.name for p in page.items]
             if (cursor := page.next_cursor) is None:
@@ -706,12 +708,15 @@ async def test_lists_page_with_cursors(container: Container, tenant: dict[str, s
         assert seen == ["Ana", "bia", "Caio", "Davi", "Eva"]
 
         first = await crm.list_reminders(session, tenant_id=t, limit=3)
-        rest = await crm.list_reminders(session, tenant_id=t, limit=3, after=first.next_cursor)
+        rest = await crm.list_reminders(session, tenant_id=t, limit=3, cursor=first.next_cursor)
         texts = [r.text for r in first.items + rest.items]
         assert texts == ["em 1 h", "em 1 h", "em 2 h", "em 3 h"]
         assert rest.next_cursor is None
-        with pytest.raises(InvalidInputError, match="invalid cursor"):
-            await crm.list_reminders(session, tenant_id=t, after="not-a-cursor")
+        with pytest.raises(core.InvalidInputError, match="invalid cursor"):
+            await crm.list_reminders(session, tenant_id=t, cursor="not-a-cursor")
+        # A cursor of another list is refused too.
+        with pytest.raises(core.InvalidInputError, match="invalid cursor"):
+            await crm.list_meetings(session, tenant_id=t, cursor=first.next_cursor)
 
 
 # --- privacy ----------------------------------------------------------------------------------
@@ -879,9 +884,12 @@ async def test_people_over_http(
     assert (
         await client.get(f"{BASE}/people", params={"contact_id": new_id()}, headers=headers)
     ).status_code == 404
-    assert (
-        await client.get(f"{BASE}/people", params={"after": "garbage"}, headers=headers)
-    ).status_code == 422
+    garbage = await client.get(f"{BASE}/people", params={"cursor": "garbage"}, headers=headers)
+    assert garbage.status_code == 422
+    assert [f["field"] for f in garbage.json()["error"]["fields"]] == ["query.cursor"]
+    unspellable = await client.get(f"{BASE}/people", params={"q": "?!"}, headers=headers)
+    assert unspellable.status_code == 422
+    assert [f["field"] for f in unspellable.json()["error"]["fields"]] == ["query.q"]
 
     assert (await client.delete(f"{BASE}/people/{maria['id']}", headers=headers)).status_code == 204
     assert (await client.get(f"{BASE}/people/{maria['id']}", headers=headers)).status_code == 404
@@ -902,7 +910,7 @@ async def test_people_pages_over_http(
     assert [p["name"] for p in first["items"]] == ["Ana", "Bia"]
     rest = (
         await client.get(
-            f"{BASE}/people", params={"limit": 2, "after": first["next_cursor"]}, headers=headers
+            f"{BASE}/people", params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers
         )
     ).json()
     assert ([p["name"] for p in rest["items"]], rest["next_cursor"]) == (["Caio"], None)
@@ -1012,6 +1020,9 @@ async def test_reminders_over_http(
         headers=headers,
     )
     assert "in the past" in past.json()["error"]["message"]
+    # A refusal of the CRM's names its field, like any other invalid value.
+    assert past.json()["error"]["code"] == "validation_error"
+    assert [f["field"] for f in past.json()["error"]["fields"]] == ["body.due_at"]
 
     async def listed(**params: Any) -> list[str]:
         response = await client.get(f"{BASE}/reminders", params=params, headers=headers)
@@ -1027,9 +1038,15 @@ async def test_reminders_over_http(
         {"status": "archived"},
         {"from": _soon(days=2), "to": _soon(days=1)},
         {"limit": 0},
+        {"cursor": "garbage"},
     ):
         response = await client.get(f"{BASE}/reminders", params=bad_params, headers=headers)
         assert response.status_code == 422, (bad_params, response.text)
+        assert response.json()["error"]["code"] == "validation_error"
+    backwards = await client.get(
+        f"{BASE}/reminders", params={"from": _soon(days=2), "to": _soon(days=1)}, headers=headers
+    )
+    assert [f["field"] for f in backwards.json()["error"]["fields"]] == ["query.from"]
 
     moved = await client.patch(
         f"{BASE}/reminders/{bill['id']}",

@@ -6,38 +6,28 @@ another tenant is answered as not found.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.http import Principal, require, runtime
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from whatsapp_ai.relationships import service
-from whatsapp_ai.relationships.errors import (
-    DuplicateError,
-    InvalidChangeError,
-    InvalidInputError,
-    NotFoundError,
-)
+from whatsapp_ai.relationships.errors import NotFoundError
 from whatsapp_ai.relationships.schemas import (
     InteractionIn,
     InteractionOut,
-    InteractionPage,
     MeetingIn,
     MeetingOut,
-    MeetingPage,
     MeetingPatch,
     MeetingStatus,
     PersonIn,
     PersonOut,
-    PersonPage,
     PersonPatch,
     ReminderIn,
     ReminderOut,
-    ReminderPage,
     ReminderPatch,
     ReminderStatus,
 )
@@ -48,25 +38,8 @@ Writer = Annotated[Principal, Depends(require("relationships:write"))]
 ContactFilter = Annotated[
     str | None, Query(max_length=64, description="Only this WhatsApp contact's records.")
 ]
-After = Annotated[
-    str | None, Query(max_length=500, description="The next_cursor of the previous page.")
-]
-Limit = Annotated[int, Query(ge=1, le=200)]
 From = Annotated[AwareDatetime | None, Query(alias="from", description="Inclusive.")]
 To = Annotated[AwareDatetime | None, Query(description="Exclusive.")]
-
-
-@contextmanager
-def _refusals() -> Iterator[None]:
-    """The CRM's refusals as HTTP answers (outside the transaction, which rolls back)."""
-    try:
-        yield
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    except (DuplicateError, InvalidChangeError) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except InvalidInputError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
 async def _contact(session: AsyncSession, caller: Principal, contact_id: str | None) -> None:
@@ -82,7 +55,7 @@ def _created(response: Response, created: bool) -> None:
 # --- people -----------------------------------------------------------------------------------
 
 
-@router.get("/people", response_model=PersonPage)
+@router.get("/people", response_model=Page[PersonOut])
 async def list_people(
     request: Request,
     caller: Reader,
@@ -91,24 +64,21 @@ async def list_people(
         str | None,
         Query(min_length=1, max_length=100, description="Start of the name or of a word of it."),
     ] = None,
-    after: After = None,
-    limit: Limit = 50,
-) -> PersonPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[PersonOut]:
     """People by name (accents and case ignored when searching), with cursor paging."""
-    with _refusals():
-        async with runtime(request).db.read() as session:
-            await _contact(session, caller, contact_id)
-            page = await service.list_people(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=contact_id,
-                query=q,
-                after=after,
-                limit=limit,
-            )
-    return PersonPage(
-        items=[PersonOut.model_validate(row) for row in page.items], next_cursor=page.next_cursor
-    )
+    async with runtime(request).db.read() as session:
+        await _contact(session, caller, contact_id)
+        found = await service.list_people(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=contact_id,
+            query=q,
+            cursor=cursor,
+            limit=limit,
+        )
+    return Page[PersonOut].of(found, PersonOut.model_validate)
 
 
 @router.post("/people", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
@@ -118,27 +88,21 @@ async def add_person(
     """Add someone to a contact's people; a name the contact already has (accents and case
     ignored) is a conflict."""
     rt = runtime(request)
-    with _refusals():
-        async with rt.db.transaction() as session:
-            person, created = await service.find_or_create_person(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=body.contact_id,
-                name=body.name,
-                phone=body.phone,
-                email=body.email,
-                notes=body.notes,
-                birthday=body.birthday,
-                source_key=body.source_key,
-                now=rt.clock.now(),
-            )
-            replayed = body.source_key is not None and person.source_key == body.source_key
-            if not created and not replayed:
-                raise DuplicateError(
-                    f"the contact already has a person named {person.name!r} (id {person.id})"
-                )
-            _created(response, created)
-            return PersonOut.model_validate(person)
+    async with rt.db.transaction() as session:
+        person, created = await service.add_person(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=body.contact_id,
+            name=body.name,
+            phone=body.phone,
+            email=body.email,
+            notes=body.notes,
+            birthday=body.birthday,
+            source_key=body.source_key,
+            now=rt.clock.now(),
+        )
+        _created(response, created)
+        return PersonOut.model_validate(person)
 
 
 @router.get("/people/{person_id}", response_model=PersonOut)
@@ -147,7 +111,7 @@ async def get_person(request: Request, caller: Reader, person_id: str) -> Person
     async with runtime(request).db.read() as session:
         person = await service.get_person(session, tenant_id=caller.tenant_id, person_id=person_id)
         if person is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "person not found")
+            raise NotFoundError("person not found")
         return PersonOut.model_validate(person)
 
 
@@ -157,16 +121,15 @@ async def update_person(
 ) -> PersonOut:
     """Change a person's name or details; null clears a detail."""
     rt = runtime(request)
-    with _refusals():
-        async with rt.db.transaction() as session:
-            person = await service.update_person(
-                session,
-                tenant_id=caller.tenant_id,
-                person_id=person_id,
-                changes=body.model_dump(exclude_unset=True),
-                now=rt.clock.now(),
-            )
-            return PersonOut.model_validate(person)
+    async with rt.db.transaction() as session:
+        person = await service.update_person(
+            session,
+            tenant_id=caller.tenant_id,
+            person_id=person_id,
+            changes=body.model_dump(exclude_unset=True),
+            now=rt.clock.now(),
+        )
+        return PersonOut.model_validate(person)
 
 
 @router.delete("/people/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -177,44 +140,40 @@ async def delete_person(request: Request, caller: Writer, person_id: str) -> Res
             session, tenant_id=caller.tenant_id, person_id=person_id
         )
     if not deleted:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "person not found")
+        raise NotFoundError("person not found")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --- interactions -----------------------------------------------------------------------------
 
 
-@router.get("/interactions", response_model=InteractionPage)
+@router.get("/interactions", response_model=Page[InteractionOut])
 async def list_interactions(
     request: Request,
     caller: Reader,
     contact_id: ContactFilter = None,
     person_id: Annotated[str | None, Query(max_length=64)] = None,
-    after: After = None,
-    limit: Limit = 50,
-) -> InteractionPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[InteractionOut]:
     """Interactions, most recent first, of a contact or with one person."""
-    with _refusals():
-        async with runtime(request).db.read() as session:
-            await _contact(session, caller, contact_id)
-            if person_id is not None:
-                found = await service.get_person(
-                    session, tenant_id=caller.tenant_id, person_id=person_id, contact_id=contact_id
-                )
-                if found is None:
-                    raise NotFoundError("person not found")
-            page = await service.list_interactions(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=contact_id,
-                person_id=person_id,
-                after=after,
-                limit=limit,
+    async with runtime(request).db.read() as session:
+        await _contact(session, caller, contact_id)
+        if person_id is not None:
+            person = await service.get_person(
+                session, tenant_id=caller.tenant_id, person_id=person_id, contact_id=contact_id
             )
-    return InteractionPage(
-        items=[InteractionOut.model_validate(row) for row in page.items],
-        next_cursor=page.next_cursor,
-    )
+            if person is None:
+                raise NotFoundError("person not found")
+        found = await service.list_interactions(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=contact_id,
+            person_id=person_id,
+            cursor=cursor,
+            limit=limit,
+        )
+    return Page[InteractionOut].of(found, InteractionOut.model_validate)
 
 
 @router.post("/interactions", response_model=InteractionOut, status_code=status.HTTP_201_CREATED)
@@ -223,26 +182,25 @@ async def add_interaction(
 ) -> InteractionOut:
     """Record something that happened (now, unless happened_at), maybe with a person."""
     rt = runtime(request)
-    with _refusals():
-        async with rt.db.transaction() as session:
-            interaction, created = await service.add_interaction(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=body.contact_id,
-                person_id=body.person_id,
-                summary=body.summary,
-                happened_at=body.happened_at,
-                source_key=body.source_key,
-                now=rt.clock.now(),
-            )
-            _created(response, created)
-            return InteractionOut.model_validate(interaction)
+    async with rt.db.transaction() as session:
+        interaction, created = await service.add_interaction(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=body.contact_id,
+            person_id=body.person_id,
+            summary=body.summary,
+            happened_at=body.happened_at,
+            source_key=body.source_key,
+            now=rt.clock.now(),
+        )
+        _created(response, created)
+        return InteractionOut.model_validate(interaction)
 
 
 # --- reminders --------------------------------------------------------------------------------
 
 
-@router.get("/reminders", response_model=ReminderPage)
+@router.get("/reminders", response_model=Page[ReminderOut])
 async def list_reminders(
     request: Request,
     caller: Reader,
@@ -250,27 +208,23 @@ async def list_reminders(
     status_: Annotated[list[ReminderStatus] | None, Query(alias="status")] = None,
     from_: From = None,
     to: To = None,
-    after: After = None,
-    limit: Limit = 50,
-) -> ReminderPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[ReminderOut]:
     """Reminders soonest first; filter by contact, status (repeat it) and due time."""
-    with _refusals():
-        async with runtime(request).db.read() as session:
-            await _contact(session, caller, contact_id)
-            page = await service.list_reminders(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=contact_id,
-                statuses=sorted(set(status_ or ())),
-                due_from=from_,
-                due_to=to,
-                after=after,
-                limit=limit,
-            )
-    return ReminderPage(
-        items=[ReminderOut.model_validate(row) for row in page.items],
-        next_cursor=page.next_cursor,
-    )
+    async with runtime(request).db.read() as session:
+        await _contact(session, caller, contact_id)
+        found = await service.list_reminders(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=contact_id,
+            statuses=sorted(set(status_ or ())),
+            due_from=from_,
+            due_to=to,
+            cursor=cursor,
+            limit=limit,
+        )
+    return Page[ReminderOut].of(found, ReminderOut.model_validate)
 
 
 @router.post("/reminders", response_model=ReminderOut, status_code=status.HTTP_201_CREATED)
@@ -279,20 +233,19 @@ async def add_reminder(
 ) -> ReminderOut:
     """Schedule a reminder; the assistant sends it to the contact when it is due."""
     rt = runtime(request)
-    with _refusals():
-        async with rt.db.transaction() as session:
-            reminder, created = await service.add_reminder(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=body.contact_id,
-                text=body.text,
-                due_at=body.due_at,
-                person_id=body.person_id,
-                source_key=body.source_key,
-                now=rt.clock.now(),
-            )
-            _created(response, created)
-            return ReminderOut.model_validate(reminder)
+    async with rt.db.transaction() as session:
+        reminder, created = await service.add_reminder(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=body.contact_id,
+            text=body.text,
+            due_at=body.due_at,
+            person_id=body.person_id,
+            source_key=body.source_key,
+            now=rt.clock.now(),
+        )
+        _created(response, created)
+        return ReminderOut.model_validate(reminder)
 
 
 @router.get("/reminders/{reminder_id}", response_model=ReminderOut)
@@ -303,7 +256,7 @@ async def get_reminder(request: Request, caller: Reader, reminder_id: str) -> Re
             session, tenant_id=caller.tenant_id, reminder_id=reminder_id
         )
         if reminder is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "reminder not found")
+            raise NotFoundError("reminder not found")
         return ReminderOut.model_validate(reminder)
 
 
@@ -316,19 +269,18 @@ async def update_reminder(
     rt = runtime(request)
     now = rt.clock.now()
     key: dict[str, Any] = {"tenant_id": caller.tenant_id, "reminder_id": reminder_id, "now": now}
-    with _refusals():
-        async with rt.db.transaction() as session:
-            reminder = None
-            if body.text is not None:
-                reminder = await service.edit_reminder(session, text=body.text, **key)
-            if body.due_at is not None:
-                reminder = await service.reschedule_reminder(session, due_at=body.due_at, **key)
-            if body.status == "done":
-                reminder = await service.complete_reminder(session, **key)
-            elif body.status == "cancelled":
-                reminder = await service.cancel_reminder(session, **key)
-            assert reminder is not None  # the patch changes something
-            return ReminderOut.model_validate(reminder)
+    async with rt.db.transaction() as session:
+        reminder = None
+        if body.text is not None:
+            reminder = await service.edit_reminder(session, text=body.text, **key)
+        if body.due_at is not None:
+            reminder = await service.reschedule_reminder(session, due_at=body.due_at, **key)
+        if body.status == "done":
+            reminder = await service.complete_reminder(session, **key)
+        elif body.status == "cancelled":
+            reminder = await service.cancel_reminder(session, **key)
+        assert reminder is not None  # the patch changes something
+        return ReminderOut.model_validate(reminder)
 
 
 @router.delete("/reminders/{reminder_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -339,14 +291,14 @@ async def delete_reminder(request: Request, caller: Writer, reminder_id: str) ->
             session, tenant_id=caller.tenant_id, reminder_id=reminder_id
         )
     if not deleted:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "reminder not found")
+        raise NotFoundError("reminder not found")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 # --- meetings ---------------------------------------------------------------------------------
 
 
-@router.get("/meetings", response_model=MeetingPage)
+@router.get("/meetings", response_model=Page[MeetingOut])
 async def list_meetings(
     request: Request,
     caller: Reader,
@@ -354,27 +306,23 @@ async def list_meetings(
     status_: Annotated[list[MeetingStatus] | None, Query(alias="status")] = None,
     from_: From = None,
     to: To = None,
-    after: After = None,
-    limit: Limit = 50,
-) -> MeetingPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[MeetingOut]:
     """Meetings soonest first; filter by contact, status (repeat it) and start time."""
-    with _refusals():
-        async with runtime(request).db.read() as session:
-            await _contact(session, caller, contact_id)
-            page = await service.list_meetings(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=contact_id,
-                statuses=sorted(set(status_ or ())),
-                starts_from=from_,
-                starts_to=to,
-                after=after,
-                limit=limit,
-            )
-    return MeetingPage(
-        items=[MeetingOut.model_validate(row) for row in page.items],
-        next_cursor=page.next_cursor,
-    )
+    async with runtime(request).db.read() as session:
+        await _contact(session, caller, contact_id)
+        found = await service.list_meetings(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=contact_id,
+            statuses=sorted(set(status_ or ())),
+            starts_from=from_,
+            starts_to=to,
+            cursor=cursor,
+            limit=limit,
+        )
+    return Page[MeetingOut].of(found, MeetingOut.model_validate)
 
 
 @router.post("/meetings", response_model=MeetingOut, status_code=status.HTTP_201_CREATED)
@@ -383,22 +331,21 @@ async def add_meeting(
 ) -> MeetingOut:
     """Put a meeting in a contact's agenda; it cannot start in the past."""
     rt = runtime(request)
-    with _refusals():
-        async with rt.db.transaction() as session:
-            meeting, created = await service.add_meeting(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=body.contact_id,
-                title=body.title,
-                starts_at=body.starts_at,
-                ends_at=body.ends_at,
-                location=body.location,
-                person_id=body.person_id,
-                source_key=body.source_key,
-                now=rt.clock.now(),
-            )
-            _created(response, created)
-            return MeetingOut.model_validate(meeting)
+    async with rt.db.transaction() as session:
+        meeting, created = await service.add_meeting(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=body.contact_id,
+            title=body.title,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            location=body.location,
+            person_id=body.person_id,
+            source_key=body.source_key,
+            now=rt.clock.now(),
+        )
+        _created(response, created)
+        return MeetingOut.model_validate(meeting)
 
 
 @router.get("/meetings/{meeting_id}", response_model=MeetingOut)
@@ -409,7 +356,7 @@ async def get_meeting(request: Request, caller: Reader, meeting_id: str) -> Meet
             session, tenant_id=caller.tenant_id, meeting_id=meeting_id
         )
         if meeting is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "meeting not found")
+            raise NotFoundError("meeting not found")
         return MeetingOut.model_validate(meeting)
 
 
@@ -425,16 +372,15 @@ async def update_meeting(
         "meeting_id": meeting_id,
         "now": rt.clock.now(),
     }
-    with _refusals():
-        async with rt.db.transaction() as session:
-            if body.status == "cancelled":
-                meeting = await service.cancel_meeting(session, **key)
-            elif body.status == "done":
-                meeting = await service.complete_meeting(session, **key)
-            else:
-                changes = body.model_dump(exclude_unset=True)
-                meeting = await service.update_meeting(session, changes=changes, **key)
-            return MeetingOut.model_validate(meeting)
+    async with rt.db.transaction() as session:
+        if body.status == "cancelled":
+            meeting = await service.cancel_meeting(session, **key)
+        elif body.status == "done":
+            meeting = await service.complete_meeting(session, **key)
+        else:
+            changes = body.model_dump(exclude_unset=True)
+            meeting = await service.update_meeting(session, changes=changes, **key)
+        return MeetingOut.model_validate(meeting)
 
 
 @router.delete("/meetings/{meeting_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -445,5 +391,5 @@ async def delete_meeting(request: Request, caller: Writer, meeting_id: str) -> R
             session, tenant_id=caller.tenant_id, meeting_id=meeting_id
         )
     if not deleted:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "meeting not found")
+        raise NotFoundError("meeting not found")
     return Response(status_code=status.HTTP_204_NO_CONTENT)

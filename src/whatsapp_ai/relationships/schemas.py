@@ -102,13 +102,6 @@ class PersonOut(BaseModel):
     updated_at: datetime
 
 
-class PersonPage(BaseModel):
-    """People by name, and the cursor of the next page."""
-
-    items: list[PersonOut]
-    next_cursor: str | None
-
-
 # --- interactions -----------------------------------------------------------------------------
 
 
@@ -136,13 +129,6 @@ class InteractionOut(BaseModel):
     summary: str
     source_key: str | None
     created_at: datetime
-
-
-class InteractionPage(BaseModel):
-    """Interactions, most recent first, and the cursor of the next page."""
-
-    items: list[InteractionOut]
-    next_cursor: str | None
 
 
 # --- reminders --------------------------------------------------------------------------------
@@ -192,13 +178,6 @@ class ReminderOut(BaseModel):
     source_key: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class ReminderPage(BaseModel):
-    """Reminders, soonest first, and the cursor of the next page."""
-
-    items: list[ReminderOut]
-    next_cursor: str | None
 
 
 # --- meetings ---------------------------------------------------------------------------------
@@ -253,10 +232,3 @@ class MeetingOut(BaseModel):
     source_key: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class MeetingPage(BaseModel):
-    """Meetings, soonest first, and the cursor of the next page."""
-
-    items: list[MeetingOut]
-    next_cursor: str | None

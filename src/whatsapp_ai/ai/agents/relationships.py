@@ -14,8 +14,9 @@ from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.extract import find_person_names, find_when
+from whatsapp_ai.core import i18n
 from whatsapp_ai.relationships import service as crm
-from whatsapp_ai.relationships.errors import RelationshipError
+from whatsapp_ai.relationships.errors import PastTimeError, RelationshipError
 
 AGENT = "crm"
 PROMPT = (
@@ -97,7 +98,7 @@ async def _person_id(runtime: ToolRuntime, session: object, name: str | None) ->
 
 
 async def add_reminder(runtime: ToolRuntime, args: ReminderArgs) -> ToolOutcome:
-    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    ctx = runtime.ctx
     try:
         async with runtime.db.transaction() as session:
             reminder, _ = await crm.add_reminder(
@@ -111,18 +112,14 @@ async def add_reminder(runtime: ToolRuntime, args: ReminderArgs) -> ToolOutcome:
                 now=ctx.now,
             )
     except RelationshipError as exc:
-        raise ToolError(_refusal(exc, pt)) from exc
+        raise ToolError(_refusal(exc, ctx.language)) from exc
     when = _when(runtime, reminder.due_at)
-    text = (
-        f"Combinado: vou te lembrar {when}: {args.text}."
-        if pt
-        else (f"Done: I'll remind you {when}: {args.text}.")
-    )
+    text = i18n.text(ctx.language, "agenda.reminder_set", when=when, text=args.text)
     return ToolOutcome(say=text, data={"reminder_id": reminder.id})
 
 
 async def add_meeting(runtime: ToolRuntime, args: MeetingArgs) -> ToolOutcome:
-    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    ctx = runtime.ctx
     try:
         async with runtime.db.transaction() as session:
             meeting, _ = await crm.add_meeting(
@@ -137,14 +134,14 @@ async def add_meeting(runtime: ToolRuntime, args: MeetingArgs) -> ToolOutcome:
                 now=ctx.now,
             )
     except RelationshipError as exc:
-        raise ToolError(_refusal(exc, pt)) from exc
+        raise ToolError(_refusal(exc, ctx.language)) from exc
     when = _when(runtime, meeting.starts_at)
-    text = f"Marquei: {args.title}, {when}." if pt else f"Scheduled: {args.title}, {when}."
+    text = i18n.text(ctx.language, "agenda.meeting_set", title=args.title, when=when)
     return ToolOutcome(say=text, data={"meeting_id": meeting.id})
 
 
 async def log_interaction(runtime: ToolRuntime, args: InteractionArgs) -> ToolOutcome:
-    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    ctx = runtime.ctx
     async with runtime.db.transaction() as session:
         person_id = await _person_id(runtime, session, args.person)
         await crm.add_interaction(
@@ -156,16 +153,12 @@ async def log_interaction(runtime: ToolRuntime, args: InteractionArgs) -> ToolOu
             source_key=runtime.key("crm.interaction"),
             now=ctx.now,
         )
-    text = (
-        f"Anotei sobre {args.person}: {args.summary}"
-        if pt
-        else (f"Noted about {args.person}: {args.summary}")
-    )
+    text = i18n.text(ctx.language, "agenda.noted", person=args.person, summary=args.summary)
     return ToolOutcome(say=text.rstrip(".") + ".", data={"person_id": person_id})
 
 
 async def add_person(runtime: ToolRuntime, args: PersonArgs) -> ToolOutcome:
-    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    ctx = runtime.ctx
     try:
         async with runtime.db.transaction() as session:
             person, created = await crm.find_or_create_person(
@@ -179,24 +172,14 @@ async def add_person(runtime: ToolRuntime, args: PersonArgs) -> ToolOutcome:
                 now=ctx.now,
             )
     except RelationshipError as exc:
-        raise ToolError(_refusal(exc, pt)) from exc
-    if pt:
-        text = (
-            f"Salvei {person.name} nos seus contatos."
-            if created
-            else f"{person.name} já estava nos seus contatos."
-        )
-    else:
-        text = (
-            f"Saved {person.name} to your people."
-            if created
-            else f"{person.name} was already in your people."
-        )
+        raise ToolError(_refusal(exc, ctx.language)) from exc
+    key = "agenda.person_saved" if created else "agenda.person_known"
+    text = i18n.text(ctx.language, key, name=person.name)
     return ToolOutcome(say=text, data={"person_id": person.id})
 
 
 async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
-    ctx, pt = runtime.ctx, runtime.ctx.language == "pt"
+    ctx = runtime.ctx
     async with runtime.db.read() as session:
         ahead = await crm.upcoming(
             session,
@@ -208,25 +191,16 @@ async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
     lines = [f"• {_when(runtime, r.due_at)}: {r.text}" for r in ahead.reminders]
     lines += [f"• {_when(runtime, m.starts_at)}: {m.title}" for m in ahead.meetings]
     if not lines:
-        text = (
-            f"Nada marcado nos próximos {args.days} dias."
-            if pt
-            else (f"Nothing scheduled in the next {args.days} days.")
-        )
+        text = i18n.text(ctx.language, "agenda.nothing_ahead", days=args.days)
         return ToolOutcome(say=text, data={"count": 0})
-    head = "Próximos compromissos:" if pt else "Coming up:"
+    head = i18n.text(ctx.language, "agenda.coming_up")
     return ToolOutcome(say="\n".join([head, *lines]), data={"count": len(lines)})
 
 
-def _refusal(exc: Exception, pt: bool) -> str:
-    message = str(exc)
-    if "past" in message:
-        return (
-            "Esse horário já passou; me diga um horário futuro."
-            if pt
-            else ("That time has passed; tell me a time ahead.")
-        )
-    return ("Não consegui salvar isso: " if pt else "I couldn't save that: ") + message
+def _refusal(exc: RelationshipError, language: str) -> str:
+    if isinstance(exc, PastTimeError):
+        return i18n.text(language, "agenda.time_passed")
+    return i18n.text(language, "agenda.not_saved", reason=exc.message)
 
 
 TOOLS = [
@@ -270,15 +244,13 @@ _MEETING_LEAD = re.compile(
 
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for an agenda message, read without a language model."""
-    pt = moment.language == "pt"
     if intent == "crm.list_reminders":
         return Plan(calls=[("upcoming", {"days": 7})])
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
     if intent in ("crm.add_reminder", "crm.add_meeting"):
         due, rest = _due(text, moment)
         if due is None:
-            question = "Para quando?" if pt else "For when?"
-            return Plan(text=question)
+            return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
         if intent == "crm.add_reminder":
             body = _REMIND_LEAD.sub("", text).strip(" .,:;!") or text.strip()
             calls: list[tuple[str, dict[str, object]]] = []
@@ -297,7 +269,9 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
                     args["person"] = people[0]
                 calls.append(("add_reminder", args))
             return Plan(calls=calls)
-        title = _MEETING_LEAD.sub("", rest).strip(" .,:;!") or ("Reunião" if pt else "Meeting")
+        title = _MEETING_LEAD.sub("", rest).strip(" .,:;!") or i18n.text(
+            moment.language, "agenda.meeting_title"
+        )
         meeting: dict[str, object] = {
             "title": title[:1].upper() + title[1:200],
             "starts_at": due.isoformat(),
@@ -306,7 +280,7 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
             meeting["person"] = names[0]
         return Plan(calls=[("add_meeting", meeting)])
     if not names:
-        return Plan(text="De quem você está falando?" if pt else "Who is this about?")
+        return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
     if intent == "crm.add_contact":
         return Plan(calls=[("add_person", {"name": names[0]})])
     return Plan(calls=[("log_interaction", {"person": names[0], "summary": text.strip()[:1000]})])
