@@ -14,7 +14,6 @@ from whatsapp_ai.relationships.models import Interaction
 from whatsapp_ai.relationships.records import (
     SKEW,
     add_once,
-    as_rows,
     checked_key,
     required,
     show,
@@ -69,4 +68,4 @@ async def list_interactions(
     if person_id is not None:
         stmt = stmt.where(Interaction.person_id == person_id)
     order = by(Interaction.happened_at, Interaction.id, descending=True)
-    return await paginate(session, as_rows(stmt), order=order, cursor=cursor, limit=limit)
+    return await paginate(session, stmt, order=order, cursor=cursor, limit=limit)

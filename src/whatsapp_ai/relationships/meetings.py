@@ -16,7 +16,6 @@ from whatsapp_ai.relationships.errors import InvalidChangeError, InvalidInputErr
 from whatsapp_ai.relationships.models import Meeting, Reminder
 from whatsapp_ai.relationships.records import (
     add_once,
-    as_rows,
     checked_key,
     count,
     ends_after,
@@ -103,7 +102,7 @@ async def list_meetings(
         stmt = stmt.where(Meeting.status.in_(statuses))
     stmt = stmt.where(*window(Meeting.starts_at, starts_from, starts_to))
     return await paginate(
-        session, as_rows(stmt), order=by(Meeting.starts_at, Meeting.id), cursor=cursor, limit=limit
+        session, stmt, order=by(Meeting.starts_at, Meeting.id), cursor=cursor, limit=limit
     )
 
 

@@ -17,7 +17,6 @@ from whatsapp_ai.core.text import fold_key
 from whatsapp_ai.relationships.errors import DuplicateError, InvalidInputError
 from whatsapp_ai.relationships.models import Person
 from whatsapp_ai.relationships.records import (
-    as_rows,
     by_source_key,
     checked_key,
     count,
@@ -87,7 +86,7 @@ async def list_people(
             raise InvalidInputError("the search needs a letter or a digit", field="q")
         stmt = stmt.where(_matches(key))
     return await paginate(
-        session, as_rows(stmt), order=by(Person.name_key, Person.id), cursor=cursor, limit=limit
+        session, stmt, order=by(Person.name_key, Person.id), cursor=cursor, limit=limit
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -190,12 +190,6 @@ def window(
         *([column >= start] if start is not None else []),
         *([column < end] if end is not None else []),
     ]
-
-
-def as_rows[M](stmt: Select[M]) -> Select[tuple[M]]:
-    """A ``select(Model)`` as ``paginate`` declares it (SQLAlchemy 2.0's Select[tuple[Model]];
-    2.1 types the same statement Select[Model])."""
-    return cast("Select[tuple[M]]", stmt)
 
 
 def count(result: object) -> int:

@@ -15,7 +15,6 @@ from whatsapp_ai.relationships.errors import InvalidChangeError
 from whatsapp_ai.relationships.models import Reminder
 from whatsapp_ai.relationships.records import (
     add_once,
-    as_rows,
     checked_key,
     count,
     lock,
@@ -87,7 +86,7 @@ async def list_reminders(
         stmt = stmt.where(Reminder.status.in_(statuses))
     stmt = stmt.where(*window(Reminder.due_at, due_from, due_to))
     return await paginate(
-        session, as_rows(stmt), order=by(Reminder.due_at, Reminder.id), cursor=cursor, limit=limit
+        session, stmt, order=by(Reminder.due_at, Reminder.id), cursor=cursor, limit=limit
     )
 
 
