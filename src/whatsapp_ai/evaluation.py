@@ -301,8 +301,12 @@ class Evaluator:
         problems: list[str] = []
         with tenant_scope(tenant_id):
             async with self.container.db.read() as session:
-                entries = await finance.list_entries(session, tenant_id=tenant_id, contact_id=ana)
-                others = await finance.list_entries(session, tenant_id=tenant_id, contact_id=bruno)
+                entries = (
+                    await finance.list_entries(session, tenant_id=tenant_id, contact_id=ana)
+                ).items
+                others = (
+                    await finance.list_entries(session, tenant_id=tenant_id, contact_id=bruno)
+                ).items
                 reminders = (
                     await crm.list_reminders(session, tenant_id=tenant_id, contact_id=ana)
                 ).items

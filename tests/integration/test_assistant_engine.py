@@ -69,7 +69,7 @@ async def _entries(
     with tenant_scope(tenant_id):
         async with container.db.read() as session:
             page = await finance.list_entries(session, tenant_id=tenant_id, contact_id=contact_id)
-    return [(e.kind, e.category, e.amount, str(e.occurred_on)) for e in page]
+    return [(e.kind, e.category, e.amount, str(e.occurred_on)) for e in page.items]
 
 
 async def test_an_expense_is_recorded_and_confirmed(

@@ -36,7 +36,7 @@ async def _say(client: httpx.AsyncClient, key: str, text: str, n: int) -> None:
 async def _entries(container: Container, tenant_id: str) -> int:
     with tenant_scope(tenant_id):
         async with container.db.read() as session:
-            return len(await finance.list_entries(session, tenant_id=tenant_id))
+            return len((await finance.list_entries(session, tenant_id=tenant_id)).items)
 
 
 async def test_every_reply_leaves_a_trace_with_usage(

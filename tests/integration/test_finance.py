@@ -18,9 +18,10 @@ from tests.desk_support import sign_in
 from whatsapp_ai.bootstrap import Container, bootstrap
 from whatsapp_ai.core.db import tenant_scope
 from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.vocabulary import Category, Kind
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.finance.models import FinanceEntry
-from whatsapp_ai.finance.service import Category, InvalidEntryError, Kind, UnknownContactError
+from whatsapp_ai.finance.service import InvalidEntryError, UnknownContactError
 from whatsapp_ai.identity import service as identity
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -356,7 +357,7 @@ async def test_days_are_the_contacts_own_across_time_zones(
     assert december.expense.total == Decimal("0.00")
     assert december.previous_expense.total == Decimal("80.00")
     assert kenji_december.expense.total == Decimal("10.00")
-    assert {entry.id for entry in listed} == {dinner.id, fallback.id}
+    assert {entry.id for entry in listed.items} == {dinner.id, fallback.id}
 
 
 async def test_sums_are_exact_to_the_cent(container: Container, tenant: dict[str, str]) -> None:
@@ -504,7 +505,7 @@ async def test_list_entries_filters_and_pages(container: Container, tenant: dict
     async with container.db.read() as session:
         page = await finance.list_entries(session, tenant_id=tenant["id"], contact_id=ana, limit=3)
         rest = await finance.list_entries(
-            session, tenant_id=tenant["id"], contact_id=ana, after=page[-1].id, limit=3
+            session, tenant_id=tenant["id"], contact_id=ana, cursor=page.next_cursor, limit=3
         )
         groceries = await finance.list_entries(
             session, tenant_id=tenant["id"], contact_id=ana, category=Category.GROCERIES
@@ -513,10 +514,11 @@ async def test_list_entries_filters_and_pages(container: Container, tenant: dict
             session, tenant_id=tenant["id"], start=date(2026, 11, 2), end=date(2026, 11, 3)
         )
         incomes = await finance.list_entries(session, tenant_id=tenant["id"], kind=Kind.INCOME)
-    assert [e.id for e in page + rest] == [e.id for e in made]
-    assert [e.amount for e in groceries] == [Decimal("1.00"), Decimal("3.00")]
-    assert [e.id for e in period] == [made[1].id, made[2].id]
-    assert incomes == []
+    assert [e.id for e in page.items + rest.items] == [e.id for e in made]
+    assert rest.next_cursor is None
+    assert [e.amount for e in groceries.items] == [Decimal("1.00"), Decimal("3.00")]
+    assert [e.id for e in period.items] == [made[1].id, made[2].id]
+    assert incomes.items == []
 
 
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
@@ -613,8 +615,8 @@ async def test_api_create_read_change_and_delete(
     assert (await client.patch(url, json={}, headers=headers)).json()["amount"] == "45.50"
 
     removed = await client.delete(url, headers=headers)
-    assert removed.status_code == 200
-    assert removed.json()["id"] == entry["id"]
+    assert removed.status_code == 204
+    assert removed.content == b""
     assert (await client.get(url, headers=headers)).status_code == 404
     assert (await client.delete(url, headers=headers)).status_code == 404
     assert (await client.patch(url, json={"note": "x"}, headers=headers)).status_code == 404
@@ -730,7 +732,7 @@ async def test_api_lists_with_filters_and_cursor(
     while True:
         params: dict[str, Any] = {"contact_id": ana, "limit": 2}
         if cursor:
-            params["after"] = cursor
+            params["cursor"] = cursor
         page = (await client.get("/finance/entries", params=params, headers=headers)).json()
         seen += [item["amount"] for item in page["items"]]
         cursor = page["next_cursor"]
@@ -911,7 +913,7 @@ async def test_api_permissions_read_only_keys_and_roles(
     member = await sign_in(container, client, tenant["id"], "Mário Membro", "member")
     assert await statuses(member.headers) == [403, 403, 403, 403, 403]
     assert await _count(container) == 1
-    assert await statuses(auth(writer)) == [200, 200, 201, 200, 200]
+    assert await statuses(auth(writer)) == [200, 200, 201, 200, 204]
     # The scopes can be granted to new keys.
     granted = await client.post(
         "/identity/api-keys",

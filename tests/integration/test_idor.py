@@ -375,7 +375,7 @@ async def test_every_route_refuses_another_tenants_ids(
     assert user.role == "admin"
     assert all(key.revoked_at is None for key in keys)
     async with container.db.read() as session:
-        entries = await finance.list_entries(session, tenant_id=contact.tenant_id)
+        entries = (await finance.list_entries(session, tenant_id=contact.tenant_id)).items
         reminders = await crm.list_reminders(session, tenant_id=contact.tenant_id)
     assert [(e.note, str(e.amount)) for e in entries] == [("remédio da Ana", "42.42")]
     assert [r.text for r in reminders.items] == ["pagar o exame da Ana"]

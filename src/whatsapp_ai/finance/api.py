@@ -4,29 +4,29 @@ period, and month by month summaries. The tenant always comes from the credentia
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.core.errors import InvalidInputError
 from whatsapp_ai.core.http import Principal, require, runtime
+from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
+from whatsapp_ai.core.vocabulary import Category, Kind
 from whatsapp_ai.finance import service
-from whatsapp_ai.finance.models import FinanceEntry
+from whatsapp_ai.finance.errors import ContactNotFoundError, EntryNotFoundError
 from whatsapp_ai.finance.schemas import (
     CategoryChangeOut,
-    Currency,
     CurrencyTotalsOut,
     EntryIn,
     EntryOut,
-    EntryPage,
     EntryPatch,
     KindTotalsOut,
     MonthOut,
     PreviousMonthOut,
     SummaryOut,
 )
-from whatsapp_ai.finance.service import Category, InvalidEntryError, Kind, UnknownContactError
 
 router = APIRouter(prefix="/finance", tags=["finance"])
 Reader = Annotated[Principal, Depends(require("finance:read"))]
@@ -34,17 +34,12 @@ Writer = Annotated[Principal, Depends(require("finance:write"))]
 ContactId = Annotated[str, Query(min_length=1, max_length=64)]
 
 
-def _invalid(where: str, name: str, message: str) -> NoReturn:
-    """Answer 422 in the same shape as request validation, naming the field."""
-    raise RequestValidationError([{"loc": (where, name), "msg": message, "type": "value_error"}])
-
-
 def _check_period(start: date | None, end: date | None) -> None:
     if start is not None and end is not None and start > end:
-        _invalid("query", "to", "must not be before 'from'")
+        raise InvalidInputError("must not be before 'from'", field="to")
 
 
-@router.get("/entries", response_model=EntryPage)
+@router.get("/entries", response_model=Page[EntryOut])
 async def list_entries(
     request: Request,
     caller: Reader,
@@ -53,14 +48,14 @@ async def list_entries(
     category: Category | None = None,
     start: Annotated[date | None, Query(alias="from", description="Local date, included.")] = None,
     end: Annotated[date | None, Query(alias="to", description="Local date, included.")] = None,
-    after: Annotated[str | None, Query(max_length=64, description="The last id seen.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> EntryPage:
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[EntryOut]:
     """The tenant's entries in the order recorded, with cursor paging; filter by contact,
     kind, category and the contact's local dates."""
     _check_period(start, end)
     async with runtime(request).db.read() as session:
-        rows = await service.list_entries(
+        found = await service.list_entries(
             session,
             tenant_id=caller.tenant_id,
             contact_id=contact_id,
@@ -68,11 +63,10 @@ async def list_entries(
             category=category,
             start=start,
             end=end,
-            after=after,
+            cursor=cursor,
             limit=limit,
         )
-    items = [EntryOut.model_validate(row) for row in rows]
-    return EntryPage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+    return Page[EntryOut].of(found, EntryOut.model_validate)
 
 
 @router.post("/entries", response_model=EntryOut, status_code=status.HTTP_201_CREATED)
@@ -82,27 +76,22 @@ async def create_entry(
     """Record an expense or income of one of the tenant's contacts. Sent again with the same
     ``source_key``, it records nothing new and answers 200 with the stored entry."""
     rt = runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            entry, created = await service.record(
-                session,
-                tenant_id=caller.tenant_id,
-                contact_id=body.contact_id,
-                kind=body.kind,
-                amount=body.amount,
-                category=body.category,
-                currency=body.currency,
-                occurred_at=body.occurred_at,
-                payment_method=body.payment_method,
-                note=body.note,
-                source_key=body.source_key,
-                now=rt.clock.now(),
-            )
-            out = EntryOut.model_validate(entry)
-    except UnknownContactError:
-        _invalid("body", "contact_id", "no such contact in this tenant")
-    except InvalidEntryError as exc:
-        _invalid("body", exc.field, exc.message)
+    async with rt.db.transaction() as session:
+        entry, created = await service.record(
+            session,
+            tenant_id=caller.tenant_id,
+            contact_id=body.contact_id,
+            kind=body.kind,
+            amount=body.amount,
+            category=body.category,
+            currency=body.currency,
+            occurred_at=body.occurred_at,
+            payment_method=body.payment_method,
+            note=body.note,
+            source_key=body.source_key,
+            now=rt.clock.now(),
+        )
+        out = EntryOut.model_validate(entry)
     if not created:
         response.status_code = status.HTTP_200_OK
     return out
@@ -112,7 +101,10 @@ async def create_entry(
 async def get_entry(request: Request, caller: Reader, entry_id: str) -> EntryOut:
     """One entry."""
     async with runtime(request).db.read() as session:
-        return EntryOut.model_validate(await _found(session, caller, entry_id))
+        found = await service.get(session, tenant_id=caller.tenant_id, entry_id=entry_id)
+        if found is None:
+            raise EntryNotFoundError()
+        return EntryOut.model_validate(found)
 
 
 @router.patch("/entries/{entry_id}", response_model=EntryOut)
@@ -121,30 +113,27 @@ async def update_entry(
 ) -> EntryOut:
     """Change some of an entry's values; a new ``occurred_at`` moves it to that local day."""
     rt = runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            entry = await service.update(
-                session,
-                tenant_id=caller.tenant_id,
-                entry_id=entry_id,
-                changes=body.model_dump(exclude_unset=True),
-                now=rt.clock.now(),
-            )
-            if entry is None:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "entry not found")
-            return EntryOut.model_validate(entry)
-    except InvalidEntryError as exc:
-        _invalid("body", exc.field, exc.message)
+    async with rt.db.transaction() as session:
+        entry = await service.update(
+            session,
+            tenant_id=caller.tenant_id,
+            entry_id=entry_id,
+            changes=body.model_dump(exclude_unset=True),
+            now=rt.clock.now(),
+        )
+        if entry is None:
+            raise EntryNotFoundError()
+        return EntryOut.model_validate(entry)
 
 
-@router.delete("/entries/{entry_id}", response_model=EntryOut)
-async def delete_entry(request: Request, caller: Writer, entry_id: str) -> EntryOut:
-    """Remove an entry; answers with what was removed."""
+@router.delete("/entries/{entry_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_entry(request: Request, caller: Writer, entry_id: str) -> Response:
+    """Remove an entry."""
     async with runtime(request).db.transaction() as session:
         removed = await service.delete(session, tenant_id=caller.tenant_id, entry_id=entry_id)
         if removed is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "entry not found")
-        return EntryOut.model_validate(removed)
+            raise EntryNotFoundError()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/summary", response_model=SummaryOut)
@@ -192,7 +181,7 @@ async def month_summary(
     year: Annotated[int, Path(ge=1, le=9999)],
     month: Annotated[int, Path(ge=1, le=12)],
     contact_id: ContactId,
-    currency: Annotated[Currency, Query()] = service.DEFAULT_CURRENCY,
+    currency: Annotated[Currency, Query()] = DEFAULT_CURRENCY,
 ) -> MonthOut:
     """A contact's month (their local dates) in one currency: totals by category, the top
     expense categories and the comparison with the month before."""
@@ -232,13 +221,6 @@ async def month_summary(
     )
 
 
-async def _found(session: AsyncSession, caller: Principal, entry_id: str) -> FinanceEntry:
-    found = await service.get(session, tenant_id=caller.tenant_id, entry_id=entry_id)
-    if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "entry not found")
-    return found
-
-
 async def _contact(session: AsyncSession, caller: Principal, contact_id: str) -> None:
     if not await service.is_contact(session, tenant_id=caller.tenant_id, contact_id=contact_id):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+        raise ContactNotFoundError()

@@ -6,36 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import (
-    AfterValidator,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    StringConstraints,
-)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
-from whatsapp_ai.finance.service import (
-    CENT,
-    DEFAULT_CURRENCY,
-    MAX_AMOUNT,
-    NOTE_MAX,
-    SOURCE_KEY_MAX,
-    Category,
-    InvalidEntryError,
-    Kind,
-    PaymentMethod,
-    currency_code,
-)
-
-
-def _currency(value: str) -> str:
-    try:
-        return currency_code(value)
-    except InvalidEntryError as exc:
-        raise ValueError(exc.message) from None
-
+from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency, Money
+from whatsapp_ai.core.vocabulary import Category, Kind, PaymentMethod
+from whatsapp_ai.finance.values import MAX_AMOUNT, NOTE_MAX, SOURCE_KEY_MAX
 
 MoneyIn = Annotated[
     Decimal,
@@ -48,16 +23,7 @@ MoneyIn = Annotated[
         examples=["50.00"],
     ),
 ]
-Money = Annotated[
-    Decimal, PlainSerializer(lambda value: str(value.quantize(CENT)), return_type=str)
-]
 Percent = Annotated[Decimal, PlainSerializer(str, return_type=str)]
-Currency = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=3),
-    AfterValidator(_currency),
-    Field(description="ISO 4217 code, e.g. BRL or USD.", examples=["BRL"]),
-]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
 
 
@@ -113,13 +79,6 @@ class EntryOut(BaseModel):
     source_key: str | None
     created_at: datetime
     updated_at: datetime
-
-
-class EntryPage(BaseModel):
-    """A page of entries in the order recorded, and the cursor for the next page."""
-
-    items: list[EntryOut]
-    next_cursor: str | None
 
 
 class KindTotalsOut(BaseModel):

@@ -8,11 +8,10 @@ from hypothesis import strategies as st
 
 from whatsapp_ai.ai.extract.categories import (
     CATEGORY_KEYWORDS,
-    Category,
-    PaymentMethod,
     guess_category,
     guess_payment_method,
 )
+from whatsapp_ai.core.vocabulary import Category, PaymentMethod
 
 CATEGORIES = [
     ("gastei 50 no mercado", Category.GROCERIES),
@@ -113,6 +112,13 @@ def test_every_keyword_finds_its_category(category: Category, keyword: str) -> N
 
 def test_income_categories() -> None:
     assert {c for c in Category if c.is_income} == {Category.SALARY, Category.FREELANCE}
+
+
+@pytest.mark.parametrize("text", ["transferi 200 pro João", "bank transfer of 50", "fiz uma TED"])
+def test_a_transfer_word_is_a_payment_method_not_a_category(text: str) -> None:
+    assert Category.TRANSFER not in CATEGORY_KEYWORDS
+    assert guess_category(text) is not Category.TRANSFER
+    assert guess_payment_method(text) is PaymentMethod.TRANSFER
 
 
 PAYMENTS = [

@@ -1,4 +1,8 @@
-"""How the assistant writes money, days and categories for WhatsApp, in PT and EN."""
+"""How the assistant writes money, days and categories for WhatsApp, in the contact's language.
+
+The words (category and month names, "hoje", "às") and the language's number and clock
+conventions are in the ``[formats]`` section of the text catalogue.
+"""
 
 from __future__ import annotations
 
@@ -6,80 +10,52 @@ import calendar
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-_SYMBOL = {"BRL": "R$", "USD": "US$", "EUR": "€", "GBP": "£"}
-_CATEGORIES = {
-    "groceries": ("mercado", "groceries"),
-    "restaurants": ("restaurantes", "restaurants"),
-    "transport": ("transporte", "transport"),
-    "housing": ("casa", "housing"),
-    "health": ("saúde", "health"),
-    "education": ("educação", "education"),
-    "entertainment": ("lazer", "entertainment"),
-    "shopping": ("compras", "shopping"),
-    "bills": ("contas", "bills"),
-    "salary": ("salário", "salary"),
-    "freelance": ("freelas", "freelance"),
-    "transfer": ("transferências", "transfers"),
-    "other": ("outros", "other"),
-}
-_MONTHS = {
-    "pt": (
-        "janeiro", "fevereiro", "março", "abril", "maio", "junho", "julho", "agosto",
-        "setembro", "outubro", "novembro", "dezembro",
-    ),
-    "en": (
-        "January", "February", "March", "April", "May", "June", "July", "August",
-        "September", "October", "November", "December",
-    ),
-}  # fmt: skip
+from whatsapp_ai.core.i18n import catalogue, resolve, text
+
+_RELATIVE_DAYS = {0: "today", -1: "yesterday", 1: "tomorrow"}
 
 
 def money(amount: Decimal, currency: str, language: str) -> str:
     """R$ 1.234,56 in Portuguese, US$ 1,234.56 in English (any currency, its symbol)."""
     value = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    text = f"{abs(value):,.2f}"
-    if language == "pt":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    symbol = _SYMBOL.get(currency, currency)
-    if currency == "USD" and language == "en":
-        symbol = "$"
+    separators = str.maketrans(
+        {",": text(language, "formats.thousands"), ".": text(language, "formats.decimal")}
+    )
+    digits = f"{abs(value):,.2f}".translate(separators)
+    symbol = _word(language, f"formats.symbol.{currency}", currency)
     sign = "-" if value < 0 else ""
-    return f"{sign}{symbol}{'' if symbol == '$' else ' '}{text}"
+    # A bare dollar sign sits on the number; every other symbol is a word apart.
+    return f"{sign}{symbol}{'' if symbol == '$' else ' '}{digits}"
 
 
 def category(name: str, language: str) -> str:
     """The category's name for the contact."""
-    pt, en = _CATEGORIES.get(name, (name, name))
-    return pt if language == "pt" else en
+    return _word(language, f"formats.category.{name}", name)
 
 
 def day(value: date, language: str, today: date) -> str:
     """ "hoje", "ontem", "amanhã", or the date (05/03 or Mar 5)."""
-    delta = (value - today).days
-    words = {
-        "pt": {0: "hoje", -1: "ontem", 1: "amanhã"},
-        "en": {0: "today", -1: "yesterday", 1: "tomorrow"},
-    }
-    if delta in words[language if language in words else "pt"]:
-        return words[language if language in words else "pt"][delta]
-    if language == "en":
-        return f"{_MONTHS['en'][value.month - 1][:3]} {value.day}"
-    return f"{value.day:02d}/{value.month:02d}"
+    relative = _RELATIVE_DAYS.get((value - today).days)
+    if relative is not None:
+        return text(language, f"formats.{relative}")
+    short_month = text(language, f"formats.short_month.{value.month}")
+    return text(language, "formats.date", day=value.day, month=short_month)
 
 
 def moment(value: datetime, language: str, today: date) -> str:
     """A day and a time: "amanhã às 15:00", "tomorrow at 3:00 PM"."""
-    when = day(value.date(), language, today)
-    if language == "en":
-        hour = value.strftime("%I:%M %p").lstrip("0")
-        return f"{when} at {hour}"
-    return f"{when} às {value:%H:%M}"
+    return text(
+        language,
+        "formats.at_time",
+        day=day(value.date(), language, today),
+        time=_clock(value, language),
+    )
 
 
 def month(year: int, number: int, language: str) -> str:
     """ "outubro de 2026" / "October 2026"."""
-    name = _MONTHS["en" if language == "en" else "pt"][number - 1]
-    return f"{name} {year}" if language == "en" else f"{name} de {year}"
+    name = text(language, f"formats.month.{number}")
+    return text(language, "formats.month_year", month=name, year=year)
 
 
 def period(start: date, end: date, language: str, today: date) -> str:
@@ -88,7 +64,22 @@ def period(start: date, end: date, language: str, today: date) -> str:
         return day(start, language, today)
     whole_month = end.day == calendar.monthrange(end.year, end.month)[1] or end == today
     if start.day == 1 and (start.year, start.month) == (end.year, end.month) and whole_month:
-        return ("em " if language == "pt" else "in ") + month(start.year, start.month, language)
-    if language == "en":
-        return f"from {day(start, language, today)} to {day(end, language, today)}"
-    return f"de {day(start, language, today)} a {day(end, language, today)}"
+        return text(language, "formats.in_month", month=month(start.year, start.month, language))
+    return text(
+        language,
+        "formats.between",
+        start=day(start, language, today),
+        end=day(end, language, today),
+    )
+
+
+def _clock(value: datetime, language: str) -> str:
+    """The time of day on the language's clock: "15:00" (24-hour) or "3:00 PM" (12-hour)."""
+    if text(language, "formats.clock") == "12h":
+        return value.strftime("%I:%M %p").lstrip("0")
+    return f"{value:%H:%M}"
+
+
+def _word(language: str, key: str, default: str) -> str:
+    """The catalogue's word for ``key``, or ``default`` when it has none (an unknown code)."""
+    return catalogue(resolve(language)).get(key, default)

@@ -10,15 +10,11 @@ from whatsapp_ai.ai.extract.amounts import (
     find_amounts,
     mentions_money,
 )
-from whatsapp_ai.ai.extract.categories import (
-    Category,
-    PaymentMethod,
-    guess_category,
-    guess_payment_method,
-)
+from whatsapp_ai.ai.extract.categories import guess_category, guess_payment_method
 from whatsapp_ai.ai.extract.clauses import Clause, split_intents
 from whatsapp_ai.ai.extract.dates import When, find_when
 from whatsapp_ai.ai.extract.names import PersonName, find_person_names
+from whatsapp_ai.core.vocabulary import Category, PaymentMethod
 
 __all__ = [
     "Amount",

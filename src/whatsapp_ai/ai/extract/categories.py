@@ -21,50 +21,18 @@ Decisions on the ambiguous cases:
   ("transferi via pix" is Pix); "TED" and "DOC" are transfers.
 - A message with no keyword has no category (None), for the caller to ask or to use OTHER;
   "outros", "diversos", "misc" choose OTHER explicitly.
+- TRANSFER has no keywords and is never guessed: a transfer word says how the money moved (the
+  payment method), not what it was for.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cache
 
 from whatsapp_ai.ai.extract._text import fold
-
-
-class Category(StrEnum):
-    """A fixed category of expense or income."""
-
-    GROCERIES = "groceries"
-    RESTAURANTS = "restaurants"
-    TRANSPORT = "transport"
-    HOUSING = "housing"
-    HEALTH = "health"
-    EDUCATION = "education"
-    ENTERTAINMENT = "entertainment"
-    SHOPPING = "shopping"
-    BILLS = "bills"
-    SALARY = "salary"
-    FREELANCE = "freelance"
-    OTHER = "other"
-
-    @property
-    def is_income(self) -> bool:
-        """Whether money in, not out."""
-        return self in (Category.SALARY, Category.FREELANCE)
-
-
-class PaymentMethod(StrEnum):
-    """How an expense was paid."""
-
-    PIX = "pix"
-    CREDIT_CARD = "credit_card"
-    DEBIT_CARD = "debit_card"
-    CASH = "cash"
-    BOLETO = "boleto"
-    TRANSFER = "transfer"
-
+from whatsapp_ai.core.vocabulary import Category, PaymentMethod
 
 STRONG, WEAK = 2, 1
 

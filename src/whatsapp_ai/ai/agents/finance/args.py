@@ -1,0 +1,62 @@
+"""What the finance tools accept: the arguments a model (or the offline planner) fills in."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency
+from whatsapp_ai.core.vocabulary import Category, Kind, PaymentMethod
+
+
+class EntryArgs(BaseModel):
+    """An expense or income to record."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal = Field(gt=0, max_digits=14, decimal_places=2)
+    currency: Currency = DEFAULT_CURRENCY
+    category: Category = Category.OTHER
+    description: str | None = Field(default=None, max_length=200)
+    day: date | None = Field(default=None, description="The local day; empty for today.")
+    payment_method: PaymentMethod | None = None
+
+
+class EditArgs(BaseModel):
+    """Changes to the last entry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    category: Category | None = None
+    day: date | None = None
+    payment_method: PaymentMethod | None = None
+    description: str | None = Field(default=None, max_length=200)
+
+
+class NoArgs(BaseModel):
+    """No arguments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ReportArgs(BaseModel):
+    """A total over local days (both included)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind = Kind.EXPENSE
+    start: date
+    end: date
+    category: Category | None = None
+
+
+class MonthArgs(BaseModel):
+    """A month to summarise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    year: int = Field(ge=2000, le=2100)
+    month: int = Field(ge=1, le=12)

@@ -1,0 +1,175 @@
+"""The finance agent's offline planner: tool calls read from the message with the extraction
+library, without a language model."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from whatsapp_ai.ai.agents.context import Moment
+from whatsapp_ai.ai.agents.offline_model import Plan
+from whatsapp_ai.ai.extract import (
+    bare_number_amount,
+    find_amounts,
+    find_when,
+    guess_category,
+    guess_payment_method,
+)
+from whatsapp_ai.core import i18n
+from whatsapp_ai.core.text import fold
+from whatsapp_ai.core.vocabulary import Category
+
+_INCOME_WORDS = re.compile(
+    r"\b(recebi|receb\w+|ganhei|ganho|entrou|entrada|entradas|salario"
+    r"|income|earn\w*|received|got paid)\b"
+)
+_BALANCE_WORDS = re.compile(r"\b(saldo|balance|quanto (eu )?tenho|how much do i have)\b")
+
+
+def plan(intent: str, text: str, moment: Moment) -> Plan:
+    """Tool calls for a finance message, read without a language model."""
+    if intent in ("finance.add_expense", "finance.add_income"):
+        return _plan_entry(intent, text, moment)
+    if intent == "finance.delete_last":
+        return Plan(calls=[("delete_last_entry", {})])
+    if intent == "finance.edit_last":
+        return _plan_edit(text, moment)
+    if intent == "finance.summary":
+        start, _end = _period(text, moment)
+        return Plan(calls=[("month_summary", {"year": start.year, "month": start.month})])
+    return _plan_query(text, moment)
+
+
+def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
+    amounts = find_amounts(text, money_hint=True)
+    if not amounts:
+        bare = bare_number_amount(text)
+        amounts = [bare] if bare is not None else []
+    if not amounts:
+        return Plan(text=i18n.text(moment.language, "finance.ask_amount"))
+    income = _is_income(intent, text)
+    whole_day = _day(text, moment)
+    calls: list[tuple[str, dict[str, object]]] = []
+    for index, amount in enumerate(amounts):
+        # "30 de uber e 12 no café": each amount with the words up to the next one.
+        start = 0 if index == 0 else amount.span[0]
+        end = amounts[index + 1].span[0] if index + 1 < len(amounts) else len(text)
+        segment = text[start:end] if len(amounts) > 1 else text
+        category = guess_category(segment) or (guess_category(text) if len(amounts) == 1 else None)
+        fallback = Category.SALARY if income and _salary(segment) else Category.OTHER
+        args: dict[str, object] = {
+            "amount": str(amount.value),
+            "currency": amount.currency,
+            "category": (category or fallback).value,
+            "description": segment.strip(" ,.;e")[:200] or text.strip()[:200],
+        }
+        day = _day(segment, moment) if len(amounts) > 1 else whole_day
+        day = day or whole_day
+        if day is not None:
+            args["day"] = day.isoformat()
+        method = guess_payment_method(segment) or guess_payment_method(text)
+        if method is not None:
+            args["payment_method"] = method.value
+        calls.append(("record_income" if income else "record_expense", args))
+    return Plan(calls=calls)
+
+
+_SPENT = re.compile(r"\b(gastei|paguei|comprei|torrei|spent|paid|bought)\b")
+_EARNED = re.compile(r"\b(recebi|ganhei|entrou|caiu|received|earned|got paid|came in)\b")
+
+
+def _is_income(intent: str, text: str) -> bool:
+    """Income or expense: the verb decides when it is clear, else the router's intent."""
+    folded = fold(text)
+    spent, earned = bool(_SPENT.search(folded)), bool(_EARNED.search(folded))
+    if spent != earned:
+        return earned
+    return intent == "finance.add_income"
+
+
+def _salary(text: str) -> bool:
+    return bool(re.search(r"\b(salario|salary|paycheck|pagamento)\b", fold(text)))
+
+
+def _plan_edit(text: str, moment: Moment) -> Plan:
+    args: dict[str, object] = {}
+    amounts = find_amounts(text, money_hint=True)
+    if amounts:
+        args["amount"] = str(amounts[0].value)
+    else:
+        bare = bare_number_amount(text)
+        if bare is not None:
+            args["amount"] = str(bare.value)
+    category = guess_category(text)
+    if category is not None:
+        args["category"] = category.value
+    method = guess_payment_method(text)
+    if method is not None:
+        args["payment_method"] = method.value
+    day = _day(text, moment)
+    if day is not None:
+        args["day"] = day.isoformat()
+    return Plan(calls=[("edit_last_entry", args)])
+
+
+_CATEGORY_NAMES = {
+    "transporte": Category.TRANSPORT, "transport": Category.TRANSPORT,
+    "mercado": Category.GROCERIES, "groceries": Category.GROCERIES,
+    "restaurante": Category.RESTAURANTS, "restaurantes": Category.RESTAURANTS,
+    "restaurants": Category.RESTAURANTS, "comida": Category.RESTAURANTS,
+    "food": Category.RESTAURANTS, "saude": Category.HEALTH, "health": Category.HEALTH,
+    "educacao": Category.EDUCATION, "education": Category.EDUCATION,
+    "lazer": Category.ENTERTAINMENT, "entertainment": Category.ENTERTAINMENT,
+    "compras": Category.SHOPPING, "shopping": Category.SHOPPING, "contas": Category.BILLS,
+    "bills": Category.BILLS, "casa": Category.HOUSING, "moradia": Category.HOUSING,
+    "housing": Category.HOUSING,
+}  # fmt: skip
+
+
+def _category_named(text: str) -> Category | None:
+    """A category the contact names itself ("com transporte", "on food")."""
+    for word in re.findall(r"\w+", fold(text)):
+        if word in _CATEGORY_NAMES:
+            return _CATEGORY_NAMES[word]
+    return None
+
+
+def _plan_query(text: str, moment: Moment) -> Plan:
+    folded = fold(text)
+    if _BALANCE_WORDS.search(folded):
+        return Plan(calls=[("finance_balance", {})])
+    start, end = _period(text, moment)
+    args: dict[str, object] = {
+        "kind": "income" if _INCOME_WORDS.search(folded) else "expense",
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+    }
+    named = guess_category(text) or _category_named(text)
+    if named is not None:
+        args["category"] = named.value
+    return Plan(calls=[("finance_report", args)])
+
+
+def _local_now(moment: Moment) -> datetime:
+    return moment.now.astimezone(ZoneInfo(moment.timezone))
+
+
+def _day(text: str, moment: Moment) -> date | None:
+    """The local day a message speaks of (an expense "ontem"), if any."""
+    for found in find_when(text, now=_local_now(moment), tz=moment.timezone, prefer="past"):
+        if found.kind in ("day", "instant"):
+            return found.start.astimezone(ZoneInfo(moment.timezone)).date()
+    return None
+
+
+def _period(text: str, moment: Moment) -> tuple[date, date]:
+    """The local days (both included) a question is about; this month so far by default."""
+    today = _local_now(moment).date()
+    for found in find_when(text, now=_local_now(moment), tz=moment.timezone, prefer="past"):
+        start = found.start.astimezone(ZoneInfo(moment.timezone)).date()
+        if found.end is None:
+            return start, start
+        end = (found.end.astimezone(ZoneInfo(moment.timezone)) - timedelta(microseconds=1)).date()
+        return start, min(end, today) if start <= today else end
+    return today.replace(day=1), today

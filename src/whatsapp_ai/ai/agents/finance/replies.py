@@ -1,0 +1,129 @@
+"""What the finance agent says back: entries, totals, balances and months, in the contact's
+language (the words are in the ``[finance]`` section of the text catalogue)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Protocol
+
+from whatsapp_ai.ai.agents import say
+from whatsapp_ai.core.i18n import text
+from whatsapp_ai.core.vocabulary import Category, Kind
+from whatsapp_ai.finance import service as finance
+
+
+class Entry(Protocol):
+    """What is said of an entry."""
+
+    kind: str
+    amount: Decimal
+    currency: str
+    category: str
+    occurred_on: date
+
+
+def entry(found: Entry, language: str, today: date) -> str:
+    """ "gasto de R$ 50,00 em mercado, hoje" / "R$ 50.00 received (salary), yesterday"."""
+    kind = Kind.INCOME if found.kind == Kind.INCOME else Kind.EXPENSE
+    return text(
+        language,
+        f"finance.entry.{kind}",
+        amount=say.money(found.amount, found.currency, language),
+        category=say.category(found.category, language),
+        day=say.day(found.occurred_on, language, today),
+    )
+
+
+def recorded(found: Entry, language: str, today: date) -> str:
+    """The confirmation of a new entry."""
+    return text(language, "finance.recorded", entry=entry(found, language, today))
+
+
+def edited(found: Entry, language: str, today: date) -> str:
+    """The confirmation of a corrected last entry."""
+    return text(language, "finance.edited", entry=entry(found, language, today))
+
+
+def deleted(found: Entry, language: str, today: date) -> str:
+    """The confirmation of a removed last entry."""
+    return text(language, "finance.deleted", entry=entry(found, language, today))
+
+
+def report(
+    totals: finance.Totals,
+    *,
+    kind: Kind,
+    category: Category | None,
+    start: date,
+    end: date,
+    language: str,
+    today: date,
+) -> str:
+    """How much was spent or received over the days, per currency, with the largest
+    categories (or only ``category``)."""
+    when = say.period(start, end, language, today)
+    parts = []
+    for currency, found in sorted(totals.currencies.items()):
+        kind_totals = found.of(kind)
+        if category:
+            amount = kind_totals.by_category.get(category, Decimal(0))
+            parts.append(say.money(amount, currency, language))
+            continue
+        top = sorted(kind_totals.by_category.items(), key=lambda item: -item[1])[:3]
+        detail = "; ".join(
+            f"{say.category(c, language)} {say.money(v, currency, language)}" for c, v in top
+        )
+        total = say.money(kind_totals.total, currency, language)
+        parts.append(f"{total} ({detail})" if detail else total)
+    topic = (
+        text(language, "finance.report.on", category=say.category(category, language))
+        if category
+        else ""
+    )
+    if not parts:
+        return text(language, "finance.report.nothing", period=when.capitalize(), topic=topic)
+    return text(
+        language,
+        f"finance.report.{kind}",
+        period=when[0].upper() + when[1:],
+        amounts=" + ".join(parts),
+        topic=topic,
+    )
+
+
+def balance(balances: Mapping[str, Decimal], language: str) -> str:
+    """Income minus expenses of all time, per currency (none: nothing recorded yet)."""
+    if not balances:
+        return nothing(language)
+    shown = " | ".join(
+        say.money(value, currency, language) for currency, value in sorted(balances.items())
+    )
+    return text(language, "finance.balance", amounts=shown)
+
+
+def month(summary: finance.Summary, language: str) -> str:
+    """A month's spending and income, the change from the month before, the top categories."""
+    currency = summary.currency
+    change = summary.expense_change_pct
+    trend = "" if change is None else text(language, "finance.month.trend", change=f"{change:+.0f}")
+    top = "; ".join(
+        f"{say.category(c.category, language)} {say.money(c.amount, currency, language)}"
+        for c in summary.top_categories
+    )
+    said = text(
+        language,
+        "finance.month.summary",
+        month=say.month(summary.year, summary.month, language),
+        spent=say.money(summary.expense.total, currency, language),
+        trend=trend,
+        received=say.money(summary.income.total, currency, language),
+        net=say.money(summary.net, currency, language),
+    )
+    return said + (text(language, "finance.month.top", top=top) if top else "")
+
+
+def nothing(language: str) -> str:
+    """There is no entry to show, change or remove."""
+    return text(language, "finance.no_entries")

@@ -1,0 +1,182 @@
+"""The finance tools: each opens its own transaction on the finance service and says what it
+did in the contact's language."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from whatsapp_ai.ai.agents.finance import replies
+from whatsapp_ai.ai.agents.finance.args import EditArgs, EntryArgs, MonthArgs, NoArgs, ReportArgs
+from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.core.i18n import text
+from whatsapp_ai.core.vocabulary import Kind
+from whatsapp_ai.finance import service as finance
+
+AGENT = "finance"
+PROMPT = (
+    "You keep the contact's personal finances: record expenses and income with the tools, "
+    "fix or delete the last entry when asked, and answer totals by period and category. "
+    "Never invent amounts: ask when the value is missing."
+)
+
+
+def _today(runtime: ToolRuntime) -> date:
+    return runtime.ctx.local_now.date()
+
+
+def _at(runtime: ToolRuntime, day: date | None) -> datetime:
+    """When an entry happened: now for today, else noon of that local day."""
+    if day is None or day == _today(runtime):
+        return runtime.ctx.now
+    return datetime.combine(day, time(12), tzinfo=ZoneInfo(runtime.ctx.timezone))
+
+
+async def _record(runtime: ToolRuntime, args: EntryArgs, kind: Kind) -> ToolOutcome:
+    ctx = runtime.ctx
+    async with runtime.db.transaction() as session:
+        entry, _ = await finance.record(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            kind=kind,
+            amount=args.amount,
+            currency=args.currency,
+            category=args.category,
+            occurred_at=_at(runtime, args.day),
+            payment_method=args.payment_method,
+            note=args.description,
+            source_key=runtime.key(f"finance.{kind}"),
+            now=ctx.now,
+        )
+        said = replies.recorded(entry, ctx.language, _today(runtime))
+        data = {"entry_id": entry.id, "amount": str(entry.amount), "kind": kind.value}
+    return ToolOutcome(say=said, data=data)
+
+
+async def record_expense(runtime: ToolRuntime, args: EntryArgs) -> ToolOutcome:
+    """Record money the contact spent."""
+    return await _record(runtime, args, Kind.EXPENSE)
+
+
+async def record_income(runtime: ToolRuntime, args: EntryArgs) -> ToolOutcome:
+    """Record money the contact received."""
+    return await _record(runtime, args, Kind.INCOME)
+
+
+async def edit_last_entry(runtime: ToolRuntime, args: EditArgs) -> ToolOutcome:
+    """Change the contact's last entry."""
+    ctx = runtime.ctx
+    changes: dict[str, object] = {}
+    if args.amount is not None:
+        changes["amount"] = args.amount
+    if args.category is not None:
+        changes["category"] = args.category
+    if args.payment_method is not None:
+        changes["payment_method"] = args.payment_method
+    if args.description is not None:
+        changes["note"] = args.description
+    if args.day is not None:
+        changes["occurred_at"] = _at(runtime, args.day)
+    if not changes:
+        raise ToolError(text(ctx.language, "finance.what_to_change"))
+    async with runtime.db.transaction() as session:
+        entry = await finance.edit_last(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            changes=changes,
+            now=ctx.now,
+        )
+        if entry is None:
+            raise ToolError(replies.nothing(ctx.language))
+        said = replies.edited(entry, ctx.language, _today(runtime))
+    return ToolOutcome(say=said, data={"entry_id": entry.id})
+
+
+async def delete_last_entry(runtime: ToolRuntime, args: NoArgs) -> ToolOutcome:
+    """Delete the contact's last entry."""
+    del args
+    ctx = runtime.ctx
+    async with runtime.db.transaction() as session:
+        entry = await finance.delete_last(
+            session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id
+        )
+        if entry is None:
+            raise ToolError(replies.nothing(ctx.language))
+        said = replies.deleted(entry, ctx.language, _today(runtime))
+    return ToolOutcome(say=said, data={"entry_id": entry.id})
+
+
+async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
+    """Total spent or received over local days."""
+    ctx = runtime.ctx
+    if args.end < args.start:
+        raise ToolError(text(ctx.language, "finance.period_backwards"))
+    async with runtime.db.read() as session:
+        totals = await finance.totals(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            start=args.start,
+            end=args.end,
+            kind=args.kind,
+        )
+    said = replies.report(
+        totals,
+        kind=args.kind,
+        category=args.category,
+        start=args.start,
+        end=args.end,
+        language=ctx.language,
+        today=_today(runtime),
+    )
+    return ToolOutcome(say=said, data={"start": str(args.start), "end": str(args.end)})
+
+
+async def finance_balance(runtime: ToolRuntime, args: NoArgs) -> ToolOutcome:
+    """Income minus expenses, all time."""
+    del args
+    ctx = runtime.ctx
+    async with runtime.db.read() as session:
+        balances = await finance.balances(
+            session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id
+        )
+    said = replies.balance(balances, ctx.language)
+    return ToolOutcome(say=said, data={c: str(v) for c, v in balances.items()})
+
+
+async def month_summary(runtime: ToolRuntime, args: MonthArgs) -> ToolOutcome:
+    """A month's spending and income summary."""
+    ctx = runtime.ctx
+    async with runtime.db.read() as session:
+        summary = await finance.month_summary(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            year=args.year,
+            month=args.month,
+        )
+    return ToolOutcome(
+        say=replies.month(summary, ctx.language), data={"year": args.year, "month": args.month}
+    )
+
+
+TOOLS = [
+    Tool("record_expense", AGENT, "Record money the contact spent.", EntryArgs, record_expense),
+    Tool("record_income", AGENT, "Record money the contact received.", EntryArgs, record_income),
+    Tool("edit_last_entry", AGENT, "Change the contact's last entry.", EditArgs, edit_last_entry),
+    Tool("delete_last_entry", AGENT, "Delete the contact's last entry.", NoArgs, delete_last_entry),
+    Tool(
+        "finance_report",
+        AGENT,
+        "Total spent or received over local days (start and end included), optionally for one "
+        "category, with the largest categories.",
+        ReportArgs,
+        finance_report,
+    ),
+    Tool("finance_balance", AGENT, "Income minus expenses, all time.", NoArgs, finance_balance),
+    Tool(
+        "month_summary", AGENT, "A month's spending and income summary.", MonthArgs, month_summary
+    ),
+]
