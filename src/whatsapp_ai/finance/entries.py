@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.db import insert_ignore
@@ -240,8 +240,5 @@ async def list_entries(
         query = query.where(FinanceEntry.occurred_on >= start)
     if end is not None:
         query = query.where(FinanceEntry.occurred_on <= end)
-    # Ids are made in time order: by id is the order recorded. (SQLAlchemy 2.0 types a
-    # select of one entity as Select[tuple[Model]], 2.1 as Select[Model]; paginate takes the
-    # former.)
-    rows = cast("Select[tuple[FinanceEntry]]", query)
-    return await paginate(session, rows, order=by(FinanceEntry.id), cursor=cursor, limit=limit)
+    # Ids are made in time order: by id is the order recorded.
+    return await paginate(session, query, order=by(FinanceEntry.id), cursor=cursor, limit=limit)

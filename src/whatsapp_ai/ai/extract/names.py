@@ -194,7 +194,13 @@ def _place_length(tokens: list[_Word], index: int) -> int:
 
 def _ok_first(word: _Word, cue: str | None) -> bool:
     """Whether this word may open a name."""
-    if word.folded in NOT_NAMES or word.folded in _PARTICLES or len(word.folded) < 2:
+    # "Marco" after "ligar pro" is a person; "março" (with its cedilla) stays a month.
+    named_like_a_month = (
+        cue is not None and word.folded in FIRST_NAMES and word.text.casefold() == word.folded
+    )
+    if word.folded in NOT_NAMES and not named_like_a_month:
+        return False
+    if word.folded in _PARTICLES or len(word.folded) < 2:
         return False
     if word.capitalised or (word.text.isupper() and cue is not None):
         return True
