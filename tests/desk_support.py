@@ -102,7 +102,7 @@ class Desk:
     async def conversations(self, **params: Any) -> list[dict[str, Any]]:
         response = await self.client.get("/conversations", params=params, headers=self.api)
         assert response.status_code == 200, response.text
-        items: list[dict[str, Any]] = response.json()
+        items: list[dict[str, Any]] = response.json()["items"]
         return items
 
     async def current(self, sender: str = ANA) -> dict[str, Any]:

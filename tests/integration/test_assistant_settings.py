@@ -45,7 +45,8 @@ async def test_every_reply_leaves_a_trace_with_usage(
     await _say(client, tenant["key"], "gastei 50 no mercado", 1)
     await drain(container)
     listed = (await client.get("/assistant/traces", headers=auth(tenant["key"]))).json()
-    [trace] = listed
+    [trace] = listed["items"]
+    assert listed["next_cursor"] is None
     assert trace["intents"] == ["finance.add_expense"]
     assert trace["model"] == "offline-planner"
     assert trace["tokens_in"] > 0
@@ -133,7 +134,8 @@ async def test_traces_are_kept_for_the_retention_period(
     await _say(client, tenant["key"], "oi", 4)
     await drain(container)
     assert await container.purge_traces() == 0
-    assert len((await client.get("/assistant/traces", headers=auth(tenant["key"]))).json()) == 1
+    listed = await client.get("/assistant/traces", headers=auth(tenant["key"]))
+    assert len(listed.json()["items"]) == 1
     container.clock = _Later(container.clock, timedelta(days=8))  # type: ignore[assignment]
     assert await container.purge_traces() == 1
 

@@ -37,7 +37,7 @@ async def connect(db_url: str, tmp_path: Path, fake_twilio: FakeTwilio) -> Async
 
 async def _thread(t: TwilioTenant) -> dict[str, Any]:
     listed = await t.client.get("/conversations", headers=auth(t.api_key))
-    return max(listed.json(), key=lambda c: c["id"])  # type: ignore[no-any-return]
+    return max(listed.json()["items"], key=lambda c: c["id"])  # type: ignore[no-any-return]
 
 
 async def test_handoff_and_operator_replies_over_whatsapp(connect: Connect) -> None:

@@ -502,8 +502,8 @@ async def test_tenant_cannot_read_another_tenants_data(
 
     mine = await client.get("/conversations", headers=auth(tenant["key"]))
     assert mine.status_code == 200
-    assert len(mine.json()) == 1
-    conversation_id = mine.json()[0]["id"]
+    assert len(mine.json()["items"]) == 1
+    conversation_id = mine.json()["items"][0]["id"]
     own_messages = await client.get(
         f"/conversations/{conversation_id}/messages", headers=auth(tenant["key"])
     )
@@ -513,7 +513,7 @@ async def test_tenant_cannot_read_another_tenants_data(
 
     theirs = await client.get("/conversations", headers=auth(other["key"]))
     assert theirs.status_code == 200
-    assert theirs.json() == []
+    assert theirs.json() == {"items": [], "next_cursor": None}
     foreign = await client.get(
         f"/conversations/{conversation_id}/messages", headers=auth(other["key"])
     )
@@ -533,8 +533,8 @@ async def test_conversation_list_holds_only_the_callers(
     await _send(client, other["key"], "oi", "b-1", sender="+5511999990003")
     await container.worker().run_until_idle()
 
-    mine = (await client.get("/conversations", headers=auth(tenant["key"]))).json()
-    theirs = (await client.get("/conversations", headers=auth(other["key"]))).json()
+    mine = (await client.get("/conversations", headers=auth(tenant["key"]))).json()["items"]
+    theirs = (await client.get("/conversations", headers=auth(other["key"]))).json()["items"]
     assert len(mine) == 2
     assert len(theirs) == 1
     assert not {c["id"] for c in mine} & {c["id"] for c in theirs}
@@ -542,7 +542,14 @@ async def test_conversation_list_holds_only_the_callers(
         (c["last_message_at"] for c in mine), reverse=True
     )
     limited = await client.get("/conversations", params={"limit": 1}, headers=auth(tenant["key"]))
-    assert [c["id"] for c in limited.json()] == [mine[0]["id"]]
+    assert [c["id"] for c in limited.json()["items"]] == [mine[0]["id"]]
+    rest = await client.get(
+        "/conversations",
+        params={"limit": 1, "cursor": limited.json()["next_cursor"]},
+        headers=auth(tenant["key"]),
+    )
+    assert [c["id"] for c in rest.json()["items"]] == [mine[1]["id"]]
+    assert rest.json()["next_cursor"] is None
 
 
 async def test_messages_page_with_cursor_in_order(
@@ -553,7 +560,7 @@ async def test_messages_page_with_cursor_in_order(
         assert (await _send(client, tenant["key"], text, f"p-{n}")).status_code == 202
     await container.worker().run_until_idle()
     headers = auth(tenant["key"])
-    (conversation,) = (await client.get("/conversations", headers=headers)).json()
+    (conversation,) = (await client.get("/conversations", headers=headers)).json()["items"]
     path = f"/conversations/{conversation['id']}/messages"
 
     everything = (await client.get(path, params={"limit": 200}, headers=headers)).json()
@@ -563,19 +570,19 @@ async def test_messages_page_with_cursor_in_order(
     pages: list[list[dict[str, Any]]] = []
     cursor: str | None = None
     while True:
-        params: dict[str, Any] = {"limit": 2, **({"after": cursor} if cursor else {})}
+        params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         response = await client.get(path, params=params, headers=headers)
         assert response.status_code == 200
         page = response.json()
         pages.append(page["items"])
         if page["next_cursor"] is None:
             break
-        assert page["next_cursor"] == page["items"][-1]["id"]
         cursor = page["next_cursor"]
         assert len(pages) < 10
 
     paged = [item for page in pages for item in page]
-    assert all(len(page) == 2 for page in pages[:3])
+    # Three full pages: the last one says so (no empty page after it).
+    assert [len(page) for page in pages] == [2, 2, 2]
     assert paged == everything["items"]
     ids = [item["id"] for item in paged]
     assert ids == sorted(ids)
@@ -595,6 +602,11 @@ async def test_message_paging_rejects_bad_limit(
     )
     assert response.status_code == 422
     assert "limit" in _error(response)["message"]
+    conversation = await client.get(
+        "/conversations", params={"cursor": "not-a-cursor"}, headers=auth(tenant["key"])
+    )
+    assert conversation.status_code == 422
+    assert [f["field"] for f in _error(conversation)["fields"]] == ["query.cursor"]
 
 
 # --- outbox long-poll ---------------------------------------------------------------------------

@@ -170,7 +170,7 @@ async def test_login_sets_an_http_only_cookie_and_hides_the_password(
     # The client kept the cookie: it alone signs the next request in.
     users = await client.get(USERS)
     assert users.status_code == 200, users.text
-    assert [row["id"] for row in users.json()] == [user.id]
+    assert [row["id"] for row in users.json()["items"]] == [user.id]
 
 
 async def test_wrong_password_and_unknown_email_get_the_same_401(
@@ -253,7 +253,9 @@ async def test_cookie_writes_need_the_csrf_token_but_reads_and_api_keys_do_not(
     assert right.status_code == 201, right.text
     listed = await client.get(KEYS, headers=signed_in.headers(csrf=False))
     assert listed.status_code == 200, listed.text
-    assert [key["name"] for key in listed.json()].count("ci") == 1  # refused ones not created
+    assert [key["name"] for key in listed.json()["items"]].count(
+        "ci"
+    ) == 1  # refused ones not created
 
     # Another session's CSRF token does not fit this session.
     other = await _login(client, admin.email)
@@ -492,7 +494,7 @@ async def test_admin_creates_users_with_rules(
     assert platform.status_code == 422, platform.text
 
     listed = await client.get(USERS, headers=headers)
-    assert sorted(row["email"] for row in listed.json()) == sorted([admin.email, email])
+    assert sorted(row["email"] for row in listed.json()["items"]) == sorted([admin.email, email])
     # The new user signs in with the password the admin chose.
     assert (await _login(client, email)).body["user"]["id"] == body["id"]
 
@@ -510,8 +512,8 @@ async def test_users_are_listed_and_changed_within_the_tenant_only(
     seen_by_a = await client.get(USERS, headers=as_a.headers())
     seen_by_b = await client.get(USERS, headers=as_b.headers())
 
-    assert {row["id"] for row in seen_by_a.json()} == {admin_a.id, member_a.id}
-    assert {row["id"] for row in seen_by_b.json()} == {admin_b.id}
+    assert {row["id"] for row in seen_by_a.json()["items"]} == {admin_a.id, member_a.id}
+    assert {row["id"] for row in seen_by_b.json()["items"]} == {admin_b.id}
     crossed = [
         await client.patch(
             f"{USERS}/{member_a.id}", json={"disabled": True}, headers=as_b.headers()
@@ -564,7 +566,7 @@ async def test_api_key_secret_is_shown_once_and_scopes_are_enforced(
     assert tenant["key"] not in listed.text
     for key_hash in hashes:
         assert key_hash not in listed.text
-    rows = {row["id"]: row for row in listed.json()}
+    rows = {row["id"]: row for row in listed.json()["items"]}
     assert all(not {"key", "key_hash"} & set(row) for row in rows.values())
     assert rows[body["id"]]["prefix"] == body["prefix"]
     assert rows[body["id"]]["last_used_at"] is not None
@@ -578,6 +580,7 @@ async def test_api_key_scope_rules(
     )
     assert unknown.status_code == 422, unknown.text
     assert "conversations:delete" in _error(unknown)["message"]
+    assert [f["field"] for f in _error(unknown)["fields"]] == ["body.scopes"]
     empty = await client.post(KEYS, json={"name": "x", "scopes": []}, headers=auth(tenant["key"]))
     assert empty.status_code == 422, empty.text
 
@@ -640,9 +643,8 @@ async def test_revoked_key_stops_and_other_tenants_keys_cannot_be_revoked(
     after = await client.get(CONVERSATIONS, headers=auth(secret))
     assert after.status_code == 401, after.text
     assert "revoked" in _error(after)["message"]
-    listed = {
-        row["id"]: row for row in (await client.get(KEYS, headers=auth(tenant["key"]))).json()
-    }
+    keys = (await client.get(KEYS, headers=auth(tenant["key"]))).json()["items"]
+    listed = {row["id"]: row for row in keys}
     assert listed[key_id]["revoked_at"] is not None
     # The revoked key is no longer the tenant's credential: it cannot revoke anything either.
     assert (await client.delete(f"{KEYS}/{key_id}", headers=auth(secret))).status_code == 401
@@ -665,7 +667,7 @@ async def test_contact_from_a_sandbox_message_is_listed_and_editable(
     listed = await client.get(CONTACTS, headers=auth(tenant["key"]))
 
     assert listed.status_code == 200, listed.text
-    [contact] = listed.json()
+    [contact] = listed.json()["items"]
     assert (contact["address"], contact["profile_name"]) == (SENDER, "Ana Souza")
     changes = {
         "display_name": "Ana (cliente VIP)",
@@ -725,7 +727,10 @@ async def test_contact_changes_are_validated_and_tenant_scoped(
     foreign_patch = await client.patch(url, json={"display_name": "X"}, headers=auth(other["key"]))
     for response in (foreign_get, foreign_patch):
         assert response.status_code == 404, response.text
-    assert (await client.get(CONTACTS, headers=auth(other["key"]))).json() == []
+    assert (await client.get(CONTACTS, headers=auth(other["key"]))).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     async with container.db.read() as session:
         stored = await session.get(Contact, contact.id)
         assert stored is not None
@@ -742,20 +747,20 @@ async def test_contacts_page_with_a_cursor(
 
     seen: list[str] = []
     pages = 0
-    after: str | None = None
+    cursor: str | None = None
     while True:
         params: dict[str, str | int] = {"limit": 2}
-        if after is not None:
-            params["after"] = after
+        if cursor is not None:
+            params["cursor"] = cursor
         page = await client.get(CONTACTS, params=params, headers=auth(tenant["key"]))
         assert page.status_code == 200, page.text
-        ids = [row["id"] for row in page.json()]
-        assert len(ids) <= 2
-        if not ids:
-            break
+        ids = [row["id"] for row in page.json()["items"]]
+        assert 1 <= len(ids) <= 2
         seen.extend(ids)
-        after = ids[-1]
         pages += 1
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
 
     assert seen == expected
     assert pages == 3
@@ -779,7 +784,7 @@ async def test_platform_admin_sees_tenants_but_no_tenant_data(
     tenants = await client.get(TENANTS, headers=as_root.headers())
 
     assert tenants.status_code == 200, tenants.text
-    assert {row["id"] for row in tenants.json()} == {tenant["id"], other["id"]}
+    assert {row["id"] for row in tenants.json()["items"]} == {tenant["id"], other["id"]}
     for url in (CONVERSATIONS, USERS, CONTACTS, KEYS):
         refused = await client.get(url, headers=as_root.headers())
         assert refused.status_code == 403, (url, refused.text)

@@ -94,7 +94,8 @@ async def test_nul_characters_are_a_clear_422_on_postgres(
         headers=auth(tenant["key"]),
     )
     await drain(container)
-    [contact] = (await client.get("/identity/contacts", headers=auth(tenant["key"]))).json()
+    listed = await client.get("/identity/contacts", headers=auth(tenant["key"]))
+    [contact] = listed.json()["items"]
     response = await client.patch(
         f"/identity/contacts/{contact['id']}",
         json={"display_name": "Ana\u0000"},

@@ -291,7 +291,8 @@ async def test_the_contacts_chosen_name_and_language_reach_the_assistant(
 ) -> None:
     await _post(client, tenant["key"], "oi", "ctx-1")
     await drain(container)
-    [contact] = (await client.get("/identity/contacts", headers=auth(tenant["key"]))).json()
+    listed = await client.get("/identity/contacts", headers=auth(tenant["key"]))
+    [contact] = listed.json()["items"]
     changed = await client.patch(
         f"/identity/contacts/{contact['id']}",
         json={"display_name": "Aninha Souza", "language": "en"},
@@ -331,10 +332,8 @@ async def test_a_contact_renames_themselves_and_switches_language_in_chat(
     replies = [m.body for m in await _messages(container) if m.author == "assistant"]
     assert replies[-2].startswith("Sure, from now on I'll answer in English.")
     assert replies[-1].startswith("Hello, Aninha!")
-    contacts = {
-        c["address"]: c
-        for c in (await client.get("/identity/contacts", headers=auth(tenant["key"]))).json()
-    }
+    listed = await client.get("/identity/contacts", headers=auth(tenant["key"]))
+    contacts = {c["address"]: c for c in listed.json()["items"]}
     assert contacts["+5511999990001"]["display_name"] == "Aninha"
     assert contacts["+5511999990001"]["language"] == "en"
     assert contacts["+5511912345678"]["display_name"] is None

@@ -130,8 +130,8 @@ async def test_the_main_paths_work_under_row_level_security(
             "/channels/sandbox/outbox", params={"to": "+5511999990001"}, headers=auth(key)
         )
         assert len(outbox.json()["items"]) == 1
-        [contact] = (await client.get("/identity/contacts", headers=auth(key))).json()
-        assert (await client.get("/conversations", headers=auth(key))).json()
+        [contact] = (await client.get("/identity/contacts", headers=auth(key))).json()["items"]
+        assert (await client.get("/conversations", headers=auth(key))).json()["items"]
         exported = await client.get(f"/identity/contacts/{contact['id']}/export", headers=auth(key))
         assert exported.json()["data"]["identity"]["address"] == "+5511999990001"
         erased = await client.delete(f"/identity/contacts/{contact['id']}", headers=auth(key))

@@ -46,9 +46,9 @@ def test_contacts_are_scoped_to_their_tenant(
             async with container.db.read() as session:
                 for tenant in tenants:
                     seen = await identity.list_contacts(
-                        session, tenant_id=tenant.id, after=None, limit=200
+                        session, tenant_id=tenant.id, cursor=None, limit=200
                     )
-                    assert {contact.id for contact in seen} == expected[tenant.id]
+                    assert {contact.id for contact in seen.items} == expected[tenant.id]
                     for other_id, others in expected.items():
                         if other_id == tenant.id:
                             continue

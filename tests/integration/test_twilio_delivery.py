@@ -150,7 +150,7 @@ async def api_messages(t: TwilioTenant) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {t.api_key}"}
     listed = await t.client.get("/conversations", headers=headers)
     assert listed.status_code == 200, listed.text
-    [conversation] = listed.json()
+    [conversation] = listed.json()["items"]
     page = await t.client.get(f"/conversations/{conversation['id']}/messages", headers=headers)
     assert page.status_code == 200, page.text
     items: list[dict[str, Any]] = page.json()["items"]

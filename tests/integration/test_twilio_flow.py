@@ -77,7 +77,7 @@ async def test_operators_list_download_and_delete_media(twilio_tenant: TwilioTen
     await t.container.worker().run_until_idle()
     headers = {"Authorization": f"Bearer {t.api_key}"}
 
-    [thread] = (await t.client.get("/conversations", headers=headers)).json()
+    [thread] = (await t.client.get("/conversations", headers=headers)).json()["items"]
     page = (await t.client.get(f"/conversations/{thread['id']}/messages", headers=headers)).json()
     user, reply = page["items"]
     assert "Recebi seu arquivo" in reply["body"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Protocol, cast
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from whatsapp_ai.ai import settings as assistant_settings
@@ -15,7 +15,9 @@ from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.errors import InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import Principal, require
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/assistant", tags=["assistant"])
 AGENTS = ("finance", "crm", "knowledge", "sales")
@@ -115,9 +117,7 @@ async def update_settings(
     changes = body.model_dump(exclude_unset=True)
     unknown = set(changes.get("enabled_agents") or ()) - set(AGENTS)
     if unknown:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"unknown agents: {sorted(unknown)}"
-        )
+        raise InvalidInputError(f"unknown agents: {sorted(unknown)}", field="enabled_agents")
     if "providers" in changes:
         changes["providers"] = body.providers
     rt = _runtime(request)
@@ -131,28 +131,30 @@ async def update_settings(
 Reader = Annotated[Principal, Depends(require("conversations:read"))]
 
 
-@router.get("/traces", response_model=list[TraceOut])
+@router.get("/traces", response_model=Page[TraceOut])
 async def list_traces(
     request: Request,
     caller: Reader,
     conversation_id: str | None = None,
     start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[TraceOut]:
-    """Reply traces, newest first (route, tokens, cost, latency); `after` pages on."""
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[TraceOut]:
+    """Reply traces, newest first (route, tokens, cost, latency), without their detail."""
     async with _runtime(request).db.read() as session:
-        rows = await traces.list_traces(
+        found = await traces.list_traces(
             session,
             tenant_id=caller.tenant_id,
+            cursor=cursor,
+            limit=limit,
             conversation_id=conversation_id,
             start=start,
             end=end,
-            after=after,
-            limit=limit,
         )
-        return [TraceOut.model_validate(row).model_copy(update={"detail": None}) for row in rows]
+        return Page[TraceOut].of(
+            found, lambda row: TraceOut.model_validate(row).model_copy(update={"detail": None})
+        )
 
 
 @router.get("/traces/{trace_id}", response_model=TraceOut)
@@ -162,7 +164,7 @@ async def get_trace(request: Request, caller: Reader, trace_id: str) -> TraceOut
     async with _runtime(request).db.read() as session:
         found = await traces.get(session, tenant_id=caller.tenant_id, trace_id=trace_id)
         if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "trace not found")
+            raise NotFoundError("trace not found")
         return TraceOut.model_validate(found)
 
 
@@ -175,7 +177,7 @@ async def usage(
 ) -> list[UsageOut]:
     """Replies, tokens and cost per model in [from, to)."""
     if end <= start:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "`to` must be after `from`")
+        raise InvalidInputError("`to` must be after `from`", field="to")
     async with _runtime(request).db.read() as session:
         rows = await traces.usage(session, tenant_id=caller.tenant_id, start=start, end=end)
     return [UsageOut(**row.__dict__) for row in rows]

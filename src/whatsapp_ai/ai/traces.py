@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_ai.ai.models import AssistantSettings, ReplyTrace
 from whatsapp_ai.core.db import as_dict, insert_ignore
 from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.paging import Slice, by, paginate
 from whatsapp_ai.core.privacy import ContactRef, Erased
 
 
@@ -61,23 +62,24 @@ async def list_traces(
     session: AsyncSession,
     *,
     tenant_id: str,
+    cursor: str | None,
+    limit: int,
     conversation_id: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
-    after: str | None = None,
-    limit: int = 50,
-) -> list[ReplyTrace]:
-    """The tenant's traces, newest first, filtered, after the cursor (a trace id)."""
-    query = select(ReplyTrace).where(ReplyTrace.tenant_id == tenant_id)
+) -> Slice[ReplyTrace]:
+    """A page of the tenant's traces, newest first, filtered."""
+    query = select(ReplyTrace)
+    query = query.where(ReplyTrace.tenant_id == tenant_id)
     if conversation_id is not None:
         query = query.where(ReplyTrace.conversation_id == conversation_id)
     if start is not None:
         query = query.where(ReplyTrace.created_at >= start)
     if end is not None:
         query = query.where(ReplyTrace.created_at < end)
-    if after is not None:
-        query = query.where(ReplyTrace.id < after)
-    return list(await session.scalars(query.order_by(ReplyTrace.id.desc()).limit(limit)))
+    return await paginate(
+        session, query, order=by(ReplyTrace.id, descending=True), cursor=cursor, limit=limit
+    )
 
 
 async def of_message(

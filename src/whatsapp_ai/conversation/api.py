@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.conversation import policy as policies
 from whatsapp_ai.conversation import service
-from whatsapp_ai.conversation.handoff import Handoff, NoOperatorFreeError, OperatorError
-from whatsapp_ai.conversation.lifecycle import Lifecycle, StaleConversationError
+from whatsapp_ai.conversation.errors import OperatorError
+from whatsapp_ai.conversation.handoff import Handoff
+from whatsapp_ai.conversation.lifecycle import Lifecycle
 from whatsapp_ai.conversation.models import Conversation
 from whatsapp_ai.conversation.notices import notice
 from whatsapp_ai.conversation.policy import Policy
@@ -25,17 +26,18 @@ from whatsapp_ai.conversation.schemas import (
     AvailabilityIn,
     ConversationOut,
     MessageOut,
-    MessagePage,
     OperatorOut,
     PolicyIn,
     PolicyOut,
     ReplyIn,
     TransitionOut,
 )
-from whatsapp_ai.conversation.states import HUMAN, Actor, Status, TransitionError
+from whatsapp_ai.conversation.states import HUMAN, Actor, Status
 from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.errors import NotFoundError
 from whatsapp_ai.core.events import EventBus
 from whatsapp_ai.core.http import Principal, require
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/conversations", tags=["conversation"])
 settings_router = APIRouter(tags=["conversation"])
@@ -62,17 +64,18 @@ def _actor_id(caller: Principal) -> str | None:
     return caller.user_id or caller.key_id
 
 
-@router.get("", response_model=list[ConversationOut])
+@router.get("", response_model=Page[ConversationOut])
 async def list_conversations(
     request: Request,
     caller: Reader,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     assignee_id: str | None = None,
     contact_id: str | None = None,
     needs_human: bool | None = None,
     q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
-) -> list[ConversationOut]:
+) -> Page[ConversationOut]:
     """The tenant's conversations, most recently active first; filter by status (repeat it),
     assigned operator, contact, needing a person (waiting for or with one), and text."""
     statuses: set[str] = {s.value for s in status_ or ()}
@@ -80,18 +83,19 @@ async def list_conversations(
         wanted = {s.value for s in HUMAN} if needs_human else {s.value for s in Status} - HUMAN
         statuses = statuses & wanted if statuses else wanted
         if not statuses:
-            return []
+            return Page[ConversationOut](items=[], next_cursor=None)
     async with _runtime(request).db.read() as session:
-        rows = await service.list_conversations(
+        found = await service.list_conversations(
             session,
             tenant_id=caller.tenant_id,
+            cursor=cursor,
             limit=limit,
             statuses=sorted(statuses),
             assignee_id=assignee_id,
             contact_id=contact_id,
             text=q,
         )
-        return [ConversationOut.model_validate(row) for row in rows]
+        return Page[ConversationOut].of(found, ConversationOut.model_validate)
 
 
 @router.get("/events")
@@ -135,26 +139,25 @@ async def get_conversation(
         return ConversationOut.model_validate(found)
 
 
-@router.get("/{conversation_id}/messages", response_model=MessagePage)
+@router.get("/{conversation_id}/messages", response_model=Page[MessageOut])
 async def list_messages(
     request: Request,
     caller: Reader,
     conversation_id: str,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> MessagePage:
-    """Messages of one conversation, oldest first, with cursor paging."""
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[MessageOut]:
+    """Messages of one conversation, oldest first."""
     async with _runtime(request).db.read() as session:
         await _found(session, caller, conversation_id)
-        rows = await service.page_messages(
+        found = await service.page_messages(
             session,
             tenant_id=caller.tenant_id,
             conversation_id=conversation_id,
-            after=after,
+            cursor=cursor,
             limit=limit,
         )
-    items = [MessageOut.model_validate(row) for row in rows]
-    return MessagePage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+        return Page[MessageOut].of(found, MessageOut.model_validate)
 
 
 @router.get("/{conversation_id}/transitions", response_model=list[TransitionOut])
@@ -176,17 +179,12 @@ type Change[T] = Callable[[AsyncSession, Conversation, Policy, Handoff], Awaitab
 async def _change[T](
     request: Request, caller: Principal, conversation_id: str, run: Change[T]
 ) -> T:
-    """Run an operator action on the locked conversation; domain errors become 4xx."""
+    """Run an operator action on the locked conversation."""
     rt = _runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            conversation = await _found(session, caller, conversation_id, lock=True)
-            policy = await rt.lifecycle.policy(session, caller.tenant_id)
-            return await run(session, conversation, policy, Handoff(rt.lifecycle))
-    except (TransitionError, StaleConversationError, NoOperatorFreeError) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    except OperatorError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    async with rt.db.transaction() as session:
+        conversation = await _found(session, caller, conversation_id, lock=True)
+        policy = await rt.lifecycle.policy(session, caller.tenant_id)
+        return await run(session, conversation, policy, Handoff(rt.lifecycle))
 
 
 async def _changed(
@@ -421,14 +419,11 @@ async def set_availability(
         raise HTTPException(status.HTTP_403_FORBIDDEN, "not allowed: users:write")
     rt = _runtime(request)
     handoff = Handoff(rt.lifecycle)
-    try:
-        async with rt.db.transaction() as session:
-            await handoff.set_available(
-                session, tenant_id=caller.tenant_id, user_id=user_id, available=body.available
-            )
-            loads = await handoff.operators(session, caller.tenant_id)
-    except OperatorError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    async with rt.db.transaction() as session:
+        await handoff.set_available(
+            session, tenant_id=caller.tenant_id, user_id=user_id, available=body.available
+        )
+        loads = await handoff.operators(session, caller.tenant_id)
     return [OperatorOut.model_validate(load) for load in loads]
 
 
@@ -439,5 +434,5 @@ async def _found(
         session, tenant_id=caller.tenant_id, conversation_id=conversation_id, lock=lock
     )
     if found is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
+        raise NotFoundError("conversation not found")
     return found

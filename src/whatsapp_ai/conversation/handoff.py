@@ -14,24 +14,23 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_ai.conversation.lifecycle import Lifecycle, StaleConversationError, schedule
+from whatsapp_ai.conversation.errors import (
+    NoOperatorFreeError,
+    OperatorError,
+    OperatorNotFoundError,
+    StaleConversationError,
+    TransitionError,
+)
+from whatsapp_ai.conversation.lifecycle import Lifecycle, schedule
 from whatsapp_ai.conversation.models import Conversation, Message, OperatorState
 from whatsapp_ai.conversation.notices import notice, took_over
 from whatsapp_ai.conversation.policy import Policy
-from whatsapp_ai.conversation.states import ENDED, Actor, Status, TransitionError
+from whatsapp_ai.conversation.states import ENDED, Actor, Status
 from whatsapp_ai.core.db import insert_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.identity import service as identity
 
 OPERATOR_ROLES = ("operator", "admin")
-
-
-class OperatorError(Exception):
-    """The operator named cannot take the conversation; the message says why."""
-
-
-class NoOperatorFreeError(Exception):
-    """Every operator is away or at the tenant's limit of open conversations."""
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,11 @@ class Handoff:
         self, session: AsyncSession, *, tenant_id: str, user_id: str, available: bool
     ) -> None:
         """Whether the operator takes new conversations automatically."""
-        await self._operator(session, tenant_id, user_id)
+        try:
+            await self._operator(session, tenant_id, user_id)
+        except OperatorError as exc:
+            # Here the user is the record the request names: not one of the operators.
+            raise OperatorNotFoundError(exc.message) from exc
         state = await self._state(session, tenant_id, user_id)
         state.available = available
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from whatsapp_ai.conversation import policy as policies
 from whatsapp_ai.conversation import service
+from whatsapp_ai.conversation.errors import StaleConversationError
 from whatsapp_ai.conversation.models import Conversation, Message, Transition
 from whatsapp_ai.conversation.outbox import queue_delivery
 from whatsapp_ai.conversation.policy import Policy
@@ -30,10 +31,6 @@ from whatsapp_ai.core.queue import Queue
 from whatsapp_ai.identity import service as identity
 
 log = get_logger(__name__)
-
-
-class StaleConversationError(Exception):
-    """The conversation changed since the version the caller saw."""
 
 
 # The timer each state runs, and the moment it starts counting from.

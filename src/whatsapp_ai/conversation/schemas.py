@@ -49,13 +49,6 @@ class MessageOut(BaseModel):
     created_at: datetime
 
 
-class MessagePage(BaseModel):
-    """A page of messages, oldest first, and the cursor for the next page."""
-
-    items: list[MessageOut]
-    next_cursor: str | None
-
-
 class TransitionOut(BaseModel):
     """One change of state in a conversation's history."""
 

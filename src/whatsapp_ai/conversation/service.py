@@ -13,6 +13,7 @@ from whatsapp_ai.conversation.models import Conversation, Message, Transition
 from whatsapp_ai.conversation.states import OPEN, Status
 from whatsapp_ai.core.db import as_dict, insert_ignore
 from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.paging import Slice, by, paginate
 from whatsapp_ai.core.privacy import ContactRef, Erased
 
 
@@ -72,14 +73,16 @@ async def list_conversations(
     session: AsyncSession,
     *,
     tenant_id: str,
-    limit: int = 50,
+    cursor: str | None,
+    limit: int,
     statuses: Sequence[str] = (),
     assignee_id: str | None = None,
     contact_id: str | None = None,
     text: str | None = None,
-) -> list[Conversation]:
-    """The tenant's conversations, most recently active first, filtered."""
-    query = select(Conversation).where(Conversation.tenant_id == tenant_id)
+) -> Slice[Conversation]:
+    """A page of the tenant's conversations, most recently active first, filtered."""
+    query = select(Conversation)
+    query = query.where(Conversation.tenant_id == tenant_id)
     if statuses:
         query = query.where(Conversation.status.in_(statuses))
     if assignee_id is not None:
@@ -97,10 +100,13 @@ async def list_conversations(
             .exists()
         )
         query = query.where(found)
-    rows = await session.scalars(
-        query.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(limit)
+    return await paginate(
+        session,
+        query,
+        order=by(Conversation.last_message_at, Conversation.id, descending=True),
+        cursor=cursor,
+        limit=limit,
     )
-    return list(rows)
 
 
 async def transitions(
@@ -207,19 +213,18 @@ async def page_messages(
     *,
     tenant_id: str,
     conversation_id: str,
-    after: str | None,
+    cursor: str | None,
     limit: int,
-) -> list[Message]:
-    """Messages oldest first, after the cursor (a message id)."""
-    query = (
-        select(Message)
-        .where(Message.tenant_id == tenant_id, Message.conversation_id == conversation_id)
-        .order_by(Message.id)
-        .limit(limit)
+) -> Slice[Message]:
+    """A page of the conversation's messages, oldest first."""
+    query = select(Message)
+    return await paginate(
+        session,
+        query.where(Message.tenant_id == tenant_id, Message.conversation_id == conversation_id),
+        order=by(Message.id),
+        cursor=cursor,
+        limit=limit,
     )
-    if after:
-        query = query.where(Message.id > after)
-    return list(await session.scalars(query))
 
 
 async def get_message(session: AsyncSession, *, tenant_id: str, message_id: str) -> Message | None:

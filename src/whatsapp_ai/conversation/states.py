@@ -7,6 +7,19 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from whatsapp_ai.conversation.errors import TransitionError
+
+__all__ = [
+    "ENDED",
+    "HUMAN",
+    "OPEN",
+    "TRANSITIONS",
+    "Actor",
+    "Status",
+    "TransitionError",
+    "check",
+]
+
 
 class Status(StrEnum):
     """Where a conversation stands."""
@@ -60,10 +73,6 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
     (Status.IDLE, Status.EXPIRED): frozenset({_S}),
     (Status.IDLE, Status.FAILED): frozenset({_S}),
 }
-
-
-class TransitionError(Exception):
-    """A change the state machine does not allow; the message says why."""
 
 
 def check(current: str, target: str, actor: str) -> tuple[Status, Status, Actor]:

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.conversation import service
+from whatsapp_ai.conversation.errors import StaleConversationError
 from whatsapp_ai.conversation.handoff import Handoff
-from whatsapp_ai.conversation.lifecycle import Lifecycle, StaleConversationError, deadline, schedule
+from whatsapp_ai.conversation.lifecycle import Lifecycle, deadline, schedule
 from whatsapp_ai.conversation.models import Conversation
 from whatsapp_ai.conversation.notices import notice
 from whatsapp_ai.conversation.policy import Policy

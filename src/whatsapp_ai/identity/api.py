@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
 
 from whatsapp_ai.core.db import enter_system
+from whatsapp_ai.core.errors import ConflictError, InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import (
     SESSION_COOKIE,
     PlatformPrincipal,
@@ -25,6 +25,7 @@ from whatsapp_ai.core.http import (
     throttle,
 )
 from whatsapp_ai.core.logging import get_logger
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from whatsapp_ai.core.privacy import DELETE_BLOBS_JOB
 from whatsapp_ai.identity import service
 from whatsapp_ai.identity.schemas import (
@@ -68,31 +69,21 @@ async def register(request: Request, body: RegisterIn) -> RegisterOut:
     rt = runtime(request)
     await throttle(request, "register")
     enter_system()  # the tenant does not exist yet
-    try:
-        async with rt.db.transaction() as session:
-            tenant, user = await service.register_tenant(
-                session,
-                business_name=body.business_name,
-                slug=body.slug,
-                email=body.email,
-                name=body.name,
-                password=body.password.get_secret_value(),
-                now=rt.clock.now(),
-            )
-            return RegisterOut(
-                tenant=TenantOut.model_validate(tenant),
-                user=UserOut.model_validate(user),
-                plan="free",
-            )
-    except service.DuplicateEmailError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this e-mail exists") from exc
-    except service.DuplicateSlugError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, f"the name {exc} is taken") from exc
-    except IntegrityError as exc:
-        # The same name or e-mail registered by a concurrent request a moment earlier.
-        raise HTTPException(
-            status.HTTP_409_CONFLICT, "this e-mail or business name was just registered"
-        ) from exc
+    async with rt.db.transaction() as session:
+        tenant, user = await service.register_tenant(
+            session,
+            business_name=body.business_name,
+            slug=body.slug,
+            email=body.email,
+            name=body.name,
+            password=body.password.get_secret_value(),
+            now=rt.clock.now(),
+        )
+        return RegisterOut(
+            tenant=TenantOut.model_validate(tenant),
+            user=UserOut.model_validate(user),
+            plan="free",
+        )
 
 
 @router.post("/login", response_model=LoginOut)
@@ -141,12 +132,16 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@router.get("/users", response_model=list[UserOut])
-async def list_users(request: Request, caller: Admin) -> list[UserOut]:
-    """The tenant's console users."""
+@router.get("/users", response_model=Page[UserOut])
+async def list_users(
+    request: Request, caller: Admin, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[UserOut]:
+    """The tenant's console users, oldest first."""
     async with runtime(request).db.read() as session:
-        users = await service.list_users(session, tenant_id=caller.tenant_id)
-        return [UserOut.model_validate(user) for user in users]
+        found = await service.page_users(
+            session, tenant_id=caller.tenant_id, cursor=cursor, limit=limit
+        )
+        return Page[UserOut].of(found, UserOut.model_validate)
 
 
 @router.post("/users", response_model=UserOut, status_code=status.HTTP_201_CREATED)
@@ -154,20 +149,17 @@ async def create_user(request: Request, caller: Admin, body: UserIn) -> UserOut:
     """Add a console user to the tenant."""
     _within(caller, service.ROLE_PERMISSIONS[body.role])
     rt = runtime(request)
-    try:
-        async with rt.db.transaction() as session:
-            user = await service.create_user(
-                session,
-                tenant_id=caller.tenant_id,
-                email=body.email,
-                name=body.name,
-                role=body.role,
-                password=body.password.get_secret_value(),
-                now=rt.clock.now(),
-            )
-            return UserOut.model_validate(user)
-    except service.DuplicateEmailError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, "a user with this e-mail exists") from exc
+    async with rt.db.transaction() as session:
+        user = await service.create_user(
+            session,
+            tenant_id=caller.tenant_id,
+            email=body.email,
+            name=body.name,
+            role=body.role,
+            password=body.password.get_secret_value(),
+            now=rt.clock.now(),
+        )
+        return UserOut.model_validate(user)
 
 
 @router.patch("/users/{user_id}", response_model=UserOut)
@@ -177,9 +169,9 @@ async def update_user(request: Request, caller: Admin, user_id: str, body: UserP
     async with rt.db.transaction() as session:
         user = await service.get_user(session, tenant_id=caller.tenant_id, user_id=user_id)
         if user is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
+            raise NotFoundError("user not found")
         if user.id == caller.user_id and (body.disabled or body.role not in (None, "admin")):
-            raise HTTPException(status.HTTP_409_CONFLICT, "you cannot demote or disable yourself")
+            raise ConflictError("you cannot demote or disable yourself")
         # Acting on someone means having at least their rights.
         _within(caller, service.ROLE_PERMISSIONS.get(user.role, frozenset({"*"})))
         if body.role is not None:
@@ -190,12 +182,17 @@ async def update_user(request: Request, caller: Admin, user_id: str, body: UserP
         return UserOut.model_validate(user)
 
 
-@router.get("/api-keys", response_model=list[ApiKeyOut])
-async def list_api_keys(request: Request, caller: KeyAdmin) -> list[ApiKeyOut]:
-    """The tenant's API keys (prefix, scopes, last use); secrets are never shown."""
+@router.get("/api-keys", response_model=Page[ApiKeyOut])
+async def list_api_keys(
+    request: Request, caller: KeyAdmin, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[ApiKeyOut]:
+    """The tenant's API keys, newest first (prefix, scopes, last use); secrets are never
+    shown."""
     async with runtime(request).db.read() as session:
-        keys = await service.list_api_keys(session, tenant_id=caller.tenant_id)
-        return [ApiKeyOut.model_validate(key) for key in keys]
+        found = await service.list_api_keys(
+            session, tenant_id=caller.tenant_id, cursor=cursor, limit=limit
+        )
+        return Page[ApiKeyOut].of(found, ApiKeyOut.model_validate)
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
@@ -203,9 +200,8 @@ async def create_api_key(request: Request, caller: KeyAdmin, body: ApiKeyIn) -> 
     """Create an API key; its secret is in this answer only."""
     unknown = sorted(set(body.scopes) - service.SCOPES)
     if unknown:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"unknown scopes {unknown}; known: {sorted(service.SCOPES)}",
+        raise InvalidInputError(
+            f"unknown scopes {unknown}; known: {sorted(service.SCOPES)}", field="scopes"
         )
     _within(caller, body.scopes)
     rt = runtime(request)
@@ -232,23 +228,20 @@ async def revoke_api_key(request: Request, caller: KeyAdmin, key_id: str) -> Res
             session, tenant_id=caller.tenant_id, key_id=key_id, now=rt.clock.now()
         )
     if key is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "API key not found")
+        raise NotFoundError("API key not found")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/contacts", response_model=list[ContactOut])
+@router.get("/contacts", response_model=Page[ContactOut])
 async def list_contacts(
-    request: Request,
-    caller: ContactReader,
-    after: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> list[ContactOut]:
-    """The tenant's WhatsApp contacts, oldest first, with cursor paging."""
+    request: Request, caller: ContactReader, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[ContactOut]:
+    """The tenant's WhatsApp contacts, oldest first."""
     async with runtime(request).db.read() as session:
-        rows = await service.list_contacts(
-            session, tenant_id=caller.tenant_id, after=after, limit=limit
+        found = await service.list_contacts(
+            session, tenant_id=caller.tenant_id, cursor=cursor, limit=limit
         )
-        return [ContactOut.model_validate(row) for row in rows]
+        return Page[ContactOut].of(found, ContactOut.model_validate)
 
 
 @router.get("/contacts/{contact_id}", response_model=ContactOut)
@@ -259,7 +252,7 @@ async def get_contact(request: Request, caller: ContactReader, contact_id: str) 
             session, tenant_id=caller.tenant_id, contact_id=contact_id
         )
         if contact is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+            raise NotFoundError("contact not found")
         return ContactOut.model_validate(contact)
 
 
@@ -278,15 +271,18 @@ async def update_contact(
             now=rt.clock.now(),
         )
         if contact is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+            raise NotFoundError("contact not found")
         return ContactOut.model_validate(contact)
 
 
-@router.get("/tenants", response_model=list[TenantOut])
-async def list_tenants(request: Request, _admin: Platform) -> list[TenantOut]:
-    """Every tenant (platform admins only)."""
+@router.get("/tenants", response_model=Page[TenantOut])
+async def list_tenants(
+    request: Request, _admin: Platform, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[TenantOut]:
+    """Every tenant, oldest first (platform admins only)."""
     async with runtime(request).db.read() as session:
-        return [TenantOut.model_validate(t) for t in await service.list_tenants(session)]
+        found = await service.list_tenants(session, cursor=cursor, limit=limit)
+        return Page[TenantOut].of(found, TenantOut.model_validate)
 
 
 @router.get("/contacts/{contact_id}/export", response_model=None)
@@ -303,7 +299,7 @@ async def export_contact(
             session, tenant_id=caller.tenant_id, contact_id=contact_id
         )
         if contact is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+            raise NotFoundError("contact not found")
         data = await rt.privacy.export(session, service.contact_ref(contact))
     document = jsonable_encoder(
         {"contact_id": contact_id, "exported_at": rt.clock.now(), "data": data}
@@ -343,7 +339,7 @@ async def erase_contact(request: Request, caller: Eraser, contact_id: str) -> Er
             session, tenant_id=caller.tenant_id, contact_id=contact_id
         )
         if contact is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+            raise NotFoundError("contact not found")
         removed, blob_keys = await rt.privacy.erase(session, service.contact_ref(contact))
         record = await service.record_erasure(
             session,

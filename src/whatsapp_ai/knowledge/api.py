@@ -3,38 +3,16 @@ for operators to see what it would find. The tenant always comes from the creden
 
 from __future__ import annotations
 
-from typing import Annotated, NoReturn
+from typing import Annotated
 
-from fastapi import (
-    APIRouter,
-    Depends,
-    File,
-    Form,
-    HTTPException,
-    Query,
-    Request,
-    Response,
-    UploadFile,
-    status,
-)
-from fastapi.exceptions import RequestValidationError
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 
 from whatsapp_ai.ai.service import get_encoder
+from whatsapp_ai.core.errors import InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import Principal, require, runtime
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from whatsapp_ai.knowledge import reading, service
-from whatsapp_ai.knowledge.errors import (
-    InvalidDocumentError,
-    TooLargeError,
-    UnsupportedTypeError,
-)
-from whatsapp_ai.knowledge.schemas import (
-    ChunkOut,
-    DocumentDetail,
-    DocumentOut,
-    DocumentPage,
-    HitOut,
-    SearchOut,
-)
+from whatsapp_ai.knowledge.schemas import ChunkOut, DocumentDetail, DocumentOut, HitOut, SearchOut
 from whatsapp_ai.knowledge.service import Embed
 
 router = APIRouter(prefix="/knowledge", tags=["knowledge"])
@@ -48,11 +26,6 @@ def encoder() -> Embed:
 
 
 Embedder = Annotated[Embed, Depends(encoder)]
-
-
-def _invalid(where: str, name: str, message: str) -> NoReturn:
-    """Answer 422 in the same shape as request validation, naming the field."""
-    raise RequestValidationError([{"loc": (where, name), "msg": message, "type": "value_error"}])
 
 
 @router.post(
@@ -81,29 +54,22 @@ async def upload_document(
     document."""
     rt = runtime(request)
     data = await file.read(service.MAX_BYTES + 1)
-    try:
-        if len(data) <= service.MAX_BYTES:
-            async with rt.db.read() as session:
-                found = await service.get_by_sha256(
-                    session, tenant_id=caller.tenant_id, sha256=service.digest(data)
-                )
-            if found is not None:
-                response.status_code = status.HTTP_200_OK
-                return DocumentOut.model_validate(found)
-        # Reading and encoding take a while: no transaction is open meanwhile.
-        prepared = await service.prepare(
-            title=title,
-            filename=file.filename,
-            content_type=file.content_type,
-            data=data,
-            embed=embed,
-        )
-    except TooLargeError as exc:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, str(exc)) from None
-    except UnsupportedTypeError as exc:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(exc)) from None
-    except InvalidDocumentError as exc:
-        _invalid("body", exc.field, exc.message)
+    if len(data) <= service.MAX_BYTES:
+        async with rt.db.read() as session:
+            found = await service.get_by_sha256(
+                session, tenant_id=caller.tenant_id, sha256=service.digest(data)
+            )
+        if found is not None:
+            response.status_code = status.HTTP_200_OK
+            return DocumentOut.model_validate(found)
+    # Reading and encoding take a while: no transaction is open meanwhile.
+    prepared = await service.prepare(
+        title=title,
+        filename=file.filename,
+        content_type=file.content_type,
+        data=data,
+        embed=embed,
+    )
     async with rt.db.transaction() as session:
         document, created = await service.store(
             session, tenant_id=caller.tenant_id, prepared=prepared, now=rt.clock.now()
@@ -114,20 +80,16 @@ async def upload_document(
     return out
 
 
-@router.get("/documents", response_model=DocumentPage)
+@router.get("/documents", response_model=Page[DocumentOut])
 async def list_documents(
-    request: Request,
-    caller: Reader,
-    after: Annotated[str | None, Query(max_length=64, description="The last id seen.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> DocumentPage:
-    """The tenant's documents in the order added, with cursor paging."""
+    request: Request, caller: Reader, cursor: Cursor = None, limit: Limit = DEFAULT_LIMIT
+) -> Page[DocumentOut]:
+    """The tenant's documents in the order added."""
     async with runtime(request).db.read() as session:
-        rows = await service.list_documents(
-            session, tenant_id=caller.tenant_id, after=after, limit=limit
+        found = await service.list_documents(
+            session, tenant_id=caller.tenant_id, cursor=cursor, limit=limit
         )
-    items = [DocumentOut.model_validate(row) for row in rows]
-    return DocumentPage(items=items, next_cursor=items[-1].id if len(items) == limit else None)
+        return Page[DocumentOut].of(found, DocumentOut.model_validate)
 
 
 @router.get("/documents/{document_id}", response_model=DocumentDetail)
@@ -138,7 +100,7 @@ async def get_document(request: Request, caller: Reader, document_id: str) -> Do
             session, tenant_id=caller.tenant_id, document_id=document_id
         )
         if document is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "document not found")
+            raise NotFoundError("document not found")
         chunks = await service.list_chunks(
             session, tenant_id=caller.tenant_id, document_id=document_id
         )
@@ -148,16 +110,15 @@ async def get_document(request: Request, caller: Reader, document_id: str) -> Do
     )
 
 
-@router.delete("/documents/{document_id}", response_model=DocumentOut)
-async def delete_document(request: Request, caller: Writer, document_id: str) -> DocumentOut:
-    """Remove a document and its passages; answers with what was removed."""
+@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_document(request: Request, caller: Writer, document_id: str) -> None:
+    """Remove a document and its passages."""
     async with runtime(request).db.transaction() as session:
         removed = await service.delete_document(
             session, tenant_id=caller.tenant_id, document_id=document_id
         )
         if removed is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "document not found")
-        return DocumentOut.model_validate(removed)
+            raise NotFoundError("document not found")
 
 
 @router.get("/search", response_model=SearchOut)
@@ -172,7 +133,7 @@ async def search(
     best one it would quote (none when it would say it doesn't know)."""
     question = " ".join(q.split())
     if not question:
-        _invalid("query", "q", "the question is empty")
+        raise InvalidInputError("the question is empty", field="q")
     [vector] = await embed([question])
     async with runtime(request).db.read() as session:
         hits = await service.search(

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 
-class KnowledgeError(Exception):
+from whatsapp_ai.core.errors import DomainError, InvalidInputError
+
+
+class KnowledgeError(DomainError):
     """A knowledge request that cannot be done."""
 
 
 class UnsupportedTypeError(KnowledgeError, ValueError):
-    """A file type the knowledge base does not read."""
+    """A file type the knowledge base does not read (415)."""
+
+    status: ClassVar[int] = 415
+    code: ClassVar[str] = "unsupported_media_type"
 
 
 class TooLargeError(KnowledgeError, ValueError):
-    """A file over ``MAX_BYTES``."""
+    """A file over ``MAX_BYTES`` (413)."""
+
+    status: ClassVar[int] = 413
+    code: ClassVar[str] = "body_too_large"
 
 
-class InvalidDocumentError(KnowledgeError, ValueError):
-    """A file or value that cannot become a document; ``field`` names it."""
+class InvalidDocumentError(KnowledgeError, InvalidInputError, ValueError):
+    """A file or value that cannot become a document; ``field`` names it (422)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    field: str
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, field=field)
 
 
 class UnreadableError(KnowledgeError):

@@ -73,7 +73,7 @@ def content_type_of(declared: str | None, filename: str, data: bytes = b"") -> s
             "text/markdown (.md) or application/pdf (.pdf)"
         )
     if base == PDF and data and not _is_pdf(data):
-        raise InvalidDocumentError("file", "not a PDF file (no %PDF- signature)")
+        raise InvalidDocumentError("not a PDF file (no %PDF- signature)", field="file")
     return base
 
 
@@ -89,7 +89,7 @@ def clean_title(title: str | None) -> str | None:
         return None
     text = " ".join(title.split())
     if len(text) > TITLE_MAX:
-        raise InvalidDocumentError("title", f"at most {TITLE_MAX} characters")
+        raise InvalidDocumentError(f"at most {TITLE_MAX} characters", field="title")
     return text or None
 
 
@@ -234,10 +234,10 @@ def _decode(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidDocumentError(
-            "file", "the text is not UTF-8: save it as UTF-8 and upload it again"
+            "the text is not UTF-8: save it as UTF-8 and upload it again", field="file"
         ) from None
     if "\x00" in text:
-        raise InvalidDocumentError("file", "binary content, not text")
+        raise InvalidDocumentError("binary content, not text", field="file")
     return _normalise(text)
 
 

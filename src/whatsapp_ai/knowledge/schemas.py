@@ -42,13 +42,6 @@ class DocumentDetail(DocumentOut):
     chunks: list[ChunkOut]
 
 
-class DocumentPage(BaseModel):
-    """A page of documents in the order added, and the cursor for the next page."""
-
-    items: list[DocumentOut]
-    next_cursor: str | None
-
-
 class HitOut(BaseModel):
     """A passage that may answer the question."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
-import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.db import insert_ignore
 from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.paging import Slice, by, paginate
+from whatsapp_ai.core.text import fold
 from whatsapp_ai.knowledge.errors import InvalidDocumentError, TooLargeError, UnreadableError
 from whatsapp_ai.knowledge.models import Chunk, Document
 from whatsapp_ai.knowledge.reading import (
@@ -133,7 +134,7 @@ async def prepare(
     kind = content_type_of(content_type, name, data)
     given = clean_title(title)
     if not data.strip():
-        raise InvalidDocumentError("file", "the file is empty")
+        raise InvalidDocumentError("the file is empty", field="file")
     fallback = given or PurePosixPath(name).stem[:TITLE_MAX] or name
     common: dict[str, Any] = {
         "filename": name,
@@ -146,11 +147,11 @@ async def prepare(
     except UnreadableError as exc:
         return Prepared(title=fallback, error=str(exc), **common)
     if not passages:
-        raise InvalidDocumentError("file", "the file has no text")
+        raise InvalidDocumentError("the file has no text", field="file")
     if len(passages) > MAX_CHUNKS:
         raise InvalidDocumentError(
-            "file",
             f"too much text ({len(passages)} passages, at most {MAX_CHUNKS}): split the document",
+            field="file",
         )
     vectors = await _embed_all([_embedded_text(p) for p in passages], embed)
     return Prepared(
@@ -248,13 +249,17 @@ async def get_document(
 
 
 async def list_documents(
-    session: AsyncSession, *, tenant_id: str, after: str | None = None, limit: int = 50
-) -> list[Document]:
-    """The tenant's documents in the order added, after the cursor (a document id)."""
-    query = select(Document).where(Document.tenant_id == tenant_id)
-    if after:
-        query = query.where(Document.id > after)
-    return list(await session.scalars(query.order_by(Document.id).limit(limit)))
+    session: AsyncSession, *, tenant_id: str, cursor: str | None, limit: int
+) -> Slice[Document]:
+    """A page of the tenant's documents in the order added."""
+    query = select(Document)
+    return await paginate(
+        session,
+        query.where(Document.tenant_id == tenant_id),
+        order=by(Document.id),
+        cursor=cursor,
+        limit=limit,
+    )
 
 
 async def list_chunks(session: AsyncSession, *, tenant_id: str, document_id: str) -> list[Chunk]:
@@ -312,17 +317,12 @@ _STOPWORD_TEXT = """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
-def _fold(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return "".join(c for c in folded if not unicodedata.combining(c))
-
-
 def keywords(text: str) -> set[str]:
     """The content words of a text, accents and case ignored, cut to five letters so that
     "devolver" meets "devolução" and "entregam" meets "entrega"."""
     return {
         word[:5]
-        for word in re.findall(r"[a-z0-9]+", _fold(text))
+        for word in re.findall(r"[a-z0-9]+", fold(text))
         if (len(word) >= 3 or word.isdigit()) and word not in _STOPWORDS
     }
 

@@ -1,0 +1,276 @@
+"""The inbound turn's decisions: what to do with one message from a contact.
+
+Nothing here reads or writes anything. The pipeline gathers what a turn knows (``Context``),
+asks these functions what to answer (``Answer``) and what the answer changes in the
+conversation (``Close``, ``HandOff``, ``CountUnresolved``), and the turn store carries that out
+in one transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from whatsapp_ai.ai.closing import wants_to_close
+from whatsapp_ai.ai.handoff import accepts_offer, asks_for_human, mentions_topic
+from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
+from whatsapp_ai.ai.service import HistoryItem, Reply, fixed_reply
+from whatsapp_ai.conversation.notices import notice
+from whatsapp_ai.conversation.policy import Policy
+from whatsapp_ai.conversation.states import HUMAN, Actor, Status
+from whatsapp_ai.identity import service as identity
+
+__all__ = [
+    "PROFILE_ONLY_WORDS",
+    "Answer",
+    "Close",
+    "Context",
+    "CountUnresolved",
+    "ErasureStep",
+    "HandOff",
+    "LeaseLostError",
+    "Then",
+    "Turn",
+    "answer_of",
+    "before_reply",
+    "erasure_confirmation",
+    "erasure_step",
+    "failed",
+    "fixed_meta",
+    "handoff_asked",
+    "nothing_to_read",
+    "profile_confirmations",
+    "profile_only",
+    "with_confirmations",
+]
+
+# A message this short that changes the profile is only that request: no reply step.
+PROFILE_ONLY_WORDS = 8
+
+
+class LeaseLostError(Exception):
+    """The turn lease expired mid-turn; the reply is not stored (the next holder answers)."""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One pending message of a sender, and the lease that makes this job its only answerer."""
+
+    tenant_id: str
+    event_id: str
+    lease_key: str
+    # The job id tells apart jobs leased in one batch; the token, a job re-leased later.
+    owner: str
+
+
+@dataclass
+class Context:
+    """What one turn knows once the user's message is stored."""
+
+    turn: Turn
+    tenant_name: str
+    external_id: str
+    channel: str
+    payload: dict[str, Any]
+    text: str
+    contact_id: str
+    contact: identity.ContactContext
+    recipient: str
+    conversation_id: str
+    status: Status
+    policy: Policy
+    user_message_id: str
+    earlier: list[HistoryItem]
+    erasure_requested_at: datetime | None
+    language: str
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant the message was sent to."""
+        return self.turn.tenant_id
+
+    @property
+    def event_id(self) -> str:
+        """The inbound event the message came in."""
+        return self.turn.event_id
+
+
+# --- what the reply changes in the conversation, as it is stored ------------------------------
+
+
+@dataclass(frozen=True)
+class Close:
+    """The contact said goodbye: the conversation ends."""
+
+
+@dataclass(frozen=True)
+class HandOff:
+    """Put the conversation in the operators' queue and tell the contact (``notice``).
+
+    ``only_if_staffed``: the assistant's own call, made only when some operator is available.
+    """
+
+    actor: Actor
+    reason: str
+    notice: str
+    only_if_staffed: bool = False
+
+
+@dataclass(frozen=True)
+class CountUnresolved:
+    """Keep count of replies in a row that could not help; at the tenant's limit, call a person
+    (``reason`` says so to the operators)."""
+
+    resolved: bool
+    reason: str
+
+
+type Then = Close | HandOff | CountUnresolved
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the turn answers. ``text`` None: the message is kept without a reply (a person has
+    the conversation). ``quiet_unless_active``: the reply is dropped the same way if a person
+    took the conversation, or it ended, while the reply was being made."""
+
+    text: str | None
+    meta: dict[str, Any] = field(default_factory=dict)
+    then: Then | None = None
+    event_status: str = "processed"
+    quiet_unless_active: bool = True
+
+
+def fixed_meta(context: Context) -> dict[str, Any]:
+    """The meta of a reply the assistant did not compose."""
+    return {"model": "fixed", "language": context.language}
+
+
+# --- the decisions, in the order the pipeline asks them -----------------------------------------
+
+
+class ErasureStep(StrEnum):
+    """What a message does to the contact's request to be erased."""
+
+    ERASE = "erase"  # the contact confirmed a pending request
+    ASK = "ask"  # the contact asks: remember it and ask to confirm
+    CANCEL = "cancel"  # any other reply cancels a pending request
+
+
+def erasure_step(context: Context, *, now: datetime) -> ErasureStep | None:
+    """The step "erase my data" in chat takes with this message; None when it has none."""
+    pending = identity.erasure_pending(context.erasure_requested_at, now=now)
+    if pending and confirms_erasure(context.text):
+        return ErasureStep.ERASE
+    if asks_for_erasure(context.text):
+        return ErasureStep.ASK
+    return ErasureStep.CANCEL if pending else None
+
+
+def erasure_confirmation(context: Context) -> Answer:
+    """The question that asks the contact to confirm the erasure (sent in any state)."""
+    return Answer(
+        fixed_reply("erasure_confirm", context.language),
+        fixed_meta(context),
+        quiet_unless_active=False,
+    )
+
+
+def before_reply(context: Context) -> Answer | None:
+    """An answer the message gets without the reply step: silence while a person has the
+    conversation, a farewell, or a handoff; None when the reply step answers."""
+    if context.status in HUMAN:
+        # A person has (or is about to have) this conversation: the assistant stays quiet.
+        return Answer(None)
+    if wants_to_close(context.text):
+        return Answer(notice("farewell", context.language), fixed_meta(context), Close())
+    handoff = handoff_asked(context)
+    if handoff is not None:
+        return Answer("", fixed_meta(context), handoff)
+    return None
+
+
+def handoff_asked(context: Context) -> HandOff | None:
+    """A handoff the message itself calls for: the contact asks, or a human-only topic."""
+    if asks_for_human(context.text):
+        return HandOff(Actor.USER, "the contact asked for a person", "handoff_requested")
+    last = context.earlier[-1] if context.earlier else None
+    if last is not None and last.author == "assistant" and accepts_offer(last.body, context.text):
+        return HandOff(
+            Actor.USER, "the contact accepted the offer of a person", "handoff_requested"
+        )
+    topic = mentions_topic(context.text, context.policy.human_only_topics)
+    if topic is not None:
+        return HandOff(Actor.ASSISTANT, f"human-only topic: {topic}", "handoff_topic")
+    return None
+
+
+def profile_confirmations(changes: dict[str, str], language: str) -> list[str]:
+    """What the contact is told of the profile changes their message made."""
+    said = []
+    if "display_name" in changes:
+        said.append(fixed_reply("profile_name", language).format(name=changes["display_name"]))
+    if "language" in changes:
+        said.append(fixed_reply("profile_language", language))
+    if "timezone" in changes:
+        place = changes["timezone"].rsplit("/", 1)[-1].replace("_", " ")
+        said.append(fixed_reply("profile_timezone", language).format(zone=place))
+    return said
+
+
+def profile_only(context: Context, confirmations: list[str], meta: dict[str, Any]) -> Answer | None:
+    """The whole answer when the message was only a profile request: its confirmations."""
+    if confirmations and len(context.text.split()) <= PROFILE_ONLY_WORDS:
+        return Answer("\n\n".join(confirmations), meta)
+    return None
+
+
+def nothing_to_read(
+    context: Context, text: str, notes: list[str], has_files: bool
+) -> Answer | None:
+    """The fixed answer when the message has no text for the reply step (an unsupported
+    type, an empty body, files that could not be read); None when there is some."""
+    if text.strip():
+        return None
+    if not has_files and not notes:
+        notes = [fixed_reply("unsupported_message", context.language)]
+    if notes or not has_files:
+        return Answer("\n\n".join(notes), fixed_meta(context))
+    return None
+
+
+def answer_of(context: Context, reply: Reply, notes: list[str]) -> Answer:
+    """The reply step's answer after the notes on unreadable files; a handoff the assistant
+    decided, or else the count of replies that could not help."""
+    meta: dict[str, Any] = {"model": reply.model, "language": reply.language}
+    if reply.trace is not None:
+        meta["trace"] = reply.trace
+    text = "\n\n".join([*notes, reply.text])
+    if reply.handoff:
+        return Answer(
+            text,
+            meta,
+            HandOff(Actor.ASSISTANT, reply.handoff, "handoff_assistant", only_if_staffed=True),
+        )
+    reason = f"{context.policy.handoff_after_failures} replies in a row could not help"
+    return Answer(text, meta, CountUnresolved(reply.resolved, reason))
+
+
+def with_confirmations(answer: Answer, confirmations: list[str]) -> Answer:
+    """The answer preceded by the profile confirmations, if any."""
+    if not confirmations:
+        return answer
+    return replace(answer, text="\n\n".join([*confirmations, answer.text or ""]))
+
+
+def failed(context: Context, error: Exception) -> Answer:
+    """The fixed answer to a message whose turn cannot succeed; the event is marked failed."""
+    reason = f"{context.policy.handoff_after_failures} turns in a row failed"
+    return Answer(
+        fixed_reply("turn_failed", context.language),
+        {**fixed_meta(context), "error": repr(error)[:300]},
+        CountUnresolved(False, reason),
+        event_status="failed",
+    )
