@@ -945,8 +945,8 @@ async def test_export_and_erasure_take_only_that_contacts_entries(
     ]
     assert "do Bruno" not in exported.text
 
-    erased = await client.delete(f"/identity/contacts/{ana}", headers=headers)
-    assert erased.status_code == 200, erased.text
+    erased = await client.post(f"/identity/contacts/{ana}/erasure", headers=headers)
+    assert erased.status_code == 201, erased.text
     assert erased.json()["removed"]["finance"] == 2
     assert await _count(container, FinanceEntry.contact_id == ana) == 0
     assert await _count(container, FinanceEntry.contact_id == bruno) == 1

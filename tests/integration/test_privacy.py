@@ -164,8 +164,8 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
         assert archive.read(photo) == IMAGE
         assert json.loads(archive.read("export.json"))["data"]["identity"]["address"] == ANA
 
-    erased = await t.client.delete(f"/identity/contacts/{ana_id}", headers=headers)
-    assert erased.status_code == 200, erased.text
+    erased = await t.client.post(f"/identity/contacts/{ana_id}/erasure", headers=headers)
+    assert erased.status_code == 201, erased.text
     body = erased.json()
     assert body["files_deleted"] == 1
     assert body["removed"]["identity"] == 1
@@ -204,6 +204,24 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
     assert await _count(t, Contact, Contact.address == ANA) == 1
 
 
+async def test_delete_erases_a_contact_and_answers_204(twilio_tenant: TwilioTenant) -> None:
+    t = twilio_tenant
+    await _talk(t, ANA, "oi")
+    await _talk(t, BRUNO, "oi")
+    headers = {"Authorization": f"Bearer {t.api_key}"}
+    async with t.container.db.read() as session:
+        ana = await session.scalar(select(Contact).where(Contact.address == ANA))
+    assert ana is not None
+    deleted = await t.client.delete(f"/identity/contacts/{ana.id}", headers=headers)
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert await _count(t, Contact, Contact.address == ANA) == 0
+    assert await _count(t, Contact, Contact.address == BRUNO) == 1
+    again = await t.client.delete(f"/identity/contacts/{ana.id}", headers=headers)
+    assert again.status_code == 404
+    assert again.json()["error"]["code"] == "not_found"
+
+
 async def test_erasure_needs_the_privacy_permission(twilio_tenant: TwilioTenant) -> None:
     t = twilio_tenant
     await _talk(t, ANA, "oi")
@@ -221,7 +239,7 @@ async def test_erasure_needs_the_privacy_permission(twilio_tenant: TwilioTenant)
         )
     headers = {"Authorization": f"Bearer {reader}"}
     assert (
-        await t.client.delete(f"/identity/contacts/{ana.id}", headers=headers)
+        await t.client.post(f"/identity/contacts/{ana.id}/erasure", headers=headers)
     ).status_code == 403
     assert (
         await t.client.get(f"/identity/contacts/{ana.id}/export", headers=headers)

@@ -794,8 +794,8 @@ async def test_the_platform_export_and_erasure_include_the_crm(
     assert [r["text"] for r in data["reminders"]] == ["lembrete de Ana"]
     assert "Bruno" not in exported.text
 
-    erased = await client.delete(f"/identity/contacts/{ana}", headers=auth(tenant["key"]))
-    assert erased.status_code == 200, erased.text
+    erased = await client.post(f"/identity/contacts/{ana}/erasure", headers=auth(tenant["key"]))
+    assert erased.status_code == 201, erased.text
     assert erased.json()["removed"]["relationships"] == 4
     for model in (Person, Interaction, Reminder, Meeting):
         assert await _count(container, model, model.contact_id == ana) == 0

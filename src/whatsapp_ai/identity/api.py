@@ -330,9 +330,24 @@ def _zip(document: dict[str, Any], contents: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-@router.delete("/contacts/{contact_id}", response_model=ErasureOut)
+@router.post(
+    "/contacts/{contact_id}/erasure",
+    response_model=ErasureOut,
+    status_code=status.HTTP_201_CREATED,
+)
 async def erase_contact(request: Request, caller: Eraser, contact_id: str) -> ErasureOut:
-    """Erase a contact from every module, files included; an audit record keeps only ids."""
+    """Erase a contact from every module, files included, and answer with the receipt: the
+    audit record (it keeps only ids), the rows removed per module and the files still due."""
+    return await _erase(request, caller, contact_id)
+
+
+@router.delete("/contacts/{contact_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_contact(request: Request, caller: Eraser, contact_id: str) -> None:
+    """Erase a contact as ``POST …/erasure`` does, without the receipt."""
+    await _erase(request, caller, contact_id)
+
+
+async def _erase(request: Request, caller: Principal, contact_id: str) -> ErasureOut:
     rt = runtime(request)
     async with rt.db.transaction() as session:
         contact = await service.get_contact(
