@@ -1,11 +1,9 @@
-"""Folding of message text for the intent recognizers (PT and EN)."""
+"""Kept for the agents that still import ``plain``: it is ``core.text.fold``."""
 
 from __future__ import annotations
 
-import unicodedata
+from whatsapp_ai.core.text import fold
 
+plain = fold
 
-def plain(text: str) -> str:
-    """The text lower-cased, without accents, its whitespace collapsed to single spaces."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return " ".join("".join(c for c in folded if not unicodedata.combining(c)).split())
+__all__ = ["plain"]
