@@ -120,7 +120,7 @@ class Evaluator:
     def __init__(self, settings: Settings) -> None:
         self.clock = ManualClock(NOW)
         self.container: Container = bootstrap(settings, clock=self.clock)
-        self.container.reply_step = assistant(settings, self.container.db)
+        self.container.reply_step = assistant(settings, self.container.db, clock=self.clock)
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=create_app(self.container)),
             base_url="http://eval",
