@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from whatsapp_ai.ai.router import INTENTS, IntentRouter, get_encoder, looks_like_noise
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "results"
@@ -51,7 +51,7 @@ class KeywordRouter:
         ]
 
     def best(self, text: str) -> str | None:
-        folded = plain(text)
+        folded = fold(text)
         counts = [(sum(bool(p.search(folded)) for p in pats), id_) for id_, pats in self._patterns]
         hits, intent = max(counts, key=lambda c: c[0])
         return intent if hits and not looks_like_noise(text) else None
@@ -177,7 +177,7 @@ def main() -> None:
     speed[f"best from {args.concurrency} threads"] = _threaded(router, texts, args.concurrency)
     encoder.cache_clear()
     t0 = time.perf_counter()
-    encoder.encode([plain(text) for text in texts])
+    encoder.encode([fold(text) for text in texts])
     batch_per_s = len(texts) / (time.perf_counter() - t0)
 
     base = speed["regex baseline"]["routes_per_s"]

@@ -214,14 +214,21 @@ def privacy_registry() -> PrivacyRegistry:
     return registry
 
 
-def assistant(settings: Settings, db: Database, box: SecretBox | None = None) -> AssistantEngine:
+def assistant(
+    settings: Settings, db: Database, box: SecretBox | None = None, clock: Clock | None = None
+) -> AssistantEngine:
     """The assistant on the configured chat models (the offline model is always the last);
     with ``box``, each tenant's own settings (agents, chat models, redaction) apply and sales
-    checkouts send payment links from the tenant's Stripe account."""
+    checkouts send payment links from the tenant's Stripe account; ``clock`` is "now" for a
+    turn that does not carry its own."""
+    clock = clock or SystemClock()
 
     def chain(specs: Sequence[ProviderSpec]) -> FallbackChain:
         return build_chain(
-            list(specs), offline=offline_model(), sink=record_usage, prices=settings.ai.prices
+            list(specs),
+            offline=offline_model(clock=clock),
+            sink=record_usage,
+            prices=settings.ai.prices,
         )
 
     payments = None if box is None else sales.Payments(box=box, stripe=settings.stripe)
@@ -237,6 +244,7 @@ def assistant(settings: Settings, db: Database, box: SecretBox | None = None) ->
         box=box,
         build=chain,
         hosted=bool(settings.ai.providers),
+        clock=clock,
     )
 
 
@@ -308,7 +316,7 @@ def bootstrap(
         blobs=blobs,
         limiter=limiter,
         privacy=privacy_registry(),
-        reply_step=reply_step or assistant(settings, db, box),
+        reply_step=reply_step or assistant(settings, db, box, clock),
         speech=speech or NoSpeech(),
         bus=bus,
         lifecycle=Lifecycle(

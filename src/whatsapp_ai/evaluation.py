@@ -128,7 +128,9 @@ class Evaluator:
         self.clock = ManualClock(NOW)
         self.container: Container = bootstrap(settings, clock=self.clock)
         # With the box, each example's tenant settings (its agents) apply as in production.
-        self.container.reply_step = assistant(settings, self.container.db, self.container.box)
+        self.container.reply_step = assistant(
+            settings, self.container.db, self.container.box, clock=self.clock
+        )
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=create_app(self.container)),
             base_url="http://eval",

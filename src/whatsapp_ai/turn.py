@@ -211,12 +211,12 @@ def profile_confirmations(changes: dict[str, str], language: str) -> list[str]:
     """What the contact is told of the profile changes their message made."""
     said = []
     if "display_name" in changes:
-        said.append(fixed_reply("profile_name", language).format(name=changes["display_name"]))
+        said.append(fixed_reply("profile_name", language, name=changes["display_name"]))
     if "language" in changes:
         said.append(fixed_reply("profile_language", language))
     if "timezone" in changes:
         place = changes["timezone"].rsplit("/", 1)[-1].replace("_", " ")
-        said.append(fixed_reply("profile_timezone", language).format(zone=place))
+        said.append(fixed_reply("profile_timezone", language, zone=place))
     return said
 
 

@@ -4,6 +4,7 @@ write and read the contact's records, several requests in one message, and retri
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -14,7 +15,8 @@ from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model, record_
 from whatsapp_ai.ai.llm import ProviderSpec, build_chain
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import HistoryItem, TurnInput
-from whatsapp_ai.bootstrap import Container
+from whatsapp_ai.bootstrap import Container, assistant
+from whatsapp_ai.core.clock import ManualClock
 from whatsapp_ai.core.db import tenant_scope
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
@@ -174,6 +176,24 @@ async def test_a_missing_amount_is_asked_for(
     reply = await engine.reply(_turn(tenant, people["Ana"], "gastei no mercado hoje", "n1"))
     assert reply.text == "Qual foi o valor?"
     assert await _entries(container, tenant["id"], people["Ana"]) == []
+
+
+async def test_a_turn_without_its_own_time_is_dated_by_the_platform_clock(
+    container: Container, tenant: dict[str, str], people: dict[str, str]
+) -> None:
+    clock = ManualClock(datetime(2025, 7, 10, 15, 0, tzinfo=UTC))  # Thursday noon in São Paulo
+    engine = assistant(container.settings, container.db, clock=clock)
+    turn = replace(_turn(tenant, people["Ana"], "gastei 50 no mercado ontem", "c1"), now=None)
+    reply = await engine.reply(turn)
+    assert reply.text == "Anotei: gasto de R$ 50,00 em mercado, ontem."
+    with tenant_scope(tenant["id"]):
+        async with container.db.read() as session:
+            found = await finance.list_entries(
+                session, tenant_id=tenant["id"], contact_id=people["Ana"]
+            )
+    [entry] = found.items
+    assert str(entry.occurred_on) == "2025-07-09"
+    assert entry.created_at == clock.now()
 
 
 # --- hosted models (a fake OpenAI-compatible server on 127.0.0.1) ---------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 # Phrases are written folded (lower case, no accents, no apostrophes), words separated by a space.
 THANKS = (
@@ -130,7 +130,7 @@ _REPEATS = re.compile(r"(\w)\1{2,}")
 
 def _words(text: str) -> tuple[list[str], set[int]]:
     """The folded words ("tchauuu" shrunk to "tchau") and the indexes punctuation precedes."""
-    folded = re.sub(r"['’ʼ`´]", "", plain(text))
+    folded = re.sub(r"['’ʼ`´]", "", fold(text))
     words: list[str] = []
     breaks: set[int] = set()
     for match in re.finditer(r"(\w+)|[^\w\s]+", folded):

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 # Whom a contact may ask for. The broad forms (alguém, uma pessoa, someone) count only after a
 # verb of talking or transferring: "preciso de alguém para consertar" is not a handoff.
@@ -88,7 +88,7 @@ _FILLERS = frozenset(
 
 
 def _fold(text: str) -> str:
-    return re.sub(r"['’ʼ`´]", "", plain(text))
+    return re.sub(r"['’ʼ`´]", "", fold(text))
 
 
 def _negated(folded: str, start: int) -> bool:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from whatsapp_ai.core.text import fold
 
 _WORD = re.compile(r"[a-z']+")
 _EN = frozenset(
@@ -158,8 +159,8 @@ _PT = frozenset(
 
 
 def words(text: str) -> list[str]:
-    folded = unicodedata.normalize("NFKD", text.lower())
-    return _WORD.findall("".join(c for c in folded if not unicodedata.combining(c)))
+    """The folded words of ``text`` ("Não é" → ["nao", "e"])."""
+    return _WORD.findall(fold(text))
 
 
 def detect_language(text: str, default: str = "pt") -> str:

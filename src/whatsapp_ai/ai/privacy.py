@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 _REQUEST = re.compile(
     r"\b(apag\w*|exclu\w*|delet\w*|remov\w*|elimin\w*)\b.{0,30}\b(meus dados|minhas informacoes"
@@ -19,9 +19,9 @@ _CONFIRM = frozenset({"apagar", "sim apagar", "sim, apagar", "delete", "yes dele
 
 def asks_for_erasure(text: str) -> bool:
     """Whether the message asks to delete everything held about the sender."""
-    return bool(_REQUEST.search(plain(text)))
+    return bool(_REQUEST.search(fold(text)))
 
 
 def confirms_erasure(text: str) -> bool:
     """Whether the message is the explicit confirmation word (nothing else counts)."""
-    return plain(text).strip(" .!") in _CONFIRM
+    return fold(text).strip(" .!") in _CONFIRM

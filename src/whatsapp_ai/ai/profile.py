@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from zoneinfo import available_timezones
 
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 _NAME = re.compile(
     r"(?:me chame de|pode me chamar de|prefiro ser chamad[oa] de|meu nome (?:e|é)|"
@@ -77,7 +77,7 @@ def profile_changes(text: str) -> dict[str, str]:
         words = name.split()
         if 1 <= len(words) <= 3:
             changes["display_name"] = " ".join(word[:1].upper() + word[1:] for word in words)
-    folded = plain(text)
+    folded = fold(text)
     for language, pattern in _LANGUAGE.items():
         if pattern.search(folded):
             changes["language"] = language

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 
 from whatsapp_ai.ai.router.encoder import get_encoder
+from whatsapp_ai.core.i18n import text
 
 __all__ = [
     "AttachmentInfo",
@@ -97,54 +98,20 @@ class NoSpeech:
         return None
 
 
-_FIXED = {
-    "attachment_failed": {
-        "pt": "Não consegui abrir o arquivo que você enviou. Pode tentar de novo ou mandar em "
-        "outro formato (foto, PDF ou áudio)?",
-        "en": "I couldn't open the file you sent. Could you try again or send it in another "
-        "format (photo, PDF or audio)?",
-    },
-    "unsupported_message": {
-        "pt": "Não consegui entender esse tipo de mensagem. Pode escrever em texto?",
-        "en": "I couldn't read that kind of message. Could you write it as text?",
-    },
-    "turn_failed": {
-        "pt": "Desculpe, não consegui responder sua mensagem agora. Nossa equipe foi avisada; "
-        "pode tentar de novo em alguns minutos.",
-        "en": "Sorry, I couldn't answer your message right now. Our team has been told; "
-        "please try again in a few minutes.",
-    },
-    "erasure_confirm": {
-        "pt": "Você pediu para apagar todos os seus dados conosco: mensagens, arquivos e "
-        "cadastro. Isso não pode ser desfeito. Para confirmar, responda APAGAR nos próximos "
-        "10 minutos; qualquer outra resposta cancela.",
-        "en": "You asked us to erase all your data: messages, files and profile. This cannot "
-        "be undone. To confirm, reply DELETE within 10 minutes; any other reply cancels.",
-    },
-    "erasure_done": {
-        "pt": "Pronto: apagamos todos os seus dados. Se escrever de novo, começamos do zero.",
-        "en": "Done: we erased all your data. If you write again, we start from scratch.",
-    },
-    "profile_name": {
-        "pt": "Combinado, vou te chamar de {name}.",
-        "en": "Sure, I'll call you {name}.",
-    },
-    "profile_timezone": {
-        "pt": "Combinado, a partir de agora uso o horário de {zone}.",
-        "en": "Sure, from now on I'll use {zone} time.",
-    },
-    "profile_language": {
-        "pt": "Combinado, a partir de agora respondo em português.",
-        "en": "Sure, from now on I'll answer in English.",
-    },
-    "voice_unavailable": {
-        "pt": "Recebi seu áudio, mas ainda não consigo ouvir mensagens de voz. Pode escrever?",
-        "en": "I got your voice message, but I can't listen to voice notes yet. Could you type it?",
-    },
+# The fixed replies by kind; the profile ones have the profile's own section.
+_KEYS = {
+    "attachment_failed": "assistant.attachment_failed",
+    "unsupported_message": "assistant.unsupported_message",
+    "turn_failed": "assistant.turn_failed",
+    "erasure_confirm": "assistant.erasure_confirm",
+    "erasure_done": "assistant.erasure_done",
+    "voice_unavailable": "assistant.voice_unavailable",
+    "profile_name": "profile.name",
+    "profile_timezone": "profile.timezone",
+    "profile_language": "profile.language",
 }
 
 
-def fixed_reply(kind: str, language: str) -> str:
-    """A fixed message for situations the assistant must not improvise on."""
-    texts = _FIXED[kind]
-    return texts.get(language, texts["pt"])
+def fixed_reply(kind: str, language: str | None, **values: Any) -> str:
+    """A fixed message for situations the assistant must not improvise on, ``values`` filled."""
+    return text(language, _KEYS[kind], **values)

@@ -14,6 +14,7 @@ from whatsapp_ai.ai.agents.context import Moment, RunContext, read_header
 from whatsapp_ai.ai.agents.loop import Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.core.clock import ManualClock
 from whatsapp_ai.core.config import DatabaseSettings
 from whatsapp_ai.core.db import Database, create_engine
 
@@ -142,3 +143,12 @@ def test_the_context_header_round_trips() -> None:
     assert moment.now == NOW
     assert (moment.timezone, moment.language) == ("America/Sao_Paulo", "en")
     assert read_header("no header here") is None
+
+
+def test_a_prompt_without_a_context_header_is_dated_by_the_models_clock() -> None:
+    planner = Scripted()
+    model = OfflineChatModel(planner=planner, clock=ManualClock(NOW))
+    model.invoke([HumanMessage(content="oi")])
+    [(_text, _tools, moment)] = planner.seen
+    assert moment.now == NOW
+    assert moment.timezone == "America/Sao_Paulo"

@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 
 from whatsapp_ai.ai.router import ASSISTANT, INTENTS, OFF_TOPIC, IntentRouter, get_encoder
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 # Words that mark an example as English; an example with none of them is Portuguese.
 _ENGLISH = re.compile(
@@ -30,7 +30,7 @@ def test_each_intent_has_portuguese_and_english_examples(intent: object) -> None
 
     assert isinstance(intent, Intent)
     assert 8 <= len(intent.examples) <= 15
-    folded = [plain(example) for example in intent.examples]
+    folded = [fold(example) for example in intent.examples]
     assert len(set(folded)) == len(folded)
     english = [text for text in folded if _ENGLISH.search(text)]
     assert 3 <= len(english) <= len(folded) - 5, english
@@ -44,7 +44,7 @@ def test_examples_are_written_with_and_without_accents() -> None:
 
 
 def test_keyword_patterns_fit_folded_text() -> None:
-    # Patterns run on `plain` text: an upper-case letter or an accent could never match.
+    # Patterns run on folded text: an upper-case letter or an accent could never match.
     for intent in INTENTS:
         for pattern in intent.keywords:
             re.compile(pattern)
@@ -53,8 +53,8 @@ def test_keyword_patterns_fit_folded_text() -> None:
 
 
 def test_off_topic_examples_are_not_intent_examples() -> None:
-    examples = {plain(example) for intent in INTENTS for example in intent.examples}
-    assert not examples.intersection(plain(text) for text in OFF_TOPIC)
+    examples = {fold(example) for intent in INTENTS for example in intent.examples}
+    assert not examples.intersection(fold(text) for text in OFF_TOPIC)
 
 
 def test_router_refuses_a_malformed_catalogue() -> None:

@@ -10,7 +10,7 @@ import pytest
 from tests.unit.router.routing_cases import CASES
 from whatsapp_ai.ai.router import ASSISTANT, IntentRouter, looks_like_noise
 from whatsapp_ai.ai.router.encoder import get_encoder
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 MIN_ACCURACY = 0.90
 
@@ -44,9 +44,9 @@ def test_routes_the_labelled_messages(router: IntentRouter) -> None:
 
 
 def test_the_labelled_set_is_large_bilingual_and_unseen(router: IntentRouter) -> None:
-    examples = {plain(e) for intent in router.intents for e in intent.examples}
-    examples |= {plain(e) for e in router.off_topic}
-    texts = [plain(text) for text, _ in CASES]
+    examples = {fold(e) for intent in router.intents for e in intent.examples}
+    examples |= {fold(e) for e in router.off_topic}
+    texts = [fold(text) for text, _ in CASES]
     assert len(CASES) >= 150
     assert not examples.intersection(texts)
     assert len(set(texts)) == len(texts)

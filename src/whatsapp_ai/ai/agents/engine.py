@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -32,6 +31,7 @@ from whatsapp_ai.ai.offline import OfflineReplyStep
 from whatsapp_ai.ai.router import IntentRouter, IntentScore
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
+from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database
@@ -95,9 +95,11 @@ class OfflinePlanner:
         return agent.plan(intent, text, moment)
 
 
-def offline_model(agents: dict[str, Agent] | None = None) -> OfflineChatModel:
-    """The offline chat model, planning for ``agents``."""
-    return OfflineChatModel(planner=OfflinePlanner(agents or AGENTS))
+def offline_model(
+    agents: dict[str, Agent] | None = None, *, clock: Clock | None = None
+) -> OfflineChatModel:
+    """The offline chat model, planning for ``agents`` (``clock`` dates a prompt without one)."""
+    return OfflineChatModel(planner=OfflinePlanner(agents or AGENTS), clock=clock or SystemClock())
 
 
 @dataclass
@@ -114,6 +116,8 @@ class AssistantEngine:
     box: SecretBox | None = None
     build: Callable[[Sequence[ProviderSpec]], ChatModel] | None = None
     hosted: bool = False
+    # What "now" is for a turn that does not say (the platform's clock).
+    clock: Clock = field(default_factory=SystemClock)
     _chains: dict[str, ChatModel] = field(default_factory=dict)
 
     async def _tenant(self, tenant_id: str) -> TenantAssistant:
@@ -283,7 +287,7 @@ class AssistantEngine:
             contact_id=turn.contact_id,
             conversation_id=turn.conversation_id,
             message_id=turn.message_id or "no-message",
-            now=turn.now or datetime.now(UTC),
+            now=turn.now or self.clock.now(),
             timezone=turn.contact_timezone or DEFAULT_TIMEZONE,
             language=language,
             contact_name=turn.contact_name,

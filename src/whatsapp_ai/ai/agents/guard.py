@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core import i18n
+from whatsapp_ai.core.text import fold
 
 _FOLD = re.IGNORECASE
 _MONTHS_DAYS = (
@@ -67,28 +68,6 @@ class Verdict:
     data: str = ""
 
 
-def _refuse(kind: str, language: str) -> str:
-    texts = {
-        "others": (
-            "Só consigo ver e registrar as suas próprias informações; não acesso dados de "
-            "outras pessoas.",
-            "I can only see and record your own information, not other people's.",
-        ),
-        "prompt": (
-            "Não compartilho minhas instruções internas. Posso te ajudar com seus gastos, "
-            "lembretes e compromissos.",
-            "I don't share my internal instructions. I can help with your expenses, reminders "
-            "and appointments.",
-        ),
-        "pretend": (
-            "Não digo que fiz algo sem fazer de verdade. Se quiser, eu registro de fato.",
-            "I won't say I did something I didn't. If you want, I'll actually do it.",
-        ),
-    }
-    pt, en = texts[kind]
-    return en if language == "en" else pt
-
-
 def _mentions_others(original: str, folded: str) -> bool:
     """A request about someone else's records (a name, a number, "everyone")."""
     possessive = re.search(
@@ -137,19 +116,19 @@ def check(text: str, language: str) -> Verdict:
     if quoted is not None:
         # What someone else said is a note about them, not a request to the assistant.
         spoken, data = spoken[: quoted.start()], spoken[quoted.start() :] + data
-    folded = plain(spoken)
+    folded = fold(spoken)
     if _PROMPT.search(folded):
-        return Verdict(_refuse("prompt", language), spoken, data)
+        return Verdict(i18n.text(language, "guard.prompt"), spoken, data)
     if _PRETEND.search(folded):
-        return Verdict(_refuse("pretend", language), spoken, data)
+        return Verdict(i18n.text(language, "guard.pretend"), spoken, data)
     if _SWITCH.search(folded) or _EVERYONE.search(folded):
-        return Verdict(_refuse("others", language), spoken, data)
+        return Verdict(i18n.text(language, "guard.others"), spoken, data)
     spoken = _IDS.sub(" ", spoken)
     return Verdict(None, " ".join(spoken.split()).strip(" ,;"), data.strip())
 
 
 def refuse_clause(clause: str, language: str) -> str | None:
     """A refusal when this request is about someone else's records."""
-    if _mentions_others(clause, plain(clause)):
-        return _refuse("others", language)
+    if _mentions_others(clause, fold(clause)):
+        return i18n.text(language, "guard.others")
     return None

@@ -10,6 +10,7 @@ from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.router import get_encoder
+from whatsapp_ai.core import i18n
 from whatsapp_ai.knowledge import service as knowledge
 
 AGENT = "knowledge"
@@ -21,11 +22,6 @@ PROMPT = (
     "the passages it returns and name the source it cites. If it finds nothing, say you "
     "don't know and offer to bring in a person from the team. Never answer from memory."
 )
-_UNKNOWN = {
-    "pt": "Não encontrei isso nos nossos documentos. Quer que eu chame uma pessoa da equipe?",
-    "en": "I couldn't find that in our documents. Would you like me to bring in someone "
-    "from the team?",
-}
 
 
 class QuestionArgs(BaseModel):
@@ -45,12 +41,12 @@ def citation(hit: knowledge.Hit, language: str) -> str:
         section = hit.heading.removeprefix(f"{hit.title} › ")
         if section and section != hit.title:
             source += f" ({section})"
-    return f"{'Fonte' if language == 'pt' else 'Source'}: {source}"
+    return i18n.text(language, "knowledge.source", source=source)
 
 
 def unknown(language: str) -> str:
     """That the documents don't say, and the offer of a person."""
-    return _UNKNOWN["pt" if language == "pt" else "en"]
+    return i18n.text(language, "knowledge.not_found")
 
 
 async def search_knowledge(runtime: ToolRuntime, args: QuestionArgs) -> ToolOutcome:

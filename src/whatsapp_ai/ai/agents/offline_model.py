@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -23,9 +22,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
 from langchain_core.utils.function_calling import convert_to_openai_tool
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field, SkipValidation
 
-from whatsapp_ai.ai.agents.context import Moment, read_header
+from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE, Moment, read_header
+from whatsapp_ai.core.clock import Clock, SystemClock
 
 MODEL_NAME = "offline-planner"
 
@@ -52,6 +52,8 @@ class OfflineChatModel(BaseChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     planner: Any
+    # The moment of a prompt without a context header.
+    clock: SkipValidation[Clock] = Field(default_factory=SystemClock)
     model_name: str = MODEL_NAME
 
     @property
@@ -88,7 +90,7 @@ class OfflineChatModel(BaseChatModel):
     def _answer(self, messages: list[BaseMessage], tools: tuple[str, ...]) -> AIMessage:
         if messages and isinstance(messages[-1], ToolMessage):
             return AIMessage(content=_tool_answers(messages))
-        moment = _moment(messages)
+        moment = _moment(messages, self.clock)
         text = next((str(m.content) for m in reversed(messages) if isinstance(m, HumanMessage)), "")
         plan: Plan = self.planner.plan(text, tools, moment)
         if not plan.calls:
@@ -101,11 +103,11 @@ class OfflineChatModel(BaseChatModel):
         return AIMessage(content="", tool_calls=calls)
 
 
-def _moment(messages: list[BaseMessage]) -> Moment:
+def _moment(messages: list[BaseMessage], clock: Clock) -> Moment:
     for message in messages:
         if isinstance(message, SystemMessage) and (found := read_header(str(message.content))):
             return found
-    return Moment(datetime.now(UTC), "America/Sao_Paulo", "pt")
+    return Moment(clock.now(), DEFAULT_TIMEZONE, "pt")
 
 
 def _tool_answers(messages: list[BaseMessage]) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from whatsapp_ai.core.text import strip_accents
 
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'", "´": "'", "‘": "'"})
 
@@ -12,14 +13,12 @@ def _fold_char(char: str) -> str:
     lowered = char.lower()
     if len(lowered) != 1:
         return char
-    base = "".join(
-        c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c)
-    )
+    base = strip_accents(lowered)
     return base if len(base) == 1 else lowered
 
 
 def fold(text: str) -> str:
-    """The text lower-cased and without accents, like `plain()`, but one character for each one.
+    """The text lower-cased and without accents like `core.text.fold`, one character for each.
 
     Whitespace is not collapsed and a character whose folding would take more or fewer than one
     character ("ß" stays, "ﬁ" stays) is kept as it is, so offsets in the result are offsets in

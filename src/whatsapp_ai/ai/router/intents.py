@@ -1,7 +1,7 @@
 """The intent catalogue: what a WhatsApp message can ask for, with example utterances (PT and EN).
 
 The router embeds the examples; the keyword patterns are cheap priors matched against the
-folded text (lower case, no accents; see `whatsapp_ai.ai.text.plain`). `OFF_TOPIC` holds
+folded text (lower case, no accents; see `whatsapp_ai.core.text.fold`). `OFF_TOPIC` holds
 messages no agent serves: the router learns from them what to turn away.
 """
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from whatsapp_ai.ai.router.encoder import SentenceEncoder, Vectors, get_encoder
 from whatsapp_ai.ai.router.intents import ASSISTANT, INTENTS, OFF_TOPIC, Intent
-from whatsapp_ai.ai.text import plain
+from whatsapp_ai.core.text import fold
 
 # Chosen by a grid search over leave-one-out catalogue examples and labelled messages
 # (tests/unit/router/routing_cases.py); bench/router.py prints the variants and a threshold sweep.
@@ -61,7 +61,7 @@ def _noisy_word(word: str) -> bool:
 
 def looks_like_noise(text: str) -> bool:
     """Whether every word is keyboard mashing ("asdfgh", "zxcvbnm", "jkjkjk", "aaaaa")."""
-    words = _WORD.findall(plain(text))
+    words = _WORD.findall(fold(text))
     return bool(words) and all(_noisy_word(word) for word in words)
 
 
@@ -125,7 +125,7 @@ class IntentRouter:
     ) -> list[IntentScore]:
         """Every candidate intent with its score, best first (candidates: the enabled agents')."""
         index = self._ensure_index()
-        vector = self.encoder.encode([plain(text)])[0]
+        vector = self.encoder.encode([fold(text)])[0]
         return self._allowed(self._rank(index, text, vector), enabled_agents)
 
     async def aroute(
@@ -133,7 +133,7 @@ class IntentRouter:
     ) -> list[IntentScore]:
         """`route` without blocking the event loop."""
         index = await self._aensure_index()
-        vector = (await self.encoder.aencode([plain(text)]))[0]
+        vector = (await self.encoder.aencode([fold(text)]))[0]
         return self._allowed(self._rank(index, text, vector), enabled_agents)
 
     def best(
@@ -147,7 +147,7 @@ class IntentRouter:
         if looks_like_noise(text):
             return None
         index = self._ensure_index()
-        vector = self.encoder.encode([plain(text)])[0]
+        vector = self.encoder.encode([fold(text)])[0]
         return self._decide(index, text, vector, threshold, enabled_agents)
 
     async def abest(
@@ -161,7 +161,7 @@ class IntentRouter:
         if looks_like_noise(text):
             return None
         index = await self._aensure_index()
-        vector = (await self.encoder.aencode([plain(text)]))[0]
+        vector = (await self.encoder.aencode([fold(text)]))[0]
         return self._decide(index, text, vector, threshold, enabled_agents)
 
     def _decide(
@@ -196,7 +196,7 @@ class IntentRouter:
     def _rank(self, index: _Index, text: str, vector: Vectors) -> list[IntentScore]:
         centroid = index.centroids @ vector
         cosines = index.examples @ vector
-        folded = plain(text)
+        folded = fold(text)
         scores: list[IntentScore] = []
         for i, intent in enumerate(index.intents):
             own = cosines[index.owners[i].start : index.owners[i].stop]
@@ -224,7 +224,7 @@ class IntentRouter:
             return self._index
 
     def _build(self) -> _Index:
-        texts = [plain(example) for intent in self.intents for example in intent.examples]
+        texts = [fold(example) for intent in self.intents for example in intent.examples]
         examples = self.encoder.encode(texts)
         owners: list[range] = []
         centroids = np.empty((len(self.intents), examples.shape[1]), dtype=np.float32)
@@ -236,7 +236,7 @@ class IntentRouter:
             owners.append(rows)
             start = rows.stop
         off_topic = (
-            self.encoder.encode([plain(text) for text in self.off_topic])
+            self.encoder.encode([fold(text) for text in self.off_topic])
             if self.off_topic
             else np.empty((0, examples.shape[1]), dtype=np.float32)
         )

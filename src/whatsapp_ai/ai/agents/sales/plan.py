@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
-from whatsapp_ai.ai.text import plain
 from whatsapp_ai.core import i18n
+from whatsapp_ai.core.text import fold as plain
 from whatsapp_ai.sales import service as sales
 
 _NUMBERS = {
