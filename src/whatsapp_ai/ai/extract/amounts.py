@@ -37,6 +37,7 @@ from decimal import Decimal
 
 from whatsapp_ai.ai.extract._numbers import spelled_numbers
 from whatsapp_ai.ai.extract._text import fold, next_word, previous_word
+from whatsapp_ai.ai.extract.identifiers import identifier_spans, inside_identifier
 
 _CENT = Decimal("0.01")
 
@@ -67,8 +68,8 @@ _SCALES = {
     "k": 1_000, "mil": 1_000, "thousand": 1_000, "grand": 1_000, "milhao": 1_000_000,
     "milhoes": 1_000_000, "million": 1_000_000,
 }  # fmt: skip
-# "2 mil e 500": the rest after the thousands.
-_THOUSANDS_REST = re.compile(r"\s+e\s+(?P<rest>\d{1,3})(?![\d.,])")
+# "2 mil e 500", "4 mil e quinhentos": the rest after the thousands.
+_THOUSANDS_REST = re.compile(r"\s+e\s+(?P<rest>\d{1,3}(?![\d.,])|[a-z]+(?:\s+e\s+[a-z]+)*)")
 _CENTS_TAIL = re.compile(
     r"\s+(?:e|and)\s+(?P<cents>\d{1,2}|[a-z]+(?:\s+e\s+[a-z]+)?)\s+(?:centavos?|cents?)(?!\w)"
 )
@@ -82,7 +83,8 @@ _FOLLOWERS = frozenset(
         "que", "mas", "so", "cada", "hoje", "ontem", "anteontem", "amanha", "agora", "semana",
         "mes", "ano", "ja", "tambem", "ai", "la", "total", "on", "at", "in", "for", "to", "and",
         "or", "the", "from", "with", "of", "each", "today", "yesterday", "tomorrow", "last",
-        "this", "too", "already", "via", "pix", "me", "i", "eu",
+        "this", "too", "already", "via", "pix", "me", "i", "eu", "dia", "day", "ate", "until",
+        "by", "num", "numa", "uns", "umas", "hj", "dps", "tipo",
     }
 )  # fmt: skip
 _TIME_BEFORE = frozenset({"as", "at", "das", "pelas", "dia", "day"})
@@ -151,12 +153,13 @@ def _numbers(folded: str) -> list[_Number]:
         if scaled:
             scale = _SCALES[scaled.group("scale")]
             value, end = value * scale, scaled.end()
-            rest = _THOUSANDS_REST.match(folded, end) if scale == 1_000 else None
+            rest = _thousands_rest(folded, end) if scale == 1_000 else None
             if rest:
-                value, end = value + int(rest.group("rest")), rest.end()
+                value, end = value + rest[0], rest[1]
         last = max(digits.rfind("."), digits.rfind(","))
         cents = last != -1 and len(digits) - last - 1 == 2
         found.append(_Number(match.start(), end, value, scale, cents, spelled=False))
+    found = [n for i, n in enumerate(found) if not any(o.start < n.start < o.end for o in found[:i])]
     for spelled in spelled_numbers(folded):
         if any(n.start <= spelled.start < n.end for n in found):
             continue  # the scale word of "2 mil"
@@ -164,6 +167,20 @@ def _numbers(folded: str) -> list[_Number]:
         number = _Number(spelled.start, spelled.end, Decimal(spelled.value), scale, False, True)
         found.append(number)
     return sorted(found, key=lambda n: n.start)
+
+
+def _thousands_rest(folded: str, end: int) -> tuple[int, int] | None:
+    """The hundreds after "2 mil e": "500" or words ("quinhentos", "duzentos e cinquenta")."""
+    match = _THOUSANDS_REST.match(folded, end)
+    if match is None:
+        return None
+    written = match.group("rest")
+    if written.isdigit():
+        return int(written), match.end()
+    parsed = spelled_numbers(written)
+    if not parsed or parsed[0].start != 0 or parsed[0].value >= 1000 or parsed[0].scaled:
+        return None
+    return parsed[0].value, match.start("rest") + parsed[0].end
 
 
 def _prefix(folded: str, start: int) -> tuple[str, int] | None:
@@ -244,7 +261,8 @@ def find_amounts(
 ) -> list[Amount]:
     """The amounts of money in the text, left to right (see the module docstring for the rules)."""
     folded = fold(text)
-    numbers = _numbers(folded)
+    identifiers = identifier_spans(folded)
+    numbers = [n for n in _numbers(folded) if not inside_identifier(identifiers, n.start, n.end)]
     amounts: list[Amount | None] = [None] * len(numbers)
     taken = 0  # the end of the last span used, so a centavos tail is not read twice
     for index, number in enumerate(numbers):
