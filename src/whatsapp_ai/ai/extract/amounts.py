@@ -159,7 +159,10 @@ def _numbers(folded: str) -> list[_Number]:
         last = max(digits.rfind("."), digits.rfind(","))
         cents = last != -1 and len(digits) - last - 1 == 2
         found.append(_Number(match.start(), end, value, scale, cents, spelled=False))
-    found = [n for i, n in enumerate(found) if not any(o.start < n.start < o.end for o in found[:i])]
+    # "3 mil e 200": the 200 is part of the number before it.
+    found = [
+        n for i, n in enumerate(found) if all(not o.start < n.start < o.end for o in found[:i])
+    ]
     for spelled in spelled_numbers(folded):
         if any(n.start <= spelled.start < n.end for n in found):
             continue  # the scale word of "2 mil"

@@ -9,7 +9,7 @@ the message says about spending:
 - CPF and CNPJ, formatted ("123.456.789-09", "12.345.678/0001-90") or bare after their name
   ("cpf 12345678909").
 - Phone numbers: "+1 415 555 0147", "+55 11 98765-4321", "(11) 98765-4321", "11 98765-4321",
-  "98765-4321", "3456-7890".
+  "98765-4321", "3456-7890", "(415) 555-0147", "415-555-0147".
 - Order, protocol, ticket, invoice numbers: a number after "pedido", "protocolo", "order",
   "ticket", "nota", "nf", "boleto", "código", "nº", "#" and the like ("pedido #48213",
   "protocolo 2026030412345", "order no. 5521").
@@ -36,6 +36,7 @@ _PHONE = re.compile(
     r"(?![\d,.]?\d)"
     r"|(?<![\w])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?!\d)"
     r"|\(\d{2,3}\)\s?\d{4,5}[ .-]?\d{4}(?!\d)"
+    r"|(?<![\w.,])(?:\(\d{3}\)\s?|\d{3}[.-])\d{3}[ .-]\d{4}(?!\d)"
 )
 _ORDER = re.compile(
     r"(?:\b(?:pedido|pedidos|protocolo|order|orders|ticket|chamado|nota fiscal|nota|nf|nfe"

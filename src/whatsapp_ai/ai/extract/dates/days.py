@@ -90,11 +90,16 @@ _WEEKDAY = re.compile(
     rf"\b(?:(?P<pre>{THIS}|{LAST}|{NEXT})\s+)?(?P<name>{any_of(_WEEKDAYS)})(?P<feira>[- ]feira)?"
     r"(?:\s+(?P<post>q(?:ue)? vem|passad[ao]))?\b"
 )
+# A week named by its direction: "semana que vem", "próxima semana", "last week".
+_WEEK = (
+    rf"(?:{THIS}|{LAST}|{NEXT})\s+(?:semana|week)"
+    r"|semana\s+(?:q(?:ue)? vem|passada|seguinte|anterior)"
+)
 _WEEKDAY_OF_WEEK = re.compile(
-    rf"\b(?:(?:n?a|n?o|on)\s+)?(?P<name>{any_of(_WEEKDAYS)})(?:[- ]feira)?\s+(?:(?:da|de|of|na)\s+)?"
-    r"(?:(?:the|a)\s+)?(?P<week>semana\s+(?:q(?:ue)? vem|passada|seguinte|anterior)"
-    rf"|(?:{THIS}|{LAST}|{NEXT})\s+(?:semana|week))\b"
-    rf"|\b(?P<dir>{THIS}|{LAST}|{NEXT})\s+week(?:'?s)?\s+(?:on\s+)?(?P<name2>{any_of(_WEEKDAYS)})\b"
+    rf"\b(?:(?:n?a|n?o|on)\s+)?(?P<name>{any_of(_WEEKDAYS)})(?:[- ]feira)?\s+"
+    rf"(?:(?:da|de|of|na)\s+)?(?:(?:the|a)\s+)?(?P<week>{_WEEK})\b"
+    rf"|\b(?P<dir>{_WEEK})(?:'?s)?,?\s+(?:(?:n?a|n?o|on)\s+)?"
+    rf"(?P<name2>{any_of(_WEEKDAYS)})(?:[- ]feira)?\b"
 )
 _DAY_OF_MONTH = re.compile(
     r"\b(?:dia\s+(?P<d>\d{1,2})o?|(?:on\s+)?the\s+(?P<e>\d{1,2})(?:st|nd|rd|th))"
