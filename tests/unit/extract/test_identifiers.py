@@ -113,6 +113,9 @@ BRAZILIAN = [
     ("paguei dois mil e quinhentos reais", ("2500.00", "BRL")),
     ("deu 47,30 no mercado hj", ("47.30", "BRL")),
     ("got paid 3 grand", ("3000.00", "BRL")),
+    ("my salary of 6,200 came in", ("6200.00", "BRL")),
+    ("o salario de 4.500 caiu hj", ("4500.00", "BRL")),
+    ("paguei 62,90 ontem no ifood", ("62.90", "BRL")),
 ]
 
 

@@ -104,6 +104,7 @@ _OF_MONTH = re.compile(r"\s+de\s+(?:" + "|".join(sorted(_MONTHS)) + r")\b")
 _AT_SIGN = re.compile(r"@\s*$")
 _NOT_AFTER = re.compile(r"\s*(?:%|°|º|ª|por cento|percent|#)")
 _PHONE_DIGITS = 8
+_GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 
 _MONEY_WORDS = re.compile(
     r"\b(?:gast\w*|pag(?:o|a|as|ou|ar|amos|aram|uei|ando|amento|amentos)|compr(?:ei|ou|amos|aram"
@@ -234,13 +235,17 @@ def _marked(folded: str, number: _Number, default_currency: str) -> Amount | Non
     return Amount(value.quantize(_CENT), currency, (start, end))
 
 
-def _not_money(folded: str, number: _Number) -> bool:
+def _not_money(folded: str, number: _Number, *, money_hint: bool) -> bool:
     """Whether the context says a bare number is a time, date, quantity or code."""
     end = number.end
     if end < len(folded) and (folded[end].isalpha() or _NOT_AFTER.match(folded, end)):
         return True
     follower = next_word(folded, end)
-    if follower is not None and follower not in _FOLLOWERS:
+    # Written like money ("6,200", "62,90") in a money sentence, a verb may follow it:
+    # "my salary of 6,200 came in".
+    grouped = _GROUPED.fullmatch(folded, number.start, end) is not None
+    shaped = number.cents or (grouped and not number.spelled)
+    if follower is not None and follower not in _FOLLOWERS and not (money_hint and shaped):
         return True
     before = previous_word(folded, number.start)
     if before in _TIME_BEFORE or before in _MONTHS or _AT_SIGN.search(folded, 0, number.start):
@@ -279,7 +284,9 @@ def find_amounts(
     bare = [
         i
         for i, n in enumerate(numbers)
-        if amounts[i] is None and i not in consumed and not _not_money(folded, n)
+        if amounts[i] is None
+        and i not in consumed
+        and not _not_money(folded, n, money_hint=money_hint)
     ]
     # Neighbours take the currency of the amount they are joined to, both ways along a list.
     for index in reversed(bare):
