@@ -8,7 +8,8 @@ An amount is a number in digits or in words with, around it, what makes it money
   default currency and of the dollar). "cinquenta reais e vinte centavos" is one amount.
 - Cents: digits with exactly two decimals ("50,90", "12.50", "1.234,56") are money in the default
   currency.
-- A scale: "2 mil", "1,5 mil", "2k", "dois mil", "5 grand" are money in the default currency.
+- A scale: "2 mil", "1,5 mil", "2k", "dois mil", "5 grand" are money in the default currency;
+  the hundreds after it join it, in digits or words ("2 mil e 500", "4 mil e quinhentos").
 - A neighbour: a bare number joined by "e", "ou", "a", "," or "-" to an amount takes its currency
   ("50 e 30 reais" is two amounts in reais, "de 10 a 20 dólares" two in dollars).
 - With `money_hint` (the caller knows the message is about money), any other bare number too.
@@ -21,7 +22,10 @@ A number without a currency marker is not money when the text says it is somethi
 ("15h", "15:30", "3pm", "às 3"), a date ("dia 5", "05/10", "5 de outubro", "em 2026"), a
 percentage, an ordinal, a quantity ("2 pizzas": a number followed by a word other than a
 preposition, article, conjunction or time word), letters glued to it ("5kg", "3x") or a long run of
-digits (a phone or document number). Numbers in words below ten are never bare amounts: "comprei
+digits (a phone or document number). Card numbers ("4111 1111 1111 1111", "final 4321"),
+CPF/CNPJ, phone numbers and order or protocol numbers (see `identifiers`) are never money. In a
+money sentence a number written like money ("6,200", "62,90") stays money even when a verb follows
+it ("my salary of 6,200 came in"). Numbers in words below ten are never bare amounts: "comprei
 dois no mercado" counts things.
 
 `bare_number_amount` is the hint made automatic: it turns `money_hint` on when the message has a
