@@ -8,7 +8,8 @@ An amount is a number in digits or in words with, around it, what makes it money
   default currency and of the dollar). "cinquenta reais e vinte centavos" is one amount.
 - Cents: digits with exactly two decimals ("50,90", "12.50", "1.234,56") are money in the default
   currency.
-- A scale: "2 mil", "1,5 mil", "2k", "dois mil", "5 grand" are money in the default currency.
+- A scale: "2 mil", "1,5 mil", "2k", "dois mil", "5 grand" are money in the default currency;
+  the hundreds after it join it, in digits or words ("2 mil e 500", "4 mil e quinhentos").
 - A neighbour: a bare number joined by "e", "ou", "a", "," or "-" to an amount takes its currency
   ("50 e 30 reais" is two amounts in reais, "de 10 a 20 dólares" two in dollars).
 - With `money_hint` (the caller knows the message is about money), any other bare number too.
@@ -21,7 +22,10 @@ A number without a currency marker is not money when the text says it is somethi
 ("15h", "15:30", "3pm", "às 3"), a date ("dia 5", "05/10", "5 de outubro", "em 2026"), a
 percentage, an ordinal, a quantity ("2 pizzas": a number followed by a word other than a
 preposition, article, conjunction or time word), letters glued to it ("5kg", "3x") or a long run of
-digits (a phone or document number). Numbers in words below ten are never bare amounts: "comprei
+digits (a phone or document number). Card numbers ("4111 1111 1111 1111", "final 4321"),
+CPF/CNPJ, phone numbers and order or protocol numbers (see `identifiers`) are never money. In a
+money sentence a number written like money ("6,200", "62,90") stays money even when a verb follows
+it ("my salary of 6,200 came in"). Numbers in words below ten are never bare amounts: "comprei
 dois no mercado" counts things.
 
 `bare_number_amount` is the hint made automatic: it turns `money_hint` on when the message has a
@@ -37,6 +41,7 @@ from decimal import Decimal
 
 from whatsapp_ai.ai.extract._numbers import spelled_numbers
 from whatsapp_ai.ai.extract._text import fold, next_word, previous_word
+from whatsapp_ai.ai.extract.identifiers import identifier_spans, inside_identifier
 
 _CENT = Decimal("0.01")
 
@@ -67,8 +72,8 @@ _SCALES = {
     "k": 1_000, "mil": 1_000, "thousand": 1_000, "grand": 1_000, "milhao": 1_000_000,
     "milhoes": 1_000_000, "million": 1_000_000,
 }  # fmt: skip
-# "2 mil e 500": the rest after the thousands.
-_THOUSANDS_REST = re.compile(r"\s+e\s+(?P<rest>\d{1,3})(?![\d.,])")
+# "2 mil e 500", "4 mil e quinhentos": the rest after the thousands.
+_THOUSANDS_REST = re.compile(r"\s+e\s+(?P<rest>\d{1,3}(?![\d.,])|[a-z]+(?:\s+e\s+[a-z]+)*)")
 _CENTS_TAIL = re.compile(
     r"\s+(?:e|and)\s+(?P<cents>\d{1,2}|[a-z]+(?:\s+e\s+[a-z]+)?)\s+(?:centavos?|cents?)(?!\w)"
 )
@@ -82,7 +87,8 @@ _FOLLOWERS = frozenset(
         "que", "mas", "so", "cada", "hoje", "ontem", "anteontem", "amanha", "agora", "semana",
         "mes", "ano", "ja", "tambem", "ai", "la", "total", "on", "at", "in", "for", "to", "and",
         "or", "the", "from", "with", "of", "each", "today", "yesterday", "tomorrow", "last",
-        "this", "too", "already", "via", "pix", "me", "i", "eu",
+        "this", "too", "already", "via", "pix", "me", "i", "eu", "dia", "day", "ate", "until",
+        "by", "num", "numa", "uns", "umas", "hj", "dps", "tipo",
     }
 )  # fmt: skip
 _TIME_BEFORE = frozenset({"as", "at", "das", "pelas", "dia", "day"})
@@ -102,6 +108,7 @@ _OF_MONTH = re.compile(r"\s+de\s+(?:" + "|".join(sorted(_MONTHS)) + r")\b")
 _AT_SIGN = re.compile(r"@\s*$")
 _NOT_AFTER = re.compile(r"\s*(?:%|°|º|ª|por cento|percent|#)")
 _PHONE_DIGITS = 8
+_GROUPED = re.compile(r"\d{1,3}(?:[.,]\d{3})+")
 
 _MONEY_WORDS = re.compile(
     r"\b(?:gast\w*|pag(?:o|a|as|ou|ar|amos|aram|uei|ando|amento|amentos)|compr(?:ei|ou|amos|aram"
@@ -151,12 +158,16 @@ def _numbers(folded: str) -> list[_Number]:
         if scaled:
             scale = _SCALES[scaled.group("scale")]
             value, end = value * scale, scaled.end()
-            rest = _THOUSANDS_REST.match(folded, end) if scale == 1_000 else None
+            rest = _thousands_rest(folded, end) if scale == 1_000 else None
             if rest:
-                value, end = value + int(rest.group("rest")), rest.end()
+                value, end = value + rest[0], rest[1]
         last = max(digits.rfind("."), digits.rfind(","))
         cents = last != -1 and len(digits) - last - 1 == 2
         found.append(_Number(match.start(), end, value, scale, cents, spelled=False))
+    # "3 mil e 200": the 200 is part of the number before it.
+    found = [
+        n for i, n in enumerate(found) if all(not o.start < n.start < o.end for o in found[:i])
+    ]
     for spelled in spelled_numbers(folded):
         if any(n.start <= spelled.start < n.end for n in found):
             continue  # the scale word of "2 mil"
@@ -164,6 +175,20 @@ def _numbers(folded: str) -> list[_Number]:
         number = _Number(spelled.start, spelled.end, Decimal(spelled.value), scale, False, True)
         found.append(number)
     return sorted(found, key=lambda n: n.start)
+
+
+def _thousands_rest(folded: str, end: int) -> tuple[int, int] | None:
+    """The hundreds after "2 mil e": "500" or words ("quinhentos", "duzentos e cinquenta")."""
+    match = _THOUSANDS_REST.match(folded, end)
+    if match is None:
+        return None
+    written = match.group("rest")
+    if written.isdigit():
+        return int(written), match.end()
+    parsed = spelled_numbers(written)
+    if not parsed or parsed[0].start != 0 or parsed[0].value >= 1000 or parsed[0].scaled:
+        return None
+    return parsed[0].value, match.start("rest") + parsed[0].end
 
 
 def _prefix(folded: str, start: int) -> tuple[str, int] | None:
@@ -214,13 +239,17 @@ def _marked(folded: str, number: _Number, default_currency: str) -> Amount | Non
     return Amount(value.quantize(_CENT), currency, (start, end))
 
 
-def _not_money(folded: str, number: _Number) -> bool:
+def _not_money(folded: str, number: _Number, *, money_hint: bool) -> bool:
     """Whether the context says a bare number is a time, date, quantity or code."""
     end = number.end
     if end < len(folded) and (folded[end].isalpha() or _NOT_AFTER.match(folded, end)):
         return True
     follower = next_word(folded, end)
-    if follower is not None and follower not in _FOLLOWERS:
+    # Written like money ("6,200", "62,90") in a money sentence, a verb may follow it:
+    # "my salary of 6,200 came in".
+    grouped = _GROUPED.fullmatch(folded, number.start, end) is not None
+    shaped = number.cents or (grouped and not number.spelled)
+    if follower is not None and follower not in _FOLLOWERS and not (money_hint and shaped):
         return True
     before = previous_word(folded, number.start)
     if before in _TIME_BEFORE or before in _MONTHS or _AT_SIGN.search(folded, 0, number.start):
@@ -244,7 +273,8 @@ def find_amounts(
 ) -> list[Amount]:
     """The amounts of money in the text, left to right (see the module docstring for the rules)."""
     folded = fold(text)
-    numbers = _numbers(folded)
+    identifiers = identifier_spans(folded)
+    numbers = [n for n in _numbers(folded) if not inside_identifier(identifiers, n.start, n.end)]
     amounts: list[Amount | None] = [None] * len(numbers)
     taken = 0  # the end of the last span used, so a centavos tail is not read twice
     for index, number in enumerate(numbers):
@@ -258,7 +288,9 @@ def find_amounts(
     bare = [
         i
         for i, n in enumerate(numbers)
-        if amounts[i] is None and i not in consumed and not _not_money(folded, n)
+        if amounts[i] is None
+        and i not in consumed
+        and not _not_money(folded, n, money_hint=money_hint)
     ]
     # Neighbours take the currency of the amount they are joined to, both ways along a list.
     for index in reversed(bare):

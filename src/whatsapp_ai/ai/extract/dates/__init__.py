@@ -11,6 +11,10 @@ the user's time zone:
 - kind "period": several days (`end` exclusive): "semana passada", "este mês", "em outubro",
   "last year", "fim de semana", "últimos 7 dias".
 
+Days are read as people type them too: "hj", "amnh", "dps de amanha", "tmrw", "2day", "yday",
+"tonite", "terça q vem", and a weekday inside a named week ("sexta da semana que vem", "semana
+que vem na terça", "friday next week") is that week's day.
+
 A day followed or preceded by a time ("amanhã às 15h", "às 15h de amanhã", "at 3pm on Friday",
 "sexta de manhã") is one instant; its span covers both and the preposition before them ("no dia
 5", "na sexta", "em outubro", "dia 5/10"), so the caller can cut the whole phrase out.

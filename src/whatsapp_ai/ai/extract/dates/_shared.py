@@ -83,9 +83,11 @@ MONTHS: dict[str, int] = {
 DIRECTIONS: dict[str, Direction] = {
     "esta": "this", "este": "this", "essa": "this", "esse": "this", "nesta": "this",
     "neste": "this", "nessa": "this", "nesse": "this", "this": "this", "current": "this",
+    "desta": "this", "deste": "this", "dessa": "this", "desse": "this",
     "ultima": "last", "ultimo": "last", "last": "last", "previous": "last", "past": "last",
     "passada": "last", "passado": "last", "anterior": "last", "proxima": "next",
     "proximo": "next", "next": "next", "coming": "next", "que vem": "next", "seguinte": "next",
+    "q vem": "next", "prox": "next", "nxt": "next",
 }  # fmt: skip
 COUNT_WORDS: dict[str, int] = {w: v for w, v in UNITS.items() if 1 <= v <= 60} | {
     "a": 1,
@@ -98,9 +100,9 @@ def any_of(names: Iterable[str]) -> str:
     return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
 
 
-THIS = r"(?:n?esta|n?este|n?essa|n?esse|this|current)"
+THIS = r"(?:[nd]?esta|[nd]?este|[nd]?essa|[nd]?esse|this|current)"
 LAST = r"(?:ultima|ultimo|last|previous|past)"
-NEXT = r"(?:proxima|proximo|next|coming)"
+NEXT = r"(?:proxima|proximo|prox|next|nxt|coming)"
 COUNT = rf"(?:\d{{1,3}}|{any_of(COUNT_WORDS)})"
 
 

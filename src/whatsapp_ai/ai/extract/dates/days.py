@@ -63,12 +63,43 @@ _RELATIVE_DAYS: dict[str, tuple[int, int | None]] = {
     "esta tarde": (0, 15), "nesta tarde": (0, 15), "essa tarde": (0, 15), "nessa tarde": (0, 15),
     "this morning": (0, 9), "this afternoon": (0, 15), "this evening": (0, 20),
 }  # fmt: skip
+# The same days as people type them on a phone: abbreviations, typos, numbers for words.
+_TYPED_DAYS: dict[str, tuple[int, int | None]] = {
+    "hj": (0, None), "hje": (0, None), "hoj": (0, None), "oje": (0, None), "2day": (0, None),
+    "tday": (0, None), "tdy": (0, None), "todai": (0, None),
+    "amnh": (1, None), "amn": (1, None), "amanh": (1, None), "amnha": (1, None),
+    "amanhan": (1, None), "tmrw": (1, None), "tmr": (1, None),
+    "tmw": (1, None), "tmro": (1, None), "tomorow": (1, None), "tommorow": (1, None),
+    "tommorrow": (1, None), "tomorrw": (1, None), "2moro": (1, None), "2morrow": (1, None),
+    "2morow": (1, None), "2mrw": (1, None),
+    "yday": (-1, None), "yest": (-1, None), "yesterdy": (-1, None),
+    "yestarday": (-1, None), "onti": (-1, None), "ontim": (-1, None),
+    "antiontem": (-2, None), "anteonti": (-2, None), "antes d ontem": (-2, None),
+    "tonite": (0, 20), "2nite": (0, 20), "2night": (0, 20),
+}  # fmt: skip
+_DAY_AFTER = ("depois de", "depois d", "dps de", "dps d", "dpois de", "dpois d", "dp de")
+_TOMORROW = ("amanha", "amnh", "amn", "amanh", "amnha")
+for _after in _DAY_AFTER:
+    for _tomorrow in _TOMORROW:
+        _TYPED_DAYS[f"{_after} {_tomorrow}"] = (2, None)
+_RELATIVE_DAYS |= _TYPED_DAYS
 
 
 _RELATIVE_DAY = re.compile(rf"\b(?:{any_of(_RELATIVE_DAYS)})\b")
 _WEEKDAY = re.compile(
     rf"\b(?:(?P<pre>{THIS}|{LAST}|{NEXT})\s+)?(?P<name>{any_of(_WEEKDAYS)})(?P<feira>[- ]feira)?"
-    r"(?:\s+(?P<post>que vem|passad[ao]))?\b"
+    r"(?:\s+(?P<post>q(?:ue)? vem|passad[ao]))?\b"
+)
+# A week named by its direction: "semana que vem", "próxima semana", "last week".
+_WEEK = (
+    rf"(?:{THIS}|{LAST}|{NEXT})\s+(?:semana|week)"
+    r"|semana\s+(?:q(?:ue)? vem|passada|seguinte|anterior)"
+)
+_WEEKDAY_OF_WEEK = re.compile(
+    rf"\b(?:(?:n?a|n?o|on)\s+)?(?P<name>{any_of(_WEEKDAYS)})(?:[- ]feira)?\s+"
+    rf"(?:(?:da|de|of|na)\s+)?(?:(?:the|a)\s+)?(?P<week>{_WEEK})\b"
+    rf"|\b(?P<dir>{_WEEK})(?:'?s)?,?\s+(?:(?:n?a|n?o|on)\s+)?"
+    rf"(?P<name2>{any_of(_WEEKDAYS)})(?:[- ]feira)?\b"
 )
 _DAY_OF_MONTH = re.compile(
     r"\b(?:dia\s+(?P<d>\d{1,2})o?|(?:on\s+)?the\s+(?P<e>\d{1,2})(?:st|nd|rd|th))"
@@ -153,6 +184,15 @@ def _read_weekday(ctx: Context, match: re.Match[str]) -> Token | None:
     return day_token(match, _weekday(ctx, _WEEKDAYS[name], direction))
 
 
+def _read_weekday_of_week(ctx: Context, match: re.Match[str]) -> Token | None:
+    name = match.group("name") or match.group("name2")
+    written = match.group("week") or match.group("dir")
+    direction = DIRECTIONS[re.sub(r"\b(?:semana|week)\b", "", written).strip()]
+    shift = {"this": 0, "last": -1, "next": 1}[direction]
+    day = week_start(ctx.today) + timedelta(weeks=shift, days=_WEEKDAYS[name])
+    return day_token(match, day)
+
+
 def _read_day_of_month(ctx: Context, match: re.Match[str]) -> Token | None:
     day = int(match.group("d") or match.group("e"))
     return day_token(match, _day_of_month(ctx, day) if 1 <= day <= 31 else None)
@@ -202,6 +242,7 @@ def _read_iso(ctx: Context, match: re.Match[str]) -> Token | None:
 # The day readers, in the order they are tried.
 READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
     (_RELATIVE_DAY, _read_relative_day),
+    (_WEEKDAY_OF_WEEK, _read_weekday_of_week),
     (_WEEKDAY, _read_weekday),
     (_DAY_OF_MONTH, _read_day_of_month),
     (_DAY_MONTH, _read_day_month),

@@ -40,16 +40,16 @@ _TIME_UNITS: dict[str, str] = {
 _MONTH_PERIOD = re.compile(
     r"\b(?:(?P<pre>no mes de|do mes de|mes de|em|de|do|in|of|during|for|since|desde|ate|until"
     rf"|{THIS}|{LAST}|{NEXT})\s+)?(?P<m>{any_of(MONTHS)})\b"
-    r"(?:\s+(?P<post>passado|que vem)\b|,?\s+(?:de\s+)?(?P<y>\d{4})\b)?"
+    r"(?:\s+(?P<post>passado|q(?:ue)? vem)\b|,?\s+(?:de\s+)?(?P<y>\d{4})\b)?"
 )
 _YEAR = re.compile(r"\b(?:em|in|no ano de|during)\s+(?P<y>(?:19|20)\d{2})\b(?![/.,:]\d)")
 _RELATIVE_PERIOD = re.compile(
     rf"\b(?:(?P<dir>{THIS}|{LAST}|{NEXT})\s+(?P<unit>semana|mes|ano|week|month|year)"
-    r"|(?P<unit2>semana|mes|ano)\s+(?P<dir2>passad[ao]|anterior|que vem|seguinte))\b"
+    r"|(?P<unit2>semana|mes|ano)\s+(?P<dir2>passad[ao]|anterior|q(?:ue)? vem|seguinte))\b"
 )
 _WEEKEND = re.compile(
     rf"\b(?:(?P<dir>{THIS}|{LAST}|{NEXT})\s+)?(?:fim de semana|final de semana|fds|weekend)"
-    r"(?:\s+(?P<dir2>passado|que vem))?\b"
+    r"(?:\s+(?P<dir2>passado|q(?:ue)? vem))?\b"
 )
 _LAST_DAYS = re.compile(
     rf"\b(?:(?:n?os|the)\s+)?(?:ultimos|last|past)\s+(?P<n>{COUNT})\s+(?:dias|days)\b"
