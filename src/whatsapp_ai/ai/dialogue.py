@@ -112,6 +112,10 @@ def read(
         sure_other = intent is not None and score >= SURE and agent != _agent(state.intent)
         if not sure_other:
             return Reading("follow_up", state.intent, clause)
+    if intent is None and state.intent and state.slots.get("record") and short:
+        # The router has no idea, and a record was just made: a short remark is about it
+        # ("the dinner was actually yesterday").
+        return Reading("follow_up", state.intent, clause)
     return Reading("new", intent, clause)
 
 
