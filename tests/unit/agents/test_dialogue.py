@@ -124,7 +124,8 @@ def test_a_done_request_closes_the_question_and_keeps_the_record() -> None:
         reply="Anotei: gasto de R$ 26,00 em transporte, ontem.",
         now=NOW,
     )
-    assert after.question is None and after.pending_intent is None
+    assert after.question is None
+    assert after.pending_intent is None
     assert after.slots == {"category": "transport", "record": "E1"}
 
 

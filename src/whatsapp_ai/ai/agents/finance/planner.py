@@ -27,7 +27,7 @@ _INCOME_WORDS = re.compile(
     r"|income|earn\w*|received|got paid)\b"
 )
 _QUESTION = re.compile(
-    r"\?|\b(quanto|quantos|quantas|qual|quais|como|how|what|which|total|saldo|balance"
+    r"\?|\b(quant\w*|qnt\w*|qto|qtos|qual|quais|como|how|what|which|total|saldo|balance"
     r"|resumo|summary|mostra|show|lista|list)\b"
 )
 _BALANCE_WORDS = re.compile(r"\b(saldo|balance|quanto (eu )?tenho|how much do i have)\b")
