@@ -307,3 +307,24 @@ async def test_a_hosted_model_sees_where_the_conversation_stands(
     assert '"question": "Qual foi o valor?"' in system
     assert hosted.requests[1].messages[-1]["content"] == "paguei o uber ontem foi 26"
     assert [e[2] for e in await chat.entries()] == [Decimal("26.00")]
+
+
+async def test_the_answer_to_which_one_picks_it(chat: Chat) -> None:
+    await chat.say("gastei 40 no mercado")
+    await chat.say("gastei 55 no mercado")
+    assert (await chat.say("apaga o mercado")).endswith("Qual deles?")
+    assert "R$ 55,00" in await chat.say("o de 55")
+    assert [e[2] for e in await chat.entries()] == [Decimal("40.00")]
+
+
+async def test_an_instalment_purchase_is_one_expense_and_a_question_back_is_no_answer(
+    chat: Chat,
+) -> None:
+    said = await chat.say("comprei um tenis de 349,99 parcelado em 3x")
+    assert "R$ 349,99" in said
+    assert await chat.entries() == [
+        ("expense", "shopping", Decimal("349.99"), "2026-03-04", "tenis")
+    ]
+    assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
+    assert "R$ 349,99" in await chat.say("quanto gastei hj?")
+    assert len(await chat.entries()) == 1

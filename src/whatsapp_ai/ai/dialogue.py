@@ -102,7 +102,9 @@ def read(
     fills that request under its intent; an elliptical follow-up keeps the last intent; a
     router sure of another agent, or a long message, is a new request."""
     short = words(clause) <= SHORT_WORDS
-    sure_elsewhere = (
+    # A question back ("quanto gastei hj?") is not an answer to the assistant's question.
+    asking = clause.rstrip().endswith("?")
+    sure_elsewhere = asking or (
         intent is not None and score >= SURE and agent not in (None, _agent(state.pending_intent))
     )
     if state.question and state.pending_intent and short and not sure_elsewhere:

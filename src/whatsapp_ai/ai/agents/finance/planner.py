@@ -57,8 +57,7 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if intent in ("finance.add_expense", "finance.add_income"):
         return _plan_entry(intent, text, moment)
     if intent == "finance.delete_last":
-        which = naming.named(text)
-        return Plan(calls=[("delete_last_entry", {"which": which} if which else {})])
+        return _plan_delete(text)
     if intent == "finance.edit_last":
         return _plan_edit(text, moment)
     if intent == "finance.summary":
@@ -67,7 +66,15 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     return _plan_query(text, moment)
 
 
+# "parcelado em 3x", "in 3 installments": how it is paid, not another amount.
+_INSTALMENTS = re.compile(
+    r"\b(?:parcelad[oa]\s+)?(?:em\s+)?\d{1,2}\s*x\b|\bin\s+\d{1,2}\s+(?:installments|instalments)\b",
+    re.IGNORECASE,
+)
+
+
 def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
+    text = _INSTALMENTS.sub(lambda m: " " * len(m[0]), text)
     amounts = find_amounts(text, money_hint=True)
     if not amounts:
         bare = bare_number_amount(text)
@@ -145,6 +152,18 @@ def _plan_edit(text: str, moment: Moment) -> Plan:
     if day is not None:
         args["day"] = day.isoformat()
     return Plan(calls=[("edit_last_entry", args)])
+
+
+def _plan_delete(text: str) -> Plan:
+    args: dict[str, object] = {}
+    which = naming.named(text)
+    if which:
+        args["which"] = which
+    # "apaga o mercado" → "Qual deles?" → "o de 55": the amount picks one.
+    amounts = find_amounts(text, money_hint=True)
+    if amounts:
+        args["which_amount"] = str(amounts[0].value)
+    return Plan(calls=[("delete_last_entry", args)])
 
 
 _RECATEGORISE = re.compile(r"\b(categoria|category)\b")

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from whatsapp_ai.ai.agents import say
 from whatsapp_ai.core.i18n import text
+from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Category, Kind
 from whatsapp_ai.finance import service as finance
 
@@ -64,7 +65,8 @@ def deleted(found: Entry, language: str, today: date, *, named: bool = False) ->
 def described(found: Entry, language: str, today: date) -> str:
     """An entry with the contact's own word for it, when it has one."""
     said = entry(found, language, today)
-    if not found.description:
+    shown = say.category(found.category, language)
+    if not found.description or fold(found.description) == fold(shown):
         return said
     return text(language, "finance.entry.described", entry=said, description=found.description)
 
