@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from whatsapp_ai.ai import traces
+from whatsapp_ai.ai import dialogue, traces
 from whatsapp_ai.ai.agents import sales as sales_agent
 from whatsapp_ai.ai.agents.engine import AGENTS, AssistantEngine, offline_model, record_usage
 from whatsapp_ai.ai.llm import FallbackChain, build_chain
@@ -209,6 +209,7 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register("relationships", export=crm.export_contact, erase=crm.erase_contact)
     registry.register("finance", export=finance.export_contact, erase=finance.erase_contact)
     registry.register("assistant", export=traces.export_contact, erase=traces.erase_contact)
+    registry.register("dialogue", export=dialogue.export_contact, erase=dialogue.erase_contact)
     registry.register("sales", export=sales.export_contact, erase=sales.erase_contact)
     registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
     return registry

@@ -950,3 +950,68 @@ async def test_export_and_erasure_take_only_that_contacts_entries(
     assert erased.json()["removed"]["finance"] == 2
     assert await _count(container, FinanceEntry.contact_id == ana) == 0
     assert await _count(container, FinanceEntry.contact_id == bruno) == 1
+
+
+async def test_an_entry_keeps_its_description_in_the_api_and_the_export(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    headers = auth(tenant["key"])
+    ana = await _contact(container, tenant["id"], "+5511999990001")
+    created = await client.post(
+        "/finance/entries",
+        json=_body(ana, category="restaurants", description="  ifood  "),
+        headers=headers,
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["description"] == "ifood"
+    url = f"/finance/entries/{created.json()['id']}"
+    changed = await client.patch(url, json={"description": "ifood jantar"}, headers=headers)
+    assert changed.json()["description"] == "ifood jantar"
+    too_long = await client.patch(url, json={"description": "x" * 201}, headers=headers)
+    assert too_long.status_code == 422
+    exported = await client.get(f"/identity/contacts/{ana}/export", headers=headers)
+    [entry] = exported.json()["data"]["finance"]["entries"]
+    assert entry["description"] == "ifood jantar"
+    cleared = await client.patch(url, json={"description": None}, headers=headers)
+    assert cleared.json()["description"] is None
+
+
+async def test_find_entries_by_what_the_person_calls_them(
+    container: Container, tenant: dict[str, str]
+) -> None:
+    ana = await _contact(container, tenant["id"], "+5511999990001")
+    bruno = await _contact(container, tenant["id"], "+5511999990002")
+    async with container.db.transaction() as session:
+        for contact, amount, category, description in (
+            (ana, "50.00", "groceries", "mercado"),
+            (ana, "30.00", "transport", "uber"),
+            (ana, "35.00", "restaurants", "ifood"),
+            (ana, "60.00", "groceries", "feira"),
+            (bruno, "30.00", "transport", "uber"),
+        ):
+            await finance.record(
+                session,
+                tenant_id=tenant["id"],
+                contact_id=contact,
+                kind="expense",
+                amount=amount,
+                category=category,
+                description=description,
+                now=NOW,
+            )
+
+        async def found(**criteria: object) -> list[str]:
+            rows = await finance.find_entries(
+                session,
+                tenant_id=tenant["id"],
+                contact_id=ana,
+                **criteria,  # type: ignore[arg-type]
+            )
+            return [str(r.amount) for r in rows]
+
+        assert await found(words=["uber"]) == ["30.00"]
+        assert await found(words=["IFOOD"]) == ["35.00"]
+        assert await found(categories=["groceries"]) == ["60.00", "50.00"]
+        assert await found(categories=["groceries"], amount=Decimal("50.00")) == ["50.00"]
+        assert await found(words=["aluguel"]) == []
+        assert await found(day=NOW.date() - timedelta(days=3)) == []

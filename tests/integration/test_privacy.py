@@ -49,6 +49,7 @@ CONTACT_DATA = {
     "conversations",
     "conversation_transitions",
     "assistant_traces",
+    "assistant_dialogue",
     "messages",
     "inbound_events",
     "media",
@@ -139,6 +140,7 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
         "relationships",
         "finance",
         "assistant",
+        "dialogue",
         "sales",
         "identity",
     }

@@ -49,3 +49,25 @@ class ReplyTrace(TenantScoped, Base):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DialogueState(TenantScoped, Base):
+    """Where a conversation stands: the last request and any question the assistant asked.
+
+    One row per conversation; it goes with the conversation, and a stale row is ignored.
+    """
+
+    __tablename__ = "assistant_dialogue"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))
+    # The last request: its intent and slots (period, category, description, record...).
+    intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    slots: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # The assistant's open question, and the request (intent and words) that raised it.
+    question: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pending_intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pending_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -88,6 +88,7 @@ async def create_entry(
             occurred_at=body.occurred_at,
             payment_method=body.payment_method,
             note=body.note,
+            description=body.description,
             source_key=body.source_key,
             now=rt.clock.now(),
         )

@@ -25,6 +25,7 @@ from whatsapp_ai.finance.values import (
     SOURCE_KEY_MAX,
     choice,
     currency_code,
+    description_text,
     money,
     note_text,
     utc_moment,
@@ -58,6 +59,7 @@ async def record(
     occurred_at: datetime | None = None,
     payment_method: PaymentMethod | str | None = None,
     note: str | None = None,
+    description: str | None = None,
     source_key: str | None = None,
 ) -> tuple[FinanceEntry, bool]:
     """Store an entry once; (entry, created). The same ``source_key`` again (a retried
@@ -76,6 +78,7 @@ async def record(
         if payment_method is None
         else choice(PaymentMethod, "payment_method", payment_method).value,
         "note": note_text(note),
+        "description": description_text(description),
         "source_key": source_key,
         "created_at": now,
         "updated_at": now,
@@ -205,6 +208,8 @@ async def _apply(
         )
     if "note" in changes:
         entry.note = note_text(changes["note"])
+    if "description" in changes:
+        entry.description = description_text(changes["description"])
     if "occurred_at" in changes:
         when = utc_moment(changes["occurred_at"])
         timezone = await _timezone(session, tenant_id=entry.tenant_id, contact_id=entry.contact_id)

@@ -32,6 +32,7 @@ async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, An
                     "occurred_on",
                     "payment_method",
                     "note",
+                    "description",
                     "source_key",
                     "created_at",
                     "updated_at",

@@ -35,6 +35,8 @@ class FinanceEntry(TenantScoped, Base):
     occurred_on: Mapped[date] = mapped_column(Date)
     payment_method: Mapped[str | None] = mapped_column(String(16), nullable=True)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What the person called it ("ifood", "aluguel", "tenis"): how they find it again.
+    description: Mapped[str | None] = mapped_column(String(200), nullable=True)
     source_key: Mapped[str | None] = mapped_column(String(120), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerialize
 
 from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency, Money
 from whatsapp_ai.core.vocabulary import Category, Kind, PaymentMethod
-from whatsapp_ai.finance.values import MAX_AMOUNT, NOTE_MAX, SOURCE_KEY_MAX
+from whatsapp_ai.finance.values import DESCRIPTION_MAX, MAX_AMOUNT, NOTE_MAX, SOURCE_KEY_MAX
 
 MoneyIn = Annotated[
     Decimal,
@@ -25,6 +25,7 @@ MoneyIn = Annotated[
 ]
 Percent = Annotated[Decimal, PlainSerializer(str, return_type=str)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
 
 
 class EntryIn(BaseModel):
@@ -42,13 +43,16 @@ class EntryIn(BaseModel):
     )
     payment_method: PaymentMethod | None = None
     note: Note | None = None
+    description: Description | None = Field(
+        default=None, description='What the person called it ("ifood", "aluguel").'
+    )
     source_key: (
         Annotated[str, StringConstraints(min_length=1, max_length=SOURCE_KEY_MAX)] | None
     ) = Field(default=None, description="Sending again with the same key records nothing new.")
 
 
 class EntryPatch(BaseModel):
-    """Changes to an entry; null clears ``payment_method`` and ``note``."""
+    """Changes to an entry; null clears ``payment_method``, ``note`` and ``description``."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,6 +63,7 @@ class EntryPatch(BaseModel):
     occurred_at: AwareDatetime | None = None
     payment_method: PaymentMethod | None = None
     note: Note | None = None
+    description: Description | None = None
 
 
 class EntryOut(BaseModel):
@@ -76,6 +81,7 @@ class EntryOut(BaseModel):
     occurred_on: date = Field(description="The day in the contact's time zone.")
     payment_method: str | None
     note: str | None
+    description: str | None
     source_key: str | None
     created_at: datetime
     updated_at: datetime

@@ -26,6 +26,7 @@ from whatsapp_ai.finance.errors import (
     UnknownContactError,
 )
 from whatsapp_ai.finance.export import erase_contact, export_contact
+from whatsapp_ai.finance.lookup import find_entries
 from whatsapp_ai.finance.periods import DEFAULT_TIMEZONE, local_day, month_range, zone_of
 from whatsapp_ai.finance.totals import (
     CategoryChange,
@@ -72,6 +73,7 @@ __all__ = [
     "edit_last",
     "erase_contact",
     "export_contact",
+    "find_entries",
     "get",
     "is_contact",
     "last_entry",

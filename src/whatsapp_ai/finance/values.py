@@ -15,9 +15,19 @@ from whatsapp_ai.finance.errors import InvalidEntryError
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("999999999999.99")  # Numeric(14, 2)
 NOTE_MAX = 1000
+DESCRIPTION_MAX = 200
 SOURCE_KEY_MAX = 120
 EDITABLE = frozenset(
-    {"kind", "amount", "currency", "category", "occurred_at", "payment_method", "note"}
+    {
+        "kind",
+        "amount",
+        "currency",
+        "category",
+        "occurred_at",
+        "payment_method",
+        "note",
+        "description",
+    }
 )
 # Values an entry cannot be without once it exists.
 REQUIRED = frozenset({"kind", "amount", "currency", "category", "occurred_at"})
@@ -67,6 +77,16 @@ def note_text(value: str | None) -> str | None:
     text = value.strip()
     if len(text) > NOTE_MAX:
         raise InvalidEntryError(f"at most {NOTE_MAX} characters", field="note")
+    return text or None
+
+
+def description_text(value: str | None) -> str | None:
+    """What the person called the entry ("ifood", "aluguel"), trimmed; None when empty."""
+    if value is None:
+        return None
+    text = " ".join(value.split())
+    if len(text) > DESCRIPTION_MAX:
+        raise InvalidEntryError(f"at most {DESCRIPTION_MAX} characters", field="description")
     return text or None
 
 

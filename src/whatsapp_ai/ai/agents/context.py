@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _HEADER = re.compile(r"^\[context\] now=(\S+) tz=(\S+) language=(\w+)$", re.MULTILINE)
 _ROUTE = re.compile(r"^\[route\] intent=(\S+)$", re.MULTILINE)
+_DIALOGUE = re.compile(r"^\[dialogue\] (\{.*\})$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -50,11 +53,30 @@ class Moment:
     timezone: str
     language: str
     intent: str | None = None
+    # Where the conversation stands (the last request's intent and slots, an open question).
+    dialogue: dict[str, Any] = field(default_factory=dict)
 
 
 def route_line(intent: str) -> str:
     """The line that tells the model which intent the router saw in the message."""
     return f"[route] intent={intent}"
+
+
+def dialogue_line(state: dict[str, Any]) -> str:
+    """The line that tells the model where the conversation stands (one JSON object)."""
+    return "[dialogue] " + json.dumps(state, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def read_dialogue(text: str) -> dict[str, Any]:
+    """The dialogue line in a system message read back (empty when there is none)."""
+    found = _DIALOGUE.search(text)
+    if found is None:
+        return {}
+    try:
+        state = json.loads(found[1])
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def read_header(text: str) -> Moment | None:
@@ -64,4 +86,4 @@ def read_header(text: str) -> Moment | None:
         return None
     route = _ROUTE.search(text)
     intent = route[1] if route else None
-    return Moment(datetime.fromisoformat(found[1]), found[2], found[3], intent)
+    return Moment(datetime.fromisoformat(found[1]), found[2], found[3], intent, read_dialogue(text))

@@ -17,10 +17,18 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from sqlalchemy.exc import IntegrityError
 
+from whatsapp_ai.ai import dialogue
 from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.ai.agents import finance, guard, knowledge, relationships, sales
-from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE, Moment, RunContext, route_line
+from whatsapp_ai.ai.agents.context import (
+    DEFAULT_TIMEZONE,
+    Moment,
+    RunContext,
+    dialogue_line,
+    route_line,
+)
 from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
@@ -34,7 +42,7 @@ from whatsapp_ai.ai.settings import TenantAssistant
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
-from whatsapp_ai.core.db import Database
+from whatsapp_ai.core.db import Database, tenant_scope
 from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.core.pii import redact
 
@@ -156,6 +164,8 @@ class AssistantEngine:
             trace["refused"] = verdict.refusal
             return Reply(text=verdict.refusal, model="guard", language=ctx.language, trace=trace)
         clauses = [c.text for c in split_intents(verdict.text)] or [verdict.text]
+        state = await self._dialogue(turn, ctx)
+        asked_before = True
         parts: list[str] = []
         unresolved = 0
         handoff: str | None = None
@@ -165,10 +175,23 @@ class AssistantEngine:
         try:
             for clause in clauses:
                 score = await self.router.abest(clause, enabled_agents=set(agents))
-                step: dict[str, Any] = {
-                    "intent": score.intent if score else None,
-                    "score": round(score.score, 3) if score else None,
-                }
+                step: dict[str, Any] = {"score": round(score.score, 3) if score else None}
+                reading = dialogue.read(
+                    clause,
+                    intent=score.intent if score else None,
+                    agent=score.agent if score else None,
+                    score=score.score if score else 0.0,
+                    # A question asked in this reply is answered by the next message only.
+                    state=state if asked_before else dialogue.without_question(state),
+                )
+                if reading.how != "new" and reading.intent is not None:
+                    agent_name = reading.intent.split(".", 1)[0]
+                    if agent_name in agents:
+                        step["dialogue"] = reading.how
+                        strength = score.score if score else 0.0
+                        score = IntentScore(reading.intent, agent_name, strength, strength)
+                        clause = reading.text
+                step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
                 refusal = guard.refuse_clause(clause, ctx.language)
                 if refusal is not None and score is not None and score.agent != "assistant":
@@ -176,9 +199,21 @@ class AssistantEngine:
                     if refusal not in parts:
                         parts.append(refusal)
                     continue
+                before = len(runtime.traces)
                 text, resolved = await self._handle(
-                    clause, score, ctx, runtime, turn, step, _Run(agents, model, redacting)
+                    clause, score, ctx, runtime, turn, step, _Run(agents, model, redacting, state)
                 )
+                if score is not None and score.agent in agents:
+                    calls = [
+                        (t.tool, *dialogue.tool_call(t.args, t.result))
+                        for t in runtime.traces[before:]
+                    ]
+                    if step.get("dialogue") is None:
+                        reading = dialogue.Reading("new", score.intent, clause)
+                    state = dialogue.after(
+                        state, reading=reading, calls=calls, reply=text, now=ctx.now
+                    )
+                    asked_before = False
                 if score is not None and score.intent == "handoff.human":
                     handoff = "the contact asked for a person"
                 handoff = handoff or runtime.handoff
@@ -187,6 +222,7 @@ class AssistantEngine:
                     parts.append(text)
         finally:
             _usage.reset(token)
+        await self._keep(turn, state)
         trace["usage"] = [asdict(record) for record in usage]
         trace["cost_usd"] = round(sum(r.cost_usd or 0.0 for r in usage), 6)
         models = [c["model"] for c in trace["clauses"] if c.get("model")]
@@ -234,7 +270,9 @@ class AssistantEngine:
                 return basic.text, True
             return "", score.intent == "handoff.human"
         before = runtime.unhelpful
-        messages = self._messages(agent, score.intent, ctx, turn, clause, run_with.redacting)
+        messages = self._messages(
+            agent, score.intent, ctx, turn, clause, run_with.redacting, run_with.state
+        )
         run: AgentRun = await run_agent(
             agent.name, run_with.model, agent.tools, runtime, messages, self.limits
         )
@@ -259,10 +297,15 @@ class AssistantEngine:
         turn: TurnInput,
         clause: str,
         redacting: bool = False,
+        state: dialogue.Dialogue | None = None,
     ) -> list[BaseMessage]:
         """The prompt, the recent turns and the request (PII masked when the tenant asks)."""
         hide = redact if redacting else (lambda text: text)
-        system = "\n".join([agent.prompt, STYLE, ctx.header(), route_line(intent)])
+        lines = [agent.prompt, STYLE, ctx.header(), route_line(intent)]
+        shown = state.shown() if state is not None else {}
+        if shown:
+            lines.append(dialogue_line(shown))
+        system = "\n".join(lines)
         if ctx.contact_name:
             system += f"\nThe contact's name: {ctx.contact_name}."
         history: list[BaseMessage] = []
@@ -276,6 +319,34 @@ class AssistantEngine:
             elif item.author in ("assistant", "operator"):
                 history.insert(0, AIMessage(content=hide(item.body)))
         return [SystemMessage(content=system), *history, HumanMessage(content=hide(clause))]
+
+    async def _dialogue(self, turn: TurnInput, ctx: RunContext) -> dialogue.Dialogue:
+        """Where the conversation stands (empty for a new or quiet one)."""
+        with tenant_scope(turn.tenant_id):
+            async with self.db.read() as session:
+                return await dialogue.load(
+                    session,
+                    tenant_id=turn.tenant_id,
+                    conversation_id=turn.conversation_id,
+                    now=ctx.now,
+                )
+
+    async def _keep(self, turn: TurnInput, state: dialogue.Dialogue) -> None:
+        """Store where the conversation stands for its next message."""
+        if state.updated_at is None:
+            return
+        try:
+            with tenant_scope(turn.tenant_id):
+                async with self.db.transaction() as session:
+                    await dialogue.save(
+                        session,
+                        tenant_id=turn.tenant_id,
+                        conversation_id=turn.conversation_id,
+                        state=state,
+                    )
+        except IntegrityError:
+            # A turn outside a stored conversation (a preview, a test) has no thread to keep.
+            log.info("dialogue.not_kept", conversation_id=turn.conversation_id)
 
     def _context(self, turn: TurnInput) -> RunContext:
         previous = [item.body for item in turn.history if item.author == "user"]
@@ -302,6 +373,7 @@ class _Run:
     agents: dict[str, Agent]
     model: ChatModel
     redacting: bool
+    state: dialogue.Dialogue | None = None
 
 
 def _with_text(turn: TurnInput, text: str) -> TurnInput:

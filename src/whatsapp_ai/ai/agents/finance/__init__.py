@@ -2,7 +2,15 @@
 "how much" questions. Tools write through the finance service; the offline planner reads the
 message with the extraction library."""
 
-from whatsapp_ai.ai.agents.finance.args import EditArgs, EntryArgs, MonthArgs, NoArgs, ReportArgs
+from whatsapp_ai.ai.agents.finance.args import (
+    EditArgs,
+    EntryArgs,
+    MonthArgs,
+    NoArgs,
+    RemoveArgs,
+    ReportArgs,
+    Which,
+)
 from whatsapp_ai.ai.agents.finance.planner import plan
 from whatsapp_ai.ai.agents.finance.tools import (
     AGENT,
@@ -25,7 +33,9 @@ __all__ = [
     "EntryArgs",
     "MonthArgs",
     "NoArgs",
+    "RemoveArgs",
     "ReportArgs",
+    "Which",
     "delete_last_entry",
     "edit_last_entry",
     "finance_balance",

@@ -24,16 +24,40 @@ class EntryArgs(BaseModel):
     payment_method: PaymentMethod | None = None
 
 
-class EditArgs(BaseModel):
-    """Changes to the last entry."""
+class Which(BaseModel):
+    """Which entry: the one the contact names; none of these given means the last one."""
 
     model_config = ConfigDict(extra="forbid")
+
+    which: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The words the contact names the entry by ('mercado', 'ifood', 'uber').",
+    )
+    which_category: Category | None = None
+    which_amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
+    which_day: date | None = None
+
+    def names_one(self) -> bool:
+        """Whether the contact named an entry rather than meaning the last one."""
+        return any(
+            v is not None
+            for v in (self.which, self.which_category, self.which_amount, self.which_day)
+        )
+
+
+class EditArgs(Which):
+    """Changes to an entry (the one named, else the last)."""
 
     amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
     category: Category | None = None
     day: date | None = None
     payment_method: PaymentMethod | None = None
     description: str | None = Field(default=None, max_length=200)
+
+
+class RemoveArgs(Which):
+    """The entry to delete (the one named, else the last)."""
 
 
 class NoArgs(BaseModel):

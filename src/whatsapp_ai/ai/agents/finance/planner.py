@@ -8,7 +8,9 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from whatsapp_ai.ai.agents.context import Moment
+from whatsapp_ai.ai.agents.finance import naming
 from whatsapp_ai.ai.agents.offline_model import Plan
+from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import (
     bare_number_amount,
     find_amounts,
@@ -24,15 +26,38 @@ _INCOME_WORDS = re.compile(
     r"\b(recebi|receb\w+|ganhei|ganho|entrou|entrada|entradas|salario"
     r"|income|earn\w*|received|got paid)\b"
 )
+_QUESTION = re.compile(
+    r"\?|\b(quant\w*|qnt\w*|qto|qtos|qual|quais|como|how|what|which|total|saldo|balance"
+    r"|resumo|summary|mostra|show|lista|list)\b"
+)
 _BALANCE_WORDS = re.compile(r"\b(saldo|balance|quanto (eu )?tenho|how much do i have)\b")
+
+
+# Chat shorthand the date reader does not know ("quanto gastei hj?").
+_SHORTHAND = {"hj": "hoje", "ontm": "ontem", "amnh": "amanhã", "tmrw": "tomorrow"}
+_SHORT_WORD = re.compile(r"\b(" + "|".join(_SHORTHAND) + r")\b", re.IGNORECASE)
+
+
+def _spelled(text: str) -> str:
+    return _SHORT_WORD.sub(lambda m: _SHORTHAND[m[1].lower()], text)
 
 
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for a finance message, read without a language model."""
+    text = _spelled(text)
+    if intent == "finance.query" and not _QUESTION.search(fold(text)):
+        # Not a question: a correction ("o mercado foi ontem na vdd") or a new entry
+        # ("paguei o uber ontem"), told apart by their words.
+        if naming.corrects(text):
+            intent = "finance.edit_last"
+        elif _SPENT.search(fold(text)) or _EARNED.search(fold(text)):
+            intent = "finance.add_expense"
+    if intent in ("finance.add_expense", "finance.add_income") and naming.corrects(text):
+        intent = "finance.edit_last"
     if intent in ("finance.add_expense", "finance.add_income"):
         return _plan_entry(intent, text, moment)
     if intent == "finance.delete_last":
-        return Plan(calls=[("delete_last_entry", {})])
+        return _plan_delete(text)
     if intent == "finance.edit_last":
         return _plan_edit(text, moment)
     if intent == "finance.summary":
@@ -41,7 +66,15 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     return _plan_query(text, moment)
 
 
+# "parcelado em 3x", "in 3 installments": how it is paid, not another amount.
+_INSTALMENTS = re.compile(
+    r"\b(?:parcelad[oa]\s+)?(?:em\s+)?\d{1,2}\s*x\b|\bin\s+\d{1,2}\s+(?:installments|instalments)\b",
+    re.IGNORECASE,
+)
+
+
 def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
+    text = _INSTALMENTS.sub(lambda m: " " * len(m[0]), text)
     amounts = find_amounts(text, money_hint=True)
     if not amounts:
         bare = bare_number_amount(text)
@@ -62,7 +95,7 @@ def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
             "amount": str(amount.value),
             "currency": amount.currency,
             "category": (category or fallback).value,
-            "description": segment.strip(" ,.;e")[:200] or text.strip()[:200],
+            "description": naming.description(segment) or naming.description(text),
         }
         day = _day(segment, moment) if len(amounts) > 1 else whole_day
         day = day or whole_day
@@ -94,14 +127,22 @@ def _salary(text: str) -> bool:
 
 def _plan_edit(text: str, moment: Moment) -> Plan:
     args: dict[str, object] = {}
-    amounts = find_amounts(text, money_hint=True)
-    if amounts:
-        args["amount"] = str(amounts[0].value)
-    else:
+    which = naming.named(text)
+    new, old = naming.new_and_old(text)
+    if new is None and old is None:
         bare = bare_number_amount(text)
-        if bare is not None:
-            args["amount"] = str(bare.value)
-    category = guess_category(text)
+        new = bare.value if bare is not None else None
+    if new is not None:
+        args["amount"] = str(new)
+    if old is not None:
+        args["which_amount"] = str(old)
+    if which:
+        args["which"] = which
+    # A category named as the entry ("o do mercado foi 44") is not a new category for it.
+    rest = re.sub(rf"\b{re.escape(which)}\b", " ", fold(text)) if which else text
+    category = guess_category(rest) or (
+        _category_named(rest) if _RECATEGORISE.search(rest) else None
+    )
     if category is not None:
         args["category"] = category.value
     method = guess_payment_method(text)
@@ -113,6 +154,19 @@ def _plan_edit(text: str, moment: Moment) -> Plan:
     return Plan(calls=[("edit_last_entry", args)])
 
 
+def _plan_delete(text: str) -> Plan:
+    args: dict[str, object] = {}
+    which = naming.named(text)
+    if which:
+        args["which"] = which
+    # "apaga o mercado" → "Qual deles?" → "o de 55": the amount picks one.
+    amounts = find_amounts(text, money_hint=True)
+    if amounts:
+        args["which_amount"] = str(amounts[0].value)
+    return Plan(calls=[("delete_last_entry", args)])
+
+
+_RECATEGORISE = re.compile(r"\b(categoria|category)\b")
 _CATEGORY_NAMES = {
     "transporte": Category.TRANSPORT, "transport": Category.TRANSPORT,
     "mercado": Category.GROCERIES, "groceries": Category.GROCERIES,
@@ -139,16 +193,30 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     folded = fold(text)
     if _BALANCE_WORDS.search(folded):
         return Plan(calls=[("finance_balance", {})])
-    start, end = _period(text, moment)
-    args: dict[str, object] = {
-        "kind": "income" if _INCOME_WORDS.search(folded) else "expense",
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-    }
+    # "e com uber?" after a question: the same question, with what changed.
+    before = _earlier_query(text, moment)
+    period = _said_period(text, moment)
+    if period is None and before.get("start") and before.get("end"):
+        start, end = date.fromisoformat(before["start"]), date.fromisoformat(before["end"])
+    else:
+        start, end = period or _this_month(moment)
+    kind = "income" if _INCOME_WORDS.search(folded) else before.get("kind") or "expense"
+    args: dict[str, object] = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
     named = guess_category(text) or _category_named(text)
     if named is not None:
         args["category"] = named.value
+    elif before.get("category"):
+        args["category"] = before["category"]
     return Plan(calls=[("finance_report", args)])
+
+
+def _earlier_query(text: str, moment: Moment) -> dict[str, str]:
+    """The slots of the question this one follows up, when it is an elliptical follow-up."""
+    state = moment.dialogue
+    if state.get("intent") != "finance.query" or not elliptical(text):
+        return {}
+    slots = state.get("slots") or {}
+    return {k: str(v) for k, v in slots.items() if v is not None and isinstance(v, str | int)}
 
 
 def _local_now(moment: Moment) -> datetime:
@@ -165,6 +233,16 @@ def _day(text: str, moment: Moment) -> date | None:
 
 def _period(text: str, moment: Moment) -> tuple[date, date]:
     """The local days (both included) a question is about; this month so far by default."""
+    return _said_period(text, moment) or _this_month(moment)
+
+
+def _this_month(moment: Moment) -> tuple[date, date]:
+    today = _local_now(moment).date()
+    return today.replace(day=1), today
+
+
+def _said_period(text: str, moment: Moment) -> tuple[date, date] | None:
+    """The local days (both included) the text names, if it names any."""
     today = _local_now(moment).date()
     for found in find_when(text, now=_local_now(moment), tz=moment.timezone, prefer="past"):
         start = found.start.astimezone(ZoneInfo(moment.timezone)).date()
@@ -172,4 +250,4 @@ def _period(text: str, moment: Moment) -> tuple[date, date]:
             return start, start
         end = (found.end.astimezone(ZoneInfo(moment.timezone)) - timedelta(microseconds=1)).date()
         return start, min(end, today) if start <= today else end
-    return today.replace(day=1), today
+    return None

@@ -3,13 +3,14 @@ language (the words are in the ``[finance]`` section of the text catalogue)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
 
 from whatsapp_ai.ai.agents import say
 from whatsapp_ai.core.i18n import text
+from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Category, Kind
 from whatsapp_ai.finance import service as finance
 
@@ -22,6 +23,7 @@ class Entry(Protocol):
     currency: str
     category: str
     occurred_on: date
+    description: str | None
 
 
 def entry(found: Entry, language: str, today: date) -> str:
@@ -41,14 +43,45 @@ def recorded(found: Entry, language: str, today: date) -> str:
     return text(language, "finance.recorded", entry=entry(found, language, today))
 
 
-def edited(found: Entry, language: str, today: date) -> str:
-    """The confirmation of a corrected last entry."""
-    return text(language, "finance.edited", entry=entry(found, language, today))
+def _done(action: str, found: Entry, language: str, today: date, named: bool) -> str:
+    said = entry(found, language, today)
+    if not named:
+        return text(language, f"finance.{action}", entry=said)
+    if found.description:
+        return text(language, f"finance.{action}_named", entry=said, description=found.description)
+    return text(language, f"finance.{action}_any", entry=said)
 
 
-def deleted(found: Entry, language: str, today: date) -> str:
-    """The confirmation of a removed last entry."""
-    return text(language, "finance.deleted", entry=entry(found, language, today))
+def edited(found: Entry, language: str, today: date, *, named: bool = False) -> str:
+    """The confirmation of a corrected entry (the last one, or the one the contact named)."""
+    return _done("edited", found, language, today, named)
+
+
+def deleted(found: Entry, language: str, today: date, *, named: bool = False) -> str:
+    """The confirmation of a removed entry (the last one, or the one the contact named)."""
+    return _done("deleted", found, language, today, named)
+
+
+def described(found: Entry, language: str, today: date) -> str:
+    """An entry with the contact's own word for it, when it has one."""
+    said = entry(found, language, today)
+    shown = say.category(found.category, language)
+    if not found.description or fold(found.description) == fold(shown):
+        return said
+    return text(language, "finance.entry.described", entry=said, description=found.description)
+
+
+def which(found: Sequence[Entry], language: str, today: date) -> str:
+    """The question when several entries fit what the contact named, listing them."""
+    options = "; ".join(
+        f"{n}) {described(item, language, today)}" for n, item in enumerate(found[:5], 1)
+    )
+    return text(language, "finance.which", options=options)
+
+
+def not_found(what: str, language: str) -> str:
+    """No entry fits what the contact named."""
+    return text(language, "finance.not_found", what=what)
 
 
 def report(

@@ -4,20 +4,33 @@ did in the contact's language."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from whatsapp_ai.ai.agents.finance import replies
-from whatsapp_ai.ai.agents.finance.args import EditArgs, EntryArgs, MonthArgs, NoArgs, ReportArgs
+from whatsapp_ai.ai.agents.finance.args import (
+    EditArgs,
+    EntryArgs,
+    MonthArgs,
+    NoArgs,
+    RemoveArgs,
+    ReportArgs,
+    Which,
+)
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.extract import guess_category
 from whatsapp_ai.core.i18n import text
+from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Kind
 from whatsapp_ai.finance import service as finance
 
 AGENT = "finance"
 PROMPT = (
     "You keep the contact's personal finances: record expenses and income with the tools, "
-    "fix or delete the last entry when asked, and answer totals by period and category. "
-    "Never invent amounts: ask when the value is missing."
+    "fix or delete an entry when asked (the one the contact names by its description, "
+    "category, day or amount, else the last one), and answer totals by period and category. "
+    "Never invent amounts: ask when the value is missing. Keep the contact's own word for "
+    "each entry as its description ('ifood', 'aluguel')."
 )
 
 
@@ -45,7 +58,7 @@ async def _record(runtime: ToolRuntime, args: EntryArgs, kind: Kind) -> ToolOutc
             category=args.category,
             occurred_at=_at(runtime, args.day),
             payment_method=args.payment_method,
-            note=args.description,
+            description=args.description,
             source_key=runtime.key(f"finance.{kind}"),
             now=ctx.now,
         )
@@ -64,8 +77,39 @@ async def record_income(runtime: ToolRuntime, args: EntryArgs) -> ToolOutcome:
     return await _record(runtime, args, Kind.INCOME)
 
 
+async def _chosen(session: Any, runtime: ToolRuntime, which: Which) -> Any:
+    """The entry the contact means: the one named, else the last; asks when several fit."""
+    ctx = runtime.ctx
+    if not which.names_one():
+        entry = await finance.last_entry(
+            session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id
+        )
+        if entry is None:
+            raise ToolError(replies.nothing(ctx.language))
+        return entry
+    words = [w for w in fold(which.which or "").split() if len(w) >= 3]
+    categories = [which.which_category] if which.which_category else []
+    named = guess_category(which.which or "")
+    if named is not None:
+        categories.append(named)
+    found = await finance.find_entries(
+        session,
+        tenant_id=ctx.tenant_id,
+        contact_id=ctx.contact_id,
+        words=words,
+        categories=categories,
+        amount=which.which_amount,
+        day=which.which_day,
+    )
+    if not found:
+        raise ToolError(replies.not_found(which.which or "", ctx.language))
+    if len(found) > 1:
+        raise ToolError(replies.which(found, ctx.language, _today(runtime)))
+    return found[0]
+
+
 async def edit_last_entry(runtime: ToolRuntime, args: EditArgs) -> ToolOutcome:
-    """Change the contact's last entry."""
+    """Change one of the contact's entries: the one named, else the last."""
     ctx = runtime.ctx
     changes: dict[str, object] = {}
     if args.amount is not None:
@@ -75,36 +119,31 @@ async def edit_last_entry(runtime: ToolRuntime, args: EditArgs) -> ToolOutcome:
     if args.payment_method is not None:
         changes["payment_method"] = args.payment_method
     if args.description is not None:
-        changes["note"] = args.description
+        changes["description"] = args.description
     if args.day is not None:
         changes["occurred_at"] = _at(runtime, args.day)
     if not changes:
         raise ToolError(text(ctx.language, "finance.what_to_change"))
     async with runtime.db.transaction() as session:
-        entry = await finance.edit_last(
-            session,
-            tenant_id=ctx.tenant_id,
-            contact_id=ctx.contact_id,
-            changes=changes,
-            now=ctx.now,
+        chosen = await _chosen(session, runtime, args)
+        entry = await finance.update(
+            session, tenant_id=ctx.tenant_id, entry_id=chosen.id, changes=changes, now=ctx.now
         )
         if entry is None:
             raise ToolError(replies.nothing(ctx.language))
-        said = replies.edited(entry, ctx.language, _today(runtime))
+        said = replies.edited(entry, ctx.language, _today(runtime), named=args.names_one())
     return ToolOutcome(say=said, data={"entry_id": entry.id})
 
 
-async def delete_last_entry(runtime: ToolRuntime, args: NoArgs) -> ToolOutcome:
-    """Delete the contact's last entry."""
-    del args
+async def delete_last_entry(runtime: ToolRuntime, args: RemoveArgs) -> ToolOutcome:
+    """Delete one of the contact's entries: the one named, else the last."""
     ctx = runtime.ctx
     async with runtime.db.transaction() as session:
-        entry = await finance.delete_last(
-            session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id
-        )
+        chosen = await _chosen(session, runtime, args)
+        entry = await finance.delete(session, tenant_id=ctx.tenant_id, entry_id=chosen.id)
         if entry is None:
             raise ToolError(replies.nothing(ctx.language))
-        said = replies.deleted(entry, ctx.language, _today(runtime))
+        said = replies.deleted(entry, ctx.language, _today(runtime), named=args.names_one())
     return ToolOutcome(say=said, data={"entry_id": entry.id})
 
 
@@ -165,8 +204,22 @@ async def month_summary(runtime: ToolRuntime, args: MonthArgs) -> ToolOutcome:
 TOOLS = [
     Tool("record_expense", AGENT, "Record money the contact spent.", EntryArgs, record_expense),
     Tool("record_income", AGENT, "Record money the contact received.", EntryArgs, record_income),
-    Tool("edit_last_entry", AGENT, "Change the contact's last entry.", EditArgs, edit_last_entry),
-    Tool("delete_last_entry", AGENT, "Delete the contact's last entry.", NoArgs, delete_last_entry),
+    Tool(
+        "edit_last_entry",
+        AGENT,
+        "Change one of the contact's entries: the one named by which/which_category/"
+        "which_amount/which_day, else the last one.",
+        EditArgs,
+        edit_last_entry,
+    ),
+    Tool(
+        "delete_last_entry",
+        AGENT,
+        "Delete one of the contact's entries: the one named by which/which_category/"
+        "which_amount/which_day, else the last one.",
+        RemoveArgs,
+        delete_last_entry,
+    ),
     Tool(
         "finance_report",
         AGENT,

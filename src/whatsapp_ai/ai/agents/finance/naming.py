@@ -1,0 +1,113 @@
+"""The words a person uses for an entry: its own description when recorded ("ifood",
+"aluguel", "tenis"), and the entry a correction names ("o do mercado foi 44", "apaga o uber",
+"the coffee was 6 not 5")."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from whatsapp_ai.ai.extract import find_amounts, guess_payment_method
+from whatsapp_ai.core.text import fold
+
+# Words that are never a name for an entry: verbs of spending, articles and prepositions,
+# money and time words, payment words, fillers. Matched folded.
+_FILLER = frozenset((
+    "gastei", "gasto", "gastos", "paguei", "pago", "comprei", "compra", "torrei", "recebi",
+    "ganhei", "entrou", "caiu", "deu", "custou", "spent", "spend", "paid", "pay", "bought",
+    "buy", "received", "earned", "got", "get", "cost", "came", "o", "a", "os", "as", "um",
+    "uma", "uns", "umas", "de", "do", "da", "dos", "das", "no", "na", "nos", "nas", "em", "com",
+    "pra", "pro", "para", "por", "pelo", "pela", "e", "ou", "que", "q", "eu", "me", "meu",
+    "minha", "mais", "tbm", "tambem", "so", "foi", "era", "ser", "sao", "esse", "essa", "isso",
+    "aquele", "ai", "the", "an", "on", "at", "for", "in", "of", "to", "with", "and", "or", "my",
+    "i", "it", "that", "this", "was", "is", "from", "some", "more", "also", "just", "reais",
+    "real", "r", "rs", "brl", "usd", "eur", "dolares", "dolar", "dollars", "dollar", "bucks",
+    "conto", "contos", "pila", "hoje", "hj", "ontem", "anteontem", "amanha", "agora", "today",
+    "yesterday", "tomorrow", "now", "dia", "day", "days", "semana", "week", "passada",
+    "passado", "last", "mes", "month", "ano", "year", "antes", "before", "depois", "after",
+    "manha", "tarde", "noite", "morning", "afternoon", "evening", "night", "segunda", "terca",
+    "quarta", "quinta", "sexta", "sabado", "domingo", "monday", "tuesday", "wednesday",
+    "thursday", "friday", "saturday", "sunday", "janeiro", "fevereiro", "marco", "abril",
+    "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro", "dezembro",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "pix", "cartao", "credito", "debito", "dinheiro",
+    "especie", "boleto", "card", "cash", "credit", "debit", "transfer", "parcelado",
+    "parcelada", "parcelas", "parcela", "vezes", "x", "em", "vista", "pfv", "pf", "por",
+    "favor", "please", "pls", "ok", "blz"
+))  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+")
+# "o do mercado", "a internet", "the coffee one": a determiner, then the entry's name.
+_NAMED = re.compile(r"\b(?:o|a|os|as|do|da|dos|das|the)\s+(?:(?:do|da|de|dos|das|of)\s+)?(\w{3,})")
+_NOT_A_NAME = frozenset((
+    "ultimo", "ultima", "ultimos", "last", "one", "ones", "lancamento", "lancamentos", "entry",
+    "entries", "registro", "valor", "value", "amount", "gasto", "gastos", "expense", "expenses",
+    "categoria", "category", "data", "date", "dia", "day", "verdade", "vdd", "mesmo", "mesma",
+    "same", "previous", "anterior", "primeiro", "primeira", "first", "second", "segundo",
+    "outro", "other"
+))  # fmt: skip
+# "nao era 75", "not 5": the amount a correction replaces, not the new one.
+_WAS_NOT = re.compile(
+    r"\b(?:nao|not|instead of)(?:\s+(?:era|foi|e|eh|is|was))?(?:\s+de)?(?:\s*r\$)?\s*$"
+)
+_CORRECTION = re.compile(
+    r"\b(?:errei|erro|corrig\w*|corrij\w*|na vdd|na verdade|nao era|nao foi|actually|fix\w*"
+    r"|wrong|mistake|not \d)\b"
+)
+_SPENDING = re.compile(r"\b(?:gastei|paguei|comprei|torrei|recebi|ganhei|spent|paid|bought)\b")
+
+
+def description(text: str) -> str | None:
+    """The person's own word(s) for an entry: what is left without amounts, verbs, time and
+    payment words ("gastei 35 no ifood ontem" → "ifood")."""
+    kept: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        folded = fold(word)
+        if folded in _FILLER or len(folded) < 2 or guess_payment_method(word) is not None:
+            continue
+        kept.append(word)
+    return " ".join(kept[:4])[:200] or None
+
+
+def named(text: str) -> str | None:
+    """The words a correction names its entry by ("o do mercado foi 44" → "mercado")."""
+    found = [
+        word
+        for word in _NAMED.findall(fold(text))
+        if word not in _NOT_A_NAME and word not in _FILLER and guess_payment_method(word) is None
+    ]
+    return " ".join(dict.fromkeys(found)) or None
+
+
+def corrects(text: str) -> bool:
+    """A correction of something recorded rather than a new entry ("o ifood foi 53, errei")."""
+    folded = fold(text)
+    if _SPENDING.search(folded):
+        return False
+    return bool(_CORRECTION.search(folded)) or (
+        named(text) is not None and bool(re.search(r"\b(?:foi|era|was)\b", folded))
+    )
+
+
+def new_and_old(text: str) -> tuple[Decimal | None, Decimal | None]:
+    """The amount a correction sets, and the one it replaces when said ("not 5")."""
+    new: Decimal | None = None
+    old: Decimal | None = None
+    taken: list[tuple[int, int]] = []
+    for amount in find_amounts(text, money_hint=True):
+        taken.append(amount.span)
+        if _WAS_NOT.search(fold(text[: amount.span[0]])):
+            old = old or amount.value
+        elif new is None:
+            new = amount.value
+    if new is None and old is not None:
+        # "was 6 not 5": in a correction, the other plain number is the new amount.
+        for number in _PLAIN_NUMBER.finditer(text):
+            if not any(a <= number.start() < b for a, b in taken):
+                new = Decimal(number[0].replace(".", "").replace(",", ".")).quantize(
+                    Decimal("0.01")
+                )
+                break
+    return new, old
+
+
+_PLAIN_NUMBER = re.compile(r"(?<![\w.,/])\d{1,7}(?:,\d{1,2})?(?![\w/])")

@@ -1,0 +1,250 @@
+"""Where a conversation stands between messages: the last request (its intent and slots) and
+any question the assistant asked, so "e com uber?" or "349,99" are read in that light.
+
+The decisions are plain functions of the message's shape, the router's confidence and the
+stored state; the state is one row per conversation, gone with the conversation and ignored
+once it has gone quiet for a while.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from whatsapp_ai.ai.models import DialogueState
+from whatsapp_ai.core.privacy import ContactRef, Erased
+from whatsapp_ai.core.text import fold
+
+# A conversation quiet for longer than this starts afresh: an old question is no longer open.
+TTL = timedelta(minutes=30)
+# Messages this short can be an answer or an ellipsis; longer ones are requests of their own.
+SHORT_WORDS = 7
+# A router this sure of another agent overrides the conversation's thread.
+SURE = 0.75
+# The request that raised a question, kept whole up to this many characters.
+TEXT_MAX = 500
+
+# "e com uber?", "e no mês passado?", "what about last month?", "and uber?"
+_ELLIPSIS = re.compile(r"^(?:e|and|what about|how about|e quanto a|e o|e a|e os|e as)\b")
+_WORD = re.compile(r"\w+")
+# Slots worth carrying over from a tool call's arguments (the rest are the request's own).
+SLOTS = frozenset(
+    {"kind", "start", "end", "category", "description", "day", "which", "when", "person"}
+)
+
+How = Literal["new", "answer", "follow_up"]
+
+
+@dataclass(frozen=True)
+class Dialogue:
+    """The state of one conversation."""
+
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    question: str | None = None
+    pending_intent: str | None = None
+    pending_text: str | None = None
+    updated_at: datetime | None = None
+
+    def live(self, now: datetime) -> Dialogue:
+        """This state, or an empty one when the conversation has been quiet too long."""
+        if self.updated_at is None or now - self.updated_at > TTL:
+            return Dialogue()
+        return self
+
+    def shown(self) -> dict[str, Any]:
+        """What a model is told (nothing when there is nothing to tell)."""
+        said: dict[str, Any] = {}
+        if self.intent:
+            said["intent"] = self.intent
+            said["slots"] = self.slots
+        if self.question:
+            said["question"] = self.question
+            said["pending"] = self.pending_intent
+        return said
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How one clause is read: under which intent, with which words, and why."""
+
+    how: How
+    intent: str | None
+    text: str
+
+
+def _agent(intent: str | None) -> str:
+    return (intent or "").split(".", 1)[0]
+
+
+def words(text: str) -> int:
+    """How many words a message has."""
+    return len(_WORD.findall(text))
+
+
+def elliptical(text: str) -> bool:
+    """A short message that leans on the one before ("e ontem?", "and on uber?")."""
+    folded = fold(text).strip()
+    return words(folded) <= SHORT_WORDS and bool(_ELLIPSIS.match(folded))
+
+
+def read(
+    clause: str, *, intent: str | None, agent: str | None, score: float, state: Dialogue
+) -> Reading:
+    """Read a clause against the conversation: an answer to the assistant's open question
+    fills that request under its intent; an elliptical follow-up keeps the last intent; a
+    router sure of another agent, or a long message, is a new request."""
+    short = words(clause) <= SHORT_WORDS
+    # A question back ("quanto gastei hj?") is not an answer to the assistant's question.
+    asking = clause.rstrip().endswith("?")
+    sure_elsewhere = asking or (
+        intent is not None and score >= SURE and agent not in (None, _agent(state.pending_intent))
+    )
+    if state.question and state.pending_intent and short and not sure_elsewhere:
+        text = f"{state.pending_text or ''} {clause}".strip()[-TEXT_MAX:]
+        return Reading("answer", state.pending_intent, text)
+    if state.intent and elliptical(clause):
+        sure_other = intent is not None and score >= SURE and agent != _agent(state.intent)
+        if not sure_other:
+            return Reading("follow_up", state.intent, clause)
+    if intent is None and state.intent and state.slots.get("record") and short:
+        # The router has no idea, and a record was just made: a short remark is about it
+        # ("the dinner was actually yesterday").
+        return Reading("follow_up", state.intent, clause)
+    return Reading("new", intent, clause)
+
+
+def after(
+    state: Dialogue,
+    *,
+    reading: Reading,
+    calls: Iterable[tuple[str, Mapping[str, Any], Mapping[str, Any]]],
+    reply: str,
+    now: datetime,
+) -> Dialogue:
+    """The state once a clause is answered: the request's intent and slots, and the
+    question left open when the reply asks one without doing anything."""
+    done = list(calls)
+    slots: dict[str, Any] = {}
+    if reading.how == "follow_up" and reading.intent == state.intent:
+        slots.update(state.slots)
+    for _tool, args, data in done:
+        slots.update({k: v for k, v in args.items() if k in SLOTS})
+        record = next((v for k, v in data.items() if k.endswith("_id") and v), None)
+        if record is not None:
+            slots["record"] = record
+    asked = reply.rstrip().endswith("?") and not any(_wrote(data) for *_, data in done)
+    return Dialogue(
+        intent=reading.intent or state.intent,
+        slots=slots if done or reading.how != "answer" else state.slots,
+        question=reply.strip()[:TEXT_MAX] if asked else None,
+        pending_intent=reading.intent if asked else None,
+        pending_text=reading.text[-TEXT_MAX:] if asked else None,
+        updated_at=now,
+    )
+
+
+def _wrote(data: Mapping[str, Any]) -> bool:
+    return not data.get("error")
+
+
+def tool_call(args: str, result: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A traced call's arguments and result data, as dictionaries (empty when unreadable)."""
+    try:
+        parsed_args = json.loads(args)
+        outcome = json.loads(result)
+    except ValueError:
+        return {}, {}
+    data = outcome.get("data", {}) if isinstance(outcome, dict) else {}
+    return (
+        parsed_args if isinstance(parsed_args, dict) else {},
+        data if isinstance(data, dict) else {},
+    )
+
+
+async def load(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str, now: datetime
+) -> Dialogue:
+    """The conversation's live state (empty when none, or gone quiet)."""
+    row = await session.get(DialogueState, conversation_id)
+    if row is None or row.tenant_id != tenant_id:
+        return Dialogue()
+    return Dialogue(
+        intent=row.intent,
+        slots=dict(row.slots or {}),
+        question=row.question,
+        pending_intent=row.pending_intent,
+        pending_text=row.pending_text,
+        updated_at=row.updated_at,
+    ).live(now)
+
+
+async def save(
+    session: AsyncSession, *, tenant_id: str, conversation_id: str, state: Dialogue
+) -> None:
+    """Keep the conversation's state (one row per conversation)."""
+    row = await session.get(DialogueState, conversation_id)
+    if row is None:
+        row = DialogueState(conversation_id=conversation_id, tenant_id=tenant_id)
+        session.add(row)
+    elif row.tenant_id != tenant_id:
+        return
+    row.intent = state.intent
+    row.slots = dict(state.slots)
+    row.question = state.question
+    row.pending_intent = state.pending_intent
+    row.pending_text = state.pending_text
+    row.updated_at = state.updated_at or datetime.now().astimezone()
+    await session.flush()
+
+
+def without_question(state: Dialogue) -> Dialogue:
+    """The same state with no open question."""
+    return replace(state, question=None, pending_intent=None, pending_text=None)
+
+
+def _of_contact(ref: ContactRef) -> list[str]:
+    return list(ref.related.get("conversation_ids", []))
+
+
+async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, Any]:
+    """Where the contact's conversations stand (the open question and the last request)."""
+    rows = await session.scalars(
+        select(DialogueState)
+        .where(
+            DialogueState.tenant_id == ref.tenant_id,
+            DialogueState.conversation_id.in_(_of_contact(ref)),
+        )
+        .order_by(DialogueState.conversation_id)
+    )
+    return {
+        "dialogue": [
+            {
+                "conversation_id": row.conversation_id,
+                "intent": row.intent,
+                "slots": row.slots,
+                "question": row.question,
+                "pending_text": row.pending_text,
+                "updated_at": row.updated_at.isoformat(),
+            }
+            for row in rows
+        ]
+    }
+
+
+async def erase_contact(session: AsyncSession, ref: ContactRef) -> Erased:
+    """Forget where the contact's conversations stand."""
+    result = await session.execute(
+        delete(DialogueState).where(
+            DialogueState.tenant_id == ref.tenant_id,
+            DialogueState.conversation_id.in_(_of_contact(ref)),
+        )
+    )
+    return Erased(rows=int(result.rowcount))  # type: ignore[attr-defined]

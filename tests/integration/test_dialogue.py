@@ -1,0 +1,330 @@
+"""Conversations keep their thread through the engine on real databases: an answer to the
+assistant's question completes that request, elliptical follow-ups reuse the last question,
+finance entries are found by what the person calls them, and the state ends with the
+conversation (or a long silence) and is never shared between conversations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.fakes.openai import FakeOpenAI
+from whatsapp_ai.ai import dialogue
+from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model, record_usage
+from whatsapp_ai.ai.llm import ProviderSpec, build_chain
+from whatsapp_ai.ai.models import DialogueState
+from whatsapp_ai.ai.router import IntentRouter
+from whatsapp_ai.ai.service import TurnInput
+from whatsapp_ai.bootstrap import Container
+from whatsapp_ai.conversation import service as conversations
+from whatsapp_ai.conversation.models import Conversation
+from whatsapp_ai.core.db import tenant_scope
+from whatsapp_ai.core.privacy import ContactRef
+from whatsapp_ai.finance import service as finance
+from whatsapp_ai.identity import service as identity
+from whatsapp_ai.relationships import service as crm
+
+NOW = datetime(2026, 3, 4, 13, 0, tzinfo=UTC)  # Wednesday 10:00 in São Paulo
+
+
+@pytest.fixture(scope="module")
+def router() -> IntentRouter:
+    built = IntentRouter()
+    built.warm()
+    return built
+
+
+class Chat:
+    """One contact's conversation with the assistant."""
+
+    def __init__(self, container: Container, engine: AssistantEngine, tenant_id: str) -> None:
+        self.container = container
+        self.engine = engine
+        self.tenant_id = tenant_id
+        self.contact_id = ""
+        self.conversation_id = ""
+        self.now = NOW
+        self.sent = 0
+
+    async def open(self, address: str, name: str = "Ana") -> Chat:
+        async with self.container.db.transaction() as session:
+            contact = await identity.get_or_create_contact(
+                session, tenant_id=self.tenant_id, address=address, profile_name=name, now=NOW
+            )
+            self.contact_id = contact.id
+        await self.new_conversation()
+        return self
+
+    async def new_conversation(self) -> None:
+        """End the open conversation (if any) and start the next one."""
+        with tenant_scope(self.tenant_id):
+            async with self.container.db.transaction() as session:
+                if self.conversation_id:
+                    ended = await session.get(Conversation, self.conversation_id)
+                    assert ended is not None
+                    ended.status = "closed"
+                    await session.flush()
+                opened, _ = await conversations.get_or_open(
+                    session,
+                    tenant_id=self.tenant_id,
+                    contact_id=self.contact_id,
+                    channel="sandbox",
+                    now=self.now,
+                )
+                self.conversation_id = opened.id
+
+    async def say(self, text: str) -> str:
+        self.sent += 1
+        self.now += timedelta(seconds=30)
+        turn = TurnInput(
+            tenant_id=self.tenant_id,
+            tenant_name="Padaria Teste",
+            contact_id=self.contact_id,
+            contact_name="Ana",
+            conversation_id=self.conversation_id,
+            text=text,
+            message_id=f"{self.conversation_id[-8:]}-{self.sent}",
+            now=self.now,
+            contact_timezone="America/Sao_Paulo",
+        )
+        reply = await self.engine.reply(turn)
+        return reply.text
+
+    async def entries(self) -> list[tuple[str, str, Decimal, str, str | None]]:
+        with tenant_scope(self.tenant_id):
+            async with self.container.db.read() as session:
+                page = await finance.list_entries(
+                    session, tenant_id=self.tenant_id, contact_id=self.contact_id
+                )
+        return [
+            (e.kind, e.category, e.amount, str(e.occurred_on), e.description) for e in page.items
+        ]
+
+
+@pytest.fixture
+async def chat(container: Container, tenant: dict[str, str], router: IntentRouter) -> Chat:
+    engine = AssistantEngine(db=container.db, router=router, model=offline_model())
+    return await Chat(container, engine, tenant["id"]).open("+5511999990001")
+
+
+async def test_an_answer_to_the_amount_question_is_that_expense(chat: Chat) -> None:
+    assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
+    said = await chat.say("foi 26")
+    assert "R$ 26,00" in said
+    assert await chat.entries() == [
+        ("expense", "transport", Decimal("26.00"), "2026-03-03", "uber")
+    ]
+
+
+async def test_a_bare_amount_answer_is_never_income(chat: Chat) -> None:
+    assert await chat.say("gastei no mercado hj") == "Qual foi o valor?"
+    await chat.say("349,99")
+    assert await chat.entries() == [
+        ("expense", "groceries", Decimal("349.99"), "2026-03-04", "mercado")
+    ]
+
+
+async def test_an_answer_completes_a_reminder_under_its_intent(chat: Chat) -> None:
+    assert await chat.say("me lembra de ligar pro contador") == "Para quando?"
+    said = await chat.say("amanha as 11h")
+    assert "ligar pro contador" in said
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            reminders = await crm.list_reminders(session, tenant_id=chat.tenant_id)
+            meetings = await crm.list_meetings(session, tenant_id=chat.tenant_id)
+    [reminder] = reminders.items
+    assert reminder.due_at == datetime(2026, 3, 5, 14, 0, tzinfo=UTC)
+    assert meetings.items == []
+
+
+async def test_elliptical_follow_ups_keep_the_question(chat: Chat) -> None:
+    for text in (
+        "gastei 120 no mercado dia 12/02",
+        "gastei 38 de uber dia 20/02",
+        "gastei 22 de uber ontem",
+    ):
+        await chat.say(text)
+    assert "R$ 158,00" in await chat.say("quanto gastei no mes passado?")
+    by_uber = await chat.say("e com uber?")
+    assert "fevereiro" in by_uber
+    assert "R$ 38,00" in by_uber
+    this_month = await chat.say("e esse mês?")
+    assert "R$ 22,00" in this_month
+    assert "transporte" in this_month
+
+
+async def test_a_follow_up_about_last_month_stays_with_finance(chat: Chat) -> None:
+    await chat.say("gastei 70 no mercado")
+    await chat.say("gastei 200 no mercado dia 05/02")
+    assert "R$ 70,00" in await chat.say("quanto gastei esse mes?")
+    said = await chat.say("e no mês passado?")
+    assert "R$ 200,00" in said
+    assert "Nada marcado" not in said
+
+
+async def test_follow_ups_in_english(
+    container: Container, tenant: dict[str, str], router: IntentRouter
+) -> None:
+    engine = AssistantEngine(db=container.db, router=router, model=offline_model())
+    chat = await Chat(container, engine, tenant["id"]).open("+15555550101", "Sam")
+    await chat.say("spent 80 on groceries on feb 14")
+    await chat.say("spent 27 on uber on feb 18")
+    await chat.say("spent 19 on uber today")
+    assert "107.00" in await chat.say("how much did I spend last month?")
+    assert "27.00" in await chat.say("and on uber?")
+    assert "19.00" in await chat.say("what about this month?")
+
+
+async def test_hj_in_a_question_is_today(chat: Chat) -> None:
+    await chat.say("gastei 18 no cafe ontem")
+    await chat.say("gastei 30 no almoco")
+    said = await chat.say("quanto gastei hj?")
+    assert "R$ 30,00" in said
+    assert "R$ 48,00" not in said
+
+
+async def test_a_correction_changes_the_entry_it_names(chat: Chat) -> None:
+    await chat.say("gastei 50 no mercado")
+    await chat.say("gastei 30 de uber")
+    said = await chat.say("o do mercado foi 44, corrige ai")
+    assert "R$ 44,00" in said
+    assert "mercado" in said
+    assert sorted(await chat.entries()) == [
+        ("expense", "groceries", Decimal("44.00"), "2026-03-04", "mercado"),
+        ("expense", "transport", Decimal("30.00"), "2026-03-04", "uber"),
+    ]
+
+
+async def test_a_delete_removes_the_entry_it_names(chat: Chat) -> None:
+    await chat.say("gastei 25 de uber")
+    await chat.say("gastei 60 na farmacia")
+    said = await chat.say("apaga o uber")
+    assert "uber" in said
+    assert await chat.entries() == [
+        ("expense", "health", Decimal("60.00"), "2026-03-04", "farmacia")
+    ]
+
+
+async def test_an_old_amount_names_the_entry_in_english(
+    container: Container, tenant: dict[str, str], router: IntentRouter
+) -> None:
+    engine = AssistantEngine(db=container.db, router=router, model=offline_model())
+    chat = await Chat(container, engine, tenant["id"]).open("+15555550102", "Sam")
+    await chat.say("spent 5 on coffee")
+    await chat.say("spent 70 at the pharmacy")
+    await chat.say("the coffee was 6 not 5")
+    assert sorted(await chat.entries()) == [
+        ("expense", "health", Decimal("70.00"), "2026-03-04", "pharmacy"),
+        ("expense", "restaurants", Decimal("6.00"), "2026-03-04", "coffee"),
+    ]
+
+
+async def test_when_several_entries_fit_it_asks_which(chat: Chat) -> None:
+    await chat.say("gastei 40 no mercado")
+    await chat.say("gastei 55 no mercado")
+    said = await chat.say("apaga o mercado")
+    assert said.endswith("Qual deles?")
+    assert "R$ 40,00" in said
+    assert "R$ 55,00" in said
+    assert len(await chat.entries()) == 2
+
+
+async def test_state_ends_with_the_conversation(chat: Chat) -> None:
+    assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
+    await chat.new_conversation()
+    await chat.say("26")
+    assert [e for e in await chat.entries() if e[1] == "transport"] == []
+
+
+async def test_state_expires_after_a_silence(chat: Chat) -> None:
+    assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
+    chat.now += dialogue.TTL + timedelta(minutes=1)
+    await chat.say("26")
+    assert [e for e in await chat.entries() if e[1] == "transport"] == []
+
+
+async def test_two_conversations_do_not_share_state(
+    container: Container, tenant: dict[str, str], router: IntentRouter, chat: Chat
+) -> None:
+    other = await Chat(container, chat.engine, tenant["id"]).open("+5511999990002", "Bruno")
+    assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
+    await other.say("26")
+    assert [e for e in await other.entries() if e[1] == "transport"] == []
+    await chat.say("26")
+    assert [e[2] for e in await chat.entries()] == [Decimal("26.00")]
+
+
+async def test_the_state_is_the_tenants_own_and_erased_with_the_contact(chat: Chat) -> None:
+    await chat.say("paguei o uber ontem")
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.transaction() as session:
+            [row] = (await session.scalars(select(DialogueState))).all()
+            assert row.conversation_id == chat.conversation_id
+            assert (row.pending_intent or "").startswith("finance.")
+            assert row.pending_text == "paguei o uber ontem"
+            ref = ContactRef(
+                tenant_id=chat.tenant_id,
+                contact_id=chat.contact_id,
+                address="+5511999990001",
+                related={"conversation_ids": [chat.conversation_id]},
+            )
+            exported = await dialogue.export_contact(session, ref)
+            assert exported["dialogue"][0]["question"] == "Qual foi o valor?"
+            erased = await dialogue.erase_contact(session, ref)
+            assert erased.rows == 1
+
+
+@pytest.fixture(scope="module")
+def hosted() -> FakeOpenAI:
+    with FakeOpenAI() as fake:
+        yield fake  # type: ignore[misc]
+
+
+async def test_a_hosted_model_sees_where_the_conversation_stands(
+    container: Container, tenant: dict[str, str], router: IntentRouter, hosted: FakeOpenAI
+) -> None:
+    spec = ProviderSpec(
+        provider="openai_compatible",
+        model="llama-3.1-8b",
+        base_url=hosted.base_url,
+        timeout_s=2.0,
+        max_retries=0,
+    )
+    model = build_chain([spec], offline=offline_model(), sink=record_usage)
+    engine = AssistantEngine(db=container.db, router=router, model=model)
+    chat = await Chat(container, engine, tenant["id"]).open("+5511999990003")
+    hosted.reset()
+    hosted.reply("Qual foi o valor?")
+    assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
+    hosted.tool_call("record_expense", {"amount": "26.00", "category": "transport"})
+    hosted.reply("Anotei R$ 26,00 de uber.")
+    assert await chat.say("foi 26") == "Anotei R$ 26,00 de uber."
+    system = hosted.requests[1].messages[0]["content"]
+    assert "[dialogue] " in system
+    assert '"question": "Qual foi o valor?"' in system
+    assert hosted.requests[1].messages[-1]["content"] == "paguei o uber ontem foi 26"
+    assert [e[2] for e in await chat.entries()] == [Decimal("26.00")]
+
+
+async def test_the_answer_to_which_one_picks_it(chat: Chat) -> None:
+    await chat.say("gastei 40 no mercado")
+    await chat.say("gastei 55 no mercado")
+    assert (await chat.say("apaga o mercado")).endswith("Qual deles?")
+    assert "R$ 55,00" in await chat.say("o de 55")
+    assert [e[2] for e in await chat.entries()] == [Decimal("40.00")]
+
+
+async def test_an_instalment_purchase_is_one_expense_and_a_question_back_is_no_answer(
+    chat: Chat,
+) -> None:
+    said = await chat.say("comprei um tenis de 349,99 parcelado em 3x")
+    assert "R$ 349,99" in said
+    assert await chat.entries() == [
+        ("expense", "shopping", Decimal("349.99"), "2026-03-04", "tenis")
+    ]
+    assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
+    assert "R$ 349,99" in await chat.say("quanto gastei hj?")
+    assert len(await chat.entries()) == 1

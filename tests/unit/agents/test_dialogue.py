@@ -1,0 +1,188 @@
+"""Where a conversation stands: answers to the assistant's question, elliptical follow-ups,
+new requests, expiry, and the line every model reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from whatsapp_ai.ai import dialogue
+from whatsapp_ai.ai.agents.context import dialogue_line, read_header
+from whatsapp_ai.ai.agents.finance import naming
+from whatsapp_ai.ai.dialogue import Dialogue, Reading
+
+NOW = datetime(2026, 3, 4, 13, 0, tzinfo=UTC)
+
+ASKED = Dialogue(
+    intent="finance.add_expense",
+    question="Qual foi o valor?",
+    pending_intent="finance.add_expense",
+    pending_text="comprei um tenis parcelado em 3x",
+    updated_at=NOW,
+)
+QUERIED = Dialogue(
+    intent="finance.query",
+    slots={"kind": "expense", "start": "2026-02-01", "end": "2026-02-28", "category": None},
+    updated_at=NOW,
+)
+
+
+def test_an_answer_fills_the_pending_request_under_its_intent() -> None:
+    reading = dialogue.read(
+        "349,99", intent="finance.add_income", agent="finance", score=0.5, state=ASKED
+    )
+    assert reading == Reading(
+        "answer", "finance.add_expense", "comprei um tenis parcelado em 3x 349,99"
+    )
+
+
+def test_an_answer_keeps_the_intent_of_any_agent() -> None:
+    asked = Dialogue(
+        intent="crm.add_reminder",
+        question="Para quando?",
+        pending_intent="crm.add_reminder",
+        pending_text="me lembra de pagar a luz",
+        updated_at=NOW,
+    )
+    reading = dialogue.read(
+        "amanhã 9h", intent="crm.add_meeting", agent="crm", score=0.6, state=asked
+    )
+    assert (reading.how, reading.intent) == ("answer", "crm.add_reminder")
+    assert reading.text == "me lembra de pagar a luz amanhã 9h"
+
+
+def test_a_router_sure_of_another_agent_is_a_new_request_not_an_answer() -> None:
+    reading = dialogue.read(
+        "qual o horario de voces?",
+        intent="knowledge.ask",
+        agent="knowledge",
+        score=0.9,
+        state=ASKED,
+    )
+    assert reading.how == "new"
+
+
+def test_a_long_message_is_a_request_of_its_own() -> None:
+    text = "me lembra amanha de ligar pro contador sobre o imposto de renda deste ano"
+    reading = dialogue.read(text, intent="crm.add_reminder", agent="crm", score=0.5, state=ASKED)
+    assert reading == Reading("new", "crm.add_reminder", text)
+
+
+def test_elliptical_follow_ups_keep_the_last_intent_in_both_languages() -> None:
+    for text in ("e com uber?", "e no mês passado?", "what about last month?", "and uber?"):
+        reading = dialogue.read(text, intent="crm.list", agent="crm", score=0.4, state=QUERIED)
+        assert (reading.how, reading.intent, reading.text) == ("follow_up", "finance.query", text)
+
+
+def test_a_sure_router_for_another_agent_beats_the_thread() -> None:
+    reading = dialogue.read(
+        "e me lembra de ligar pro joao",
+        intent="crm.add_reminder",
+        agent="crm",
+        score=0.9,
+        state=QUERIED,
+    )
+    assert reading.how == "new"
+
+
+def test_without_a_previous_request_nothing_is_carried_over() -> None:
+    reading = dialogue.read(
+        "e com uber?", intent="finance.query", agent="finance", score=0.4, state=Dialogue()
+    )
+    assert reading.how == "new"
+
+
+def test_a_follow_up_carries_the_slots_and_changes_what_it_names() -> None:
+    reading = Reading("follow_up", "finance.query", "e com uber?")
+    args = {"kind": "expense", "start": "2026-02-01", "end": "2026-02-28", "category": "transport"}
+    after = dialogue.after(
+        QUERIED, reading=reading, calls=[("finance_report", args, {})], reply="R$ 38,00", now=NOW
+    )
+    assert after.intent == "finance.query"
+    assert after.slots["category"] == "transport"
+    assert after.slots["start"] == "2026-02-01"
+    assert after.question is None
+
+
+def test_a_question_without_a_write_leaves_the_request_pending() -> None:
+    reading = Reading("new", "finance.add_expense", "paguei o uber ontem")
+    after = dialogue.after(
+        Dialogue(), reading=reading, calls=[], reply="Qual foi o valor?", now=NOW
+    )
+    assert after.question == "Qual foi o valor?"
+    assert after.pending_intent == "finance.add_expense"
+    assert after.pending_text == "paguei o uber ontem"
+
+
+def test_a_done_request_closes_the_question_and_keeps_the_record() -> None:
+    reading = Reading("answer", "finance.add_expense", "paguei o uber ontem foi 26")
+    after = dialogue.after(
+        ASKED,
+        reading=reading,
+        calls=[
+            ("record_expense", {"amount": "26.00", "category": "transport"}, {"entry_id": "E1"})
+        ],
+        reply="Anotei: gasto de R$ 26,00 em transporte, ontem.",
+        now=NOW,
+    )
+    assert after.question is None
+    assert after.pending_intent is None
+    assert after.slots == {"category": "transport", "record": "E1"}
+
+
+def test_a_quiet_conversation_starts_afresh() -> None:
+    assert ASKED.live(NOW + timedelta(minutes=5)) == ASKED
+    assert ASKED.live(NOW + dialogue.TTL + timedelta(seconds=1)) == Dialogue()
+    assert Dialogue().live(NOW) == Dialogue()
+
+
+def test_the_dialogue_line_is_read_back_by_the_offline_model() -> None:
+    system = "\n".join(
+        [
+            "prompt",
+            "[context] now=2026-03-04T10:00:00-03:00 tz=America/Sao_Paulo language=pt",
+            "[route] intent=finance.query",
+            dialogue_line(QUERIED.shown()),
+        ]
+    )
+    moment = read_header(system)
+    assert moment is not None
+    assert moment.intent == "finance.query"
+    assert moment.dialogue["intent"] == "finance.query"
+    assert moment.dialogue["slots"]["start"] == "2026-02-01"
+
+
+def test_an_empty_state_shows_nothing() -> None:
+    assert Dialogue().shown() == {}
+    assert "question" in ASKED.shown()
+
+
+def test_an_entry_keeps_the_persons_own_word() -> None:
+    assert naming.description("gastei 35 no ifood ontem") == "ifood"
+    assert naming.description("comprei um tenis de 349,99 parcelado em 3x") == "tenis"
+    assert naming.description("paguei o aluguel no pix") == "aluguel"
+    assert naming.description("spent 12 on coffee yesterday") == "coffee"
+    assert naming.description("gastei 50 hoje") is None
+
+
+def test_a_correction_names_its_entry_and_the_amount_it_replaces() -> None:
+    assert naming.named("o do mercado foi 44, corrige ai") == "mercado"
+    assert naming.named("apaga o uber") == "uber"
+    assert naming.named("delete the coffee one") == "coffee"
+    assert naming.named("apaga o ultimo lancamento") is None
+    assert naming.named("muda a categoria pra mercado") is None
+    assert (
+        str(naming.new_and_old("a internet nao era 75, era 99,90"))
+        == "(Decimal('99.90'), Decimal('75.00'))"
+    )
+    assert str(naming.new_and_old("the coffee was 6 not 5")) == "(Decimal('6.00'), Decimal('5.00'))"
+    assert naming.corrects("o ifood foi 53, errei")
+    assert not naming.corrects("gastei 53 no ifood")
+
+
+def test_a_short_remark_the_router_cannot_place_is_about_the_record_just_made() -> None:
+    recorded = Dialogue(intent="finance.add_expense", slots={"record": "E1"}, updated_at=NOW)
+    reading = dialogue.read(
+        "the dinner was actually yesterday", intent=None, agent=None, score=0.0, state=recorded
+    )
+    assert (reading.how, reading.intent) == ("follow_up", "finance.add_expense")
+    assert dialogue.read("hmm", intent=None, agent=None, score=0.0, state=QUERIED).how == "new"
