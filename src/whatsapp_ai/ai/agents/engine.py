@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from whatsapp_ai.ai import settings as assistant_settings
-from whatsapp_ai.ai.agents import finance, guard, knowledge, relationships, sales
+from whatsapp_ai.ai.agents import finance, guard, knowledge, relationships, sales, support
 from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE, Moment, RunContext, route_line
 from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
@@ -160,11 +160,18 @@ class AssistantEngine:
         unresolved = 0
         handoff: str | None = None
         runtime = ToolRuntime(ctx=ctx, db=self.db)
+        # --- business: the tenant's own assistant (its voice, small talk, customer support)
+        turn = support.with_voice(turn, tenant)
+        early = await support.answer(turn, tenant, runtime, self.basic)
+        if early is not None:
+            return replace(early, trace=trace | (early.trace or {}))
+        # --- end business
         usage: list[UsageRecord] = []
         token = _usage.set(usage)
         try:
             for clause in clauses:
                 score = await self.router.abest(clause, enabled_agents=set(agents))
+                score = score or support.fallback(clause, tenant, agents)  # --- business
                 step: dict[str, Any] = {
                     "intent": score.intent if score else None,
                     "score": round(score.score, 3) if score else None,
