@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import re
 
-from whatsapp_ai.ai.language import conversation_language, preferred_language, words
+from whatsapp_ai.ai.language import (
+    assumed_language,
+    conversation_language,
+    preferred_language,
+    words,
+)
 from whatsapp_ai.ai.service import Reply, TurnInput
 from whatsapp_ai.ai.voice import Voice, bot_answer, greeting, help_text
 from whatsapp_ai.core.i18n import text
@@ -87,7 +92,7 @@ class OfflineReplyStep:
         """A short reply in the user's language."""
         previous = [item.body for item in turn.history if item.author == "user"]
         language = preferred_language(turn.contact_language) or conversation_language(
-            turn.text, previous
+            turn.text, previous, assumed_language(turn.contact_preferences)
         )
         # "obrigadaaa", "oiii": a stretched word is the word.
         said = {_STRETCH.sub(r"\1", word) for word in words(turn.text)}

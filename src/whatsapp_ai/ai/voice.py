@@ -68,8 +68,4 @@ def greeting(language: str, voice: Voice, name: str) -> str:
 
 def bot_answer(language: str, voice: Voice) -> str:
     """An honest "yes, I'm a virtual assistant", and what it can do."""
-    return (
-        text(language, "support.bot", assistant=who(language, voice))
-        + " "
-        + _offer(language, voice)
-    )
+    return text(language, "support.bot", assistant=who(language, voice)) + _offer(language, voice)

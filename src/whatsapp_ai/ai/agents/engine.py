@@ -25,7 +25,7 @@ from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
 from whatsapp_ai.ai.extract import split_intents
-from whatsapp_ai.ai.language import conversation_language, preferred_language
+from whatsapp_ai.ai.language import assumed_language, conversation_language, preferred_language
 from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep
 from whatsapp_ai.ai.router import IntentRouter, IntentScore
@@ -287,7 +287,9 @@ class AssistantEngine:
     def _context(self, turn: TurnInput) -> RunContext:
         previous = [item.body for item in turn.history if item.author == "user"]
         language = preferred_language(turn.contact_language) or conversation_language(
-            turn.text, previous
+            turn.text,
+            previous,
+            assumed_language(turn.contact_preferences),  # --- business
         )
         return RunContext(
             tenant_id=turn.tenant_id,

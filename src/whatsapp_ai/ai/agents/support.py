@@ -73,7 +73,6 @@ _POLICY_QUESTION = {
     "cancel_order": "cancelamento cancel pedido order",
     "appointment": "cancelamento remarcação cancel reschedule",
     "refund": "reembolso devolução refund returns",
-    "complaint": "reembolso devolução refund returns",
 }
 
 
@@ -145,7 +144,8 @@ async def _policy(runtime: ToolRuntime, question: str) -> str | None:
     )
     if not found.data.get("found"):
         return None
-    return str(found.data["answer"]).strip()
+    lines = str(found.data["answer"]).strip().splitlines()
+    return " ".join(line.strip().removeprefix("- ").removeprefix("• ") for line in lines)
 
 
 def fallback(clause: str, tenant: TenantAssistant, agents: Collection[str]) -> IntentScore | None:
