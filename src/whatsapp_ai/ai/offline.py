@@ -41,7 +41,8 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
     ),
     "how_are_you": re.compile(
         r"\b(?:tudo (?:bem|bom|certo|joia|tranquilo)|td (?:bem|bom|certo|blz)"
-        r"|como (?:vai|vc esta|voce esta|esta|ta)|beleza\?|suave\?)"
+        r"|como (?:vai|vc (?:esta|ta)|voce (?:esta|ta)|esta voce)|como (?:esta|ta)\??$"
+        r"|beleza\?|suave\?)"
         r"|\bhow (?:are|r) (?:you|u)\b|\bhow'?s it going\b|\bwhat'?s up\b|\bhow are things\b"
     ),
     "sorry": re.compile(
@@ -60,17 +61,26 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
     ),
 }
 _SHORT = 8
+# Words small talk comes wrapped in; a message with more than a couple of others asks something.
+_FILLER_WORDS = """
+oi ola eae eai opa bom dia boa tarde noite e ai por com vc voce tu ne que q pra bot robo de hj
+hoje mto muito ta you re are is this the so hi hey hello and good morning evening o a um uma me
+"""
+_FILLER = frozenset(_FILLER_WORDS.split())
+_LEFT_OVER = 2
 _STRETCH = re.compile(r"(\w)\1{2,}")
 
 
 def small_talk(message: str) -> str | None:
-    """The kind of small talk a short message is ("bot", "how_are_you", ...), if it is."""
+    """The kind of small talk a short message is ("bot", "how_are_you", ...), if it is all the
+    message says ("tudo bem? gastei 50" is a request)."""
     folded = fold(message).strip()
-    if not folded or len(folded.split()) > _SHORT:
+    if not folded or len(folded.split()) > _SHORT or any(c.isdigit() for c in folded):
         return None
     for kind, pattern in _SMALL_TALK.items():
         if pattern.search(folded):
-            return kind
+            rest = [w for w in re.findall(r"[a-z]+", pattern.sub(" ", folded)) if w not in _FILLER]
+            return kind if len(rest) <= _LEFT_OVER else None
     return None
 
 

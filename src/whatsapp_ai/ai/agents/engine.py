@@ -162,7 +162,7 @@ class AssistantEngine:
         runtime = ToolRuntime(ctx=ctx, db=self.db)
         # --- business: the tenant's own assistant (its voice, small talk, customer support)
         turn = support.with_voice(turn, tenant)
-        early = await support.answer(turn, tenant, runtime, self.basic)
+        early = await support.answer(turn, tenant, runtime, self.basic, self.router, agents)
         if early is not None:
             return replace(early, trace=trace | (early.trace or {}))
         # --- end business

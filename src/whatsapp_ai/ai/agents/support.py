@@ -15,7 +15,7 @@ from dataclasses import replace
 from whatsapp_ai.ai.agents import knowledge as knowledge_agent
 from whatsapp_ai.ai.agents.tools import ToolRuntime
 from whatsapp_ai.ai.offline import small_talk
-from whatsapp_ai.ai.router import IntentScore
+from whatsapp_ai.ai.router import IntentRouter, IntentScore
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
 from whatsapp_ai.core.i18n import text
@@ -96,12 +96,20 @@ def with_voice(turn: TurnInput, tenant: TenantAssistant) -> TurnInput:
 
 
 async def answer(
-    turn: TurnInput, tenant: TenantAssistant, runtime: ToolRuntime, basic: ReplyStep
+    turn: TurnInput,
+    tenant: TenantAssistant,
+    runtime: ToolRuntime,
+    basic: ReplyStep,
+    router: IntentRouter,
+    agents: Collection[str],
 ) -> Reply | None:
     """The support reply to ``turn``, or None when it is for the agents."""
     if small_talk(turn.text) is not None:
+        # The router's reading is kept in the trace, though the basic step answers.
+        score = await router.abest(turn.text, enabled_agents=set(agents))
         basic_reply = await basic.reply(turn)
-        return replace(basic_reply, language=runtime.ctx.language, trace={"support": "small_talk"})
+        trace = {"support": "small_talk", "clauses": [{"intent": score.intent if score else None}]}
+        return replace(basic_reply, language=runtime.ctx.language, trace=trace)
     business = not tenant.enabled("finance")
     kind = support_request(turn.text) if business else None
     if kind is None:
@@ -133,7 +141,7 @@ async def answer(
         model=MODEL_NAME,
         language=ctx.language,
         handoff=handoff,
-        trace={"support": kind},
+        trace={"support": kind, "clauses": [{"intent": f"support.{kind}"}]},
     )
 
 
