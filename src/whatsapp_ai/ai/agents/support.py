@@ -128,7 +128,7 @@ async def answer(
         )
         handoff = None if order else handoff
     elif kind == "cancel_order":
-        said = text(ctx.language, "support.appointment", name=name)
+        said = text(ctx.language, "support.team", name=name)
     else:
         said = text(ctx.language, f"support.{kind}", name=name)
     parts = [said]
