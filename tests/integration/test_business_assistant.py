@@ -168,3 +168,21 @@ async def test_a_new_contact_gets_the_zone_and_currency_of_their_number(
             moved = await session.scalar(select(Contact).where(Contact.address == "+12125550100"))
     assert moved is not None
     assert moved.timezone == "Europe/Lisbon"
+
+
+async def test_the_profile_agent_can_be_switched_off(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    await _say(client, tenant["key"], "me chama de Aninha", 1)
+    await drain(container)
+    off = await client.patch(
+        "/assistant/settings", json={"enabled_agents": ["knowledge"]}, headers=auth(tenant["key"])
+    )
+    assert off.json()["enabled_agents"] == ["knowledge"]
+    await _say(client, tenant["key"], "me chama de Ana Paula", 2)
+    await drain(container)
+    with tenant_scope(tenant["id"]):
+        async with container.db.read() as session:
+            contact = await session.scalar(select(Contact).where(Contact.address == ANA))
+    assert contact is not None
+    assert contact.display_name == "Aninha"

@@ -86,6 +86,12 @@ async def load(session: AsyncSession, box: SecretBox, *, tenant_id: str) -> Tena
     )
 
 
+async def agent_enabled(session: AsyncSession, *, tenant_id: str, agent: str) -> bool:
+    """Whether the tenant runs ``agent`` (stored name); every agent when it chose none."""
+    row = await session.get(AssistantSettings, tenant_id)
+    return row is None or row.enabled_agents is None or agent in row.enabled_agents
+
+
 async def update(
     session: AsyncSession,
     box: SecretBox,
