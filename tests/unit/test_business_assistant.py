@@ -4,13 +4,17 @@ FAQ lines matched by informal words, and a new contact's locale from their numbe
 
 from __future__ import annotations
 
+from dataclasses import replace
+from types import SimpleNamespace
+
 import pytest
 
 from whatsapp_ai.ai import settings
 from whatsapp_ai.ai.agents.faq import best_lines
 from whatsapp_ai.ai.agents.support import support_request
 from whatsapp_ai.ai.offline import OfflineReplyStep, small_talk
-from whatsapp_ai.ai.service import TurnInput
+from whatsapp_ai.ai.service import HistoryItem, TurnInput
+from whatsapp_ai.ai.settings import TenantAssistant
 from whatsapp_ai.ai.voice import Voice, greeting, help_text
 from whatsapp_ai.core.i18n import text
 from whatsapp_ai.identity.locale import locale_for
@@ -160,3 +164,26 @@ def test_agent_names_as_the_readme_says() -> None:
     assert settings.stored_agents(["agenda", "crm", "profile"]) == ["crm", "profile"]
     assert settings.shown_agents(["crm", "sales"]) == ["agenda", "sales"]
     assert settings.unknown_agents(["crm", "agenda", "astrology"]) == ["astrology"]
+
+
+async def test_ok_after_a_question_is_left_to_the_agents() -> None:
+    from whatsapp_ai.ai.agents.support import answer
+
+    class _NoRouter:
+        async def abest(self, *args: object, **kwargs: object) -> None:
+            raise AssertionError("small talk was not expected")
+
+    turn = replace(
+        _turn("ok", agents=None),
+        history=[HistoryItem(author="assistant", body="Qual deles você quer apagar?")],
+    )
+    runtime = SimpleNamespace(ctx=SimpleNamespace(language="pt", contact_name="Ana"))
+    found = await answer(
+        turn,
+        TenantAssistant(),
+        runtime,
+        OfflineReplyStep(),
+        _NoRouter(),
+        (),  # type: ignore[arg-type]
+    )
+    assert found is None

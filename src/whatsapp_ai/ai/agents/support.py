@@ -104,7 +104,10 @@ async def answer(
     agents: Collection[str],
 ) -> Reply | None:
     """The support reply to ``turn``, or None when it is for the agents."""
-    if small_talk(turn.text) is not None:
+    talk = small_talk(turn.text)
+    # "ok" after the assistant asked something answers it: that is for the agents.
+    asked = bool(turn.history) and turn.history[-1].body.rstrip().endswith("?")
+    if talk is not None and not (talk == "ack" and asked):
         # The router's reading is kept in the trace, though the basic step answers.
         score = await router.abest(turn.text, enabled_agents=set(agents))
         basic_reply = await basic.reply(turn)
