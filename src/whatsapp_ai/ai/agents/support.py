@@ -156,7 +156,7 @@ async def _policy(runtime: ToolRuntime, question: str) -> str | None:
     if not found.data.get("found"):
         return None
     lines = str(found.data["answer"]).strip().splitlines()
-    return " ".join(line.strip().removeprefix("- ").removeprefix("• ") for line in lines)
+    return "; ".join(line.strip().removeprefix("- ").removeprefix("• ") for line in lines)
 
 
 def fallback(clause: str, tenant: TenantAssistant, agents: Collection[str]) -> IntentScore | None:
