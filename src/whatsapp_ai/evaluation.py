@@ -47,8 +47,6 @@ ANA, BRUNO = "+5511999990001", "+5511999990002"
 TIMEZONE = "America/Sao_Paulo"
 METRICS = ("routing", "tools", "arguments", "end_state")
 # Agent names of the dataset's tenant profiles as the assistant's settings know them.
-AGENT_NAMES = {"agenda": "crm"}
-SWITCHABLE = frozenset({"finance", "crm", "knowledge", "sales"})
 
 
 @dataclass
@@ -200,14 +198,22 @@ class Evaluator:
 
     async def _business(self, tenant_id: str, spec: dict[str, Any]) -> None:
         """Make the example's tenant a business: its agents, its FAQ and its catalog."""
-        agents = [AGENT_NAMES.get(name, name) for name in spec.get("agents", [])]
+        # The profile's agents, unless the example lists its own (README names).
+        changes: dict[str, Any] = {}
+        if "agents" in spec:
+            changes["enabled_agents"] = list(spec["agents"])
+        if spec.get("profile"):
+            changes["profile"] = spec["profile"]
+        for field_name in ("assistant_name", "description"):
+            if spec.get(field_name):
+                changes[field_name] = spec[field_name]
         with tenant_scope(tenant_id):
             async with self.container.db.transaction() as session:
                 await assistant_settings.update(
                     session,
                     self.container.box,
                     tenant_id=tenant_id,
-                    changes={"enabled_agents": [a for a in agents if a in SWITCHABLE]},
+                    changes=changes,
                     now=NOW,
                 )
                 if spec.get("faq"):

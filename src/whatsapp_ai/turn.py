@@ -249,10 +249,14 @@ def answer_of(context: Context, reply: Reply, notes: list[str]) -> Answer:
         meta["trace"] = reply.trace
     text = "\n\n".join([*notes, reply.text])
     if reply.handoff:
+        # A customer's complaint, refund or change for the team is queued even when nobody is on
+        # duty (the contact needs a person, not a better answer from the assistant).
+        support = reply.handoff.startswith("support:")
+        notice = "handoff_topic" if support else "handoff_assistant"
         return Answer(
             text,
             meta,
-            HandOff(Actor.ASSISTANT, reply.handoff, "handoff_assistant", only_if_staffed=True),
+            HandOff(Actor.ASSISTANT, reply.handoff, notice, only_if_staffed=not support),
         )
     reason = f"{context.policy.handoff_after_failures} replies in a row could not help"
     return Answer(text, meta, CountUnresolved(reply.resolved, reason))

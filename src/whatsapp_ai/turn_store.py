@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.ai import traces
 from whatsapp_ai.ai.language import conversation_language, preferred_language
 from whatsapp_ai.ai.service import HistoryItem, fixed_reply
@@ -344,8 +345,14 @@ class TurnStore:
         log.info("privacy.erased_on_request", contact_id=context.contact_id, removed=removed)
 
     async def update_profile(self, context: Context, changes: dict[str, str]) -> bool:
-        """Apply the contact's profile changes to them only; False when they are gone."""
+        """Apply the contact's profile changes to them only; False when they are gone (or the
+        tenant switched the profile agent off)."""
         async with self.db.transaction() as session:
+            on = await assistant_settings.agent_enabled(
+                session, tenant_id=context.tenant_id, agent="profile"
+            )
+            if not on:
+                return False
             contact = await identity.update_contact(
                 session,
                 tenant_id=context.tenant_id,

@@ -84,7 +84,8 @@ async def test_an_agent_switched_off_does_nothing(
         "/assistant/settings", json={"enabled_agents": ["crm"]}, headers=auth(tenant["key"])
     )
     assert changed.status_code == 200, changed.text
-    assert changed.json()["enabled_agents"] == ["crm"]
+    # The legacy name is the agenda, shown by the README's name.
+    assert changed.json()["enabled_agents"] == ["agenda"]
     await _say(client, tenant["key"], "gastei 50 no mercado", 2)
     await drain(container)
     assert await _entries(container, tenant["id"]) == 0

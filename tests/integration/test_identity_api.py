@@ -734,7 +734,12 @@ async def test_contact_changes_are_validated_and_tenant_scoped(
     async with container.db.read() as session:
         stored = await session.get(Contact, contact.id)
         assert stored is not None
-        assert (stored.display_name, stored.timezone, stored.language) == (None, None, None)
+        # Unchanged: the time zone is still the one its number gave it when it was created.
+        assert (stored.display_name, stored.timezone, stored.language) == (
+            None,
+            "America/Sao_Paulo",
+            None,
+        )
 
 
 async def test_contacts_page_with_a_cursor(

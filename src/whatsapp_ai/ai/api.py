@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Protocol, cast
+from typing import Annotated, Any, Literal, Protocol, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -20,7 +20,7 @@ from whatsapp_ai.core.http import Principal, require
 from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/assistant", tags=["assistant"])
-AGENTS = ("finance", "crm", "knowledge", "sales")
+ProfileName = Literal["personal", "store", "services", "custom"]
 
 
 class _Runtime(Protocol):
@@ -36,6 +36,9 @@ def _runtime(request: Request) -> _Runtime:
 class SettingsOut(BaseModel):
     """The settings in force (provider keys are never shown)."""
 
+    profile: str
+    assistant_name: str | None
+    description: str | None
     enabled_agents: list[str] | None
     providers: list[dict[str, Any]]
     redact_pii: bool
@@ -47,6 +50,9 @@ class SettingsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    profile: ProfileName | None = None
+    assistant_name: str | None = Field(default=None, max_length=80)
+    description: str | None = Field(default=None, max_length=300)
     enabled_agents: list[str] | None = None
     providers: list[ProviderSpec] | None = Field(default=None, max_length=5)
     redact_pii: bool | None = None
@@ -82,8 +88,12 @@ class UsageOut(BaseModel):
 
 
 def _shown(current: TenantAssistant) -> SettingsOut:
+    agents = current.enabled_agents
     return SettingsOut(
-        enabled_agents=sorted(current.enabled_agents) if current.enabled_agents else None,
+        profile=current.profile,
+        assistant_name=current.assistant_name,
+        description=current.description,
+        enabled_agents=assistant_settings.shown_agents(agents) if agents is not None else None,
         providers=[
             {
                 **spec.model_dump(mode="json", exclude={"api_key"}),
@@ -112,12 +122,17 @@ async def update_settings(
     caller: Annotated[Principal, Depends(require("settings:write"))],
     body: SettingsIn,
 ) -> SettingsOut:
-    """Switch agents on or off, set the tenant's own chat models (keys are stored encrypted),
+    """Choose the assistant's profile (personal, store, services, custom), name and description,
+    switch agents on or off, set the tenant's own chat models (keys are stored encrypted),
     redact personal data before text leaves for a provider, and keep traces for N days."""
     changes = body.model_dump(exclude_unset=True)
-    unknown = set(changes.get("enabled_agents") or ()) - set(AGENTS)
+    unknown = assistant_settings.unknown_agents(changes.get("enabled_agents") or ())
     if unknown:
-        raise InvalidInputError(f"unknown agents: {sorted(unknown)}", field="enabled_agents")
+        valid = ", ".join(assistant_settings.AGENT_NAMES)
+        raise InvalidInputError(
+            f"unknown agents: {', '.join(unknown)}; the agents are: {valid}",
+            field="enabled_agents",
+        )
     if "providers" in changes:
         changes["providers"] = body.providers
     rt = _runtime(request)

@@ -175,13 +175,20 @@ def detect_language(text: str, default: str = "pt") -> str:
     return default
 
 
-def conversation_language(text: str, earlier: list[str]) -> str:
-    """The language of ``text``; when it says too little, that of the latest telling message."""
+def conversation_language(text: str, earlier: list[str], default: str | None = None) -> str:
+    """The language of ``text``; when it says too little, that of the latest telling message,
+    else ``default`` (the one assumed from the contact's number)."""
     for candidate in (text, *reversed(earlier)):
         language = detect_language(candidate, default="")
         if language:
             return language
-    return "pt"
+    return preferred_language(default) or "pt"
+
+
+def assumed_language(preferences: dict[str, object]) -> str | None:
+    """The language assumed for a contact from their number's country, if any."""
+    value = preferences.get("language")
+    return value if isinstance(value, str) else None
 
 
 SUPPORTED = ("pt", "en")

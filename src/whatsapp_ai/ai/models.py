@@ -25,6 +25,10 @@ class AssistantSettings(TenantScoped, Base):
     providers_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
     redact_pii: Mapped[bool] = mapped_column(Boolean, default=False)
     trace_retention_days: Mapped[int] = mapped_column(Integer, default=30)
+    # The kind of assistant (personal, store, services, custom), its name and description.
+    profile: Mapped[str] = mapped_column(String(16), default="personal", server_default="personal")
+    assistant_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    description: Mapped[str | None] = mapped_column(String(300), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -1,41 +1,127 @@
-"""The basic replies: greetings, thanks, help, and an honest "I didn't get that"."""
+"""The basic replies: greetings, thanks, help and what the assistant can do (for this tenant's
+agents, in its own words), short honest small talk, and an honest "I didn't get that"."""
 
 from __future__ import annotations
 
-from whatsapp_ai.ai.language import conversation_language, preferred_language, words
+import re
+
+from whatsapp_ai.ai.language import (
+    assumed_language,
+    conversation_language,
+    preferred_language,
+    words,
+)
 from whatsapp_ai.ai.service import Reply, TurnInput
+from whatsapp_ai.ai.voice import Voice, bot_answer, greeting, help_text
 from whatsapp_ai.core.i18n import text
+from whatsapp_ai.core.text import fold
 
 MODEL_NAME = "offline-basic"
 
-_GREETINGS = frozenset(["oi", "ola", "hi", "hello", "hey", "bom", "boa", "good"])
-_THANKS = frozenset(["obrigado", "obrigada", "valeu", "thanks", "thank"])
+_GREETINGS = frozenset(
+    ["oi", "ola", "hi", "hello", "hey", "bom", "boa", "good", "eae", "eai", "opa", "salve"]
+)
+_THANKS = frozenset(
+    ["obrigado", "obrigada", "valeu", "vlw", "brigado", "brigada", "thanks", "thank", "ty", "thx"]
+)
 _HELP = frozenset(["ajuda", "help", "menu"])
+
+# Small talk, matched on the folded message (short messages only: a request is not small talk).
+_SMALL_TALK: dict[str, re.Pattern[str]] = {
+    "capabilities": re.compile(
+        r"\b(?:o ?q(?:ue)?|oq) (?:(?:vc|voce|tu) )?(?:sabe|consegue|pode) fazer\b"
+        r"|\bpra que (?:vc |voce )?serve\b|\bcomo (?:vc|voce) (?:pode )?(?:me )?ajuda"
+        r"|\bwhat (?:can|do) you do\b|\bwhat are you able to do\b|\bhow can you help\b"
+    ),
+    "bot": re.compile(
+        r"\b(?:vc|voce|tu|c) (?:e|eh|é) (?:um |uma )?(?:robo|bot|ia|humano|pessoa|maquina)\b"
+        r"|\b(?:e|eh) (?:um )?(?:robo|bot)\b\??$|\bfalando com (?:um )?(?:robo|bot|humano)\b"
+        r"|\bare you (?:a |an )?(?:bot|robot|human|real person|ai|machine)\b"
+        r"|\bis this (?:a )?(?:bot|robot|human)\b"
+    ),
+    "how_are_you": re.compile(
+        r"\b(?:tudo (?:bem|bom|certo|joia|tranquilo)|td (?:bem|bom|certo|blz)"
+        r"|como (?:vai|vc (?:esta|ta)|voce (?:esta|ta)|esta voce)|como (?:esta|ta)\??$"
+        r"|beleza\?|suave\?)"
+        r"|\bhow (?:are|r) (?:you|u)\b|\bhow'?s it going\b|\bwhat'?s up\b|\bhow are things\b"
+    ),
+    "sorry": re.compile(
+        r"\b(?:burr[oa]|lerd[oa]|inutil|idiota|errou tudo|nao entende(?:u)? nada|nao serve pra nada"
+        r"|demorou|q raiva|que raiva|pessimo)\b"
+        r"|\b(?:useless|stupid|dumb|so slow|too slow|you suck|got it all wrong"
+        r"|doesn'?t understand)\b"
+    ),
+    "sad": re.compile(
+        r"\b(?:to|estou|tou) (?:triste|mal|pra baixo|deprimid[oa])\b"
+        r"|\bi'?m (?:sad|feeling down|depressed)\b"
+    ),
+    "ack": re.compile(
+        r"^(?:(?:k|h|a|ha|he|hi|rs)+|ok+|okay|blz|beleza|certo|show|top|joia|suave|tranquilo"
+        r"|entendi|ta bom|ta|fechou|lol|lmao|haha+|nice|cool|got it|alright|sure|fine)[!. ]*$"
+    ),
+}
+_SHORT = 8
+# Words small talk comes wrapped in; a message with more than a couple of others asks something.
+_FILLER_WORDS = """
+oi ola eae eai opa bom dia boa tarde noite e ai por com vc voce tu ne que q pra bot robo de hj
+hoje mto muito ta you re are is this the so hi hey hello and good morning evening o a um uma me
+"""
+_FILLER = frozenset(_FILLER_WORDS.split())
+_LEFT_OVER = 2
+_STRETCH = re.compile(r"(\w)\1{2,}")
+
+
+def small_talk(message: str) -> str | None:
+    """The kind of small talk a short message is ("bot", "how_are_you", ...), if it is all the
+    message says ("tudo bem? gastei 50" is a request)."""
+    folded = fold(message).strip()
+    if not folded or len(folded.split()) > _SHORT or any(c.isdigit() for c in folded):
+        return None
+    for kind, pattern in _SMALL_TALK.items():
+        if pattern.search(folded):
+            rest = [w for w in re.findall(r"[a-z]+", pattern.sub(" ", folded)) if w not in _FILLER]
+            return kind if len(rest) <= _LEFT_OVER else None
+    return None
+
+
+def voice_of(turn: TurnInput) -> Voice:
+    """Who the assistant is for the turn's tenant."""
+    return Voice(
+        turn.tenant_name,
+        turn.enabled_agents,
+        turn.assistant_name,
+        turn.assistant_description,
+    )
 
 
 class OfflineReplyStep:
-    """Answers greetings, thanks and help, and otherwise says plainly it did not understand."""
+    """Answers greetings, thanks, help and small talk, and otherwise says plainly it did not
+    understand."""
 
     async def reply(self, turn: TurnInput) -> Reply:
         """A short reply in the user's language."""
         previous = [item.body for item in turn.history if item.author == "user"]
         language = preferred_language(turn.contact_language) or conversation_language(
-            turn.text, previous
+            turn.text, previous, assumed_language(turn.contact_preferences)
         )
-        said = set(words(turn.text))
+        # "obrigadaaa", "oiii": a stretched word is the word.
+        said = {_STRETCH.sub(r"\1", word) for word in words(turn.text)}
         first_name = (turn.contact_name or "").split(" ")[0].strip()
         name = f", {first_name}" if first_name else ""
-        tenant = turn.tenant_name
+        voice = voice_of(turn)
+        talk = small_talk(turn.text)
         if not said and turn.attachments:
             reply = text(language, "assistant.file_received", name=name)
-        elif said & _HELP:
-            reply = text(language, "assistant.help", tenant=tenant)
+        elif said & _HELP or talk == "capabilities":
+            reply = help_text(language, voice)
+        elif talk == "bot":
+            reply = bot_answer(language, voice)
         elif said & _THANKS:
             reply = text(language, "assistant.thanks", name=name)
-        elif said & _GREETINGS and len(said) <= 4:
-            # The greeting goes on with what the assistant can do (the help without its opening).
-            offer = text(language, "assistant.help", tenant=tenant).split(". ", 1)[1]
-            reply = text(language, "assistant.greet", name=name, tenant=tenant) + " " + offer
+        elif said & _GREETINGS and len(said) <= 4 and talk != "how_are_you":
+            reply = greeting(language, voice, name)
+        elif talk is not None:
+            reply = text(language, f"support.{talk}", name=name)
         else:
             reply = text(language, "assistant.not_understood", name=name)
         return Reply(text=reply, model=MODEL_NAME, language=language)

@@ -8,7 +8,7 @@ from zoneinfo import available_timezones
 from whatsapp_ai.core.text import fold
 
 _NAME = re.compile(
-    r"(?:me chame de|pode me chamar de|prefiro ser chamad[oa] de|meu nome (?:e|é)|"
+    r"(?:me chame de|me chama de|pode me chamar de|prefiro ser chamad[oa] de|meu nome (?:e|é)|"
     r"call me|my name is)\s+([A-Za-zÀ-ÿ'][A-Za-zÀ-ÿ' -]{0,40})",
     re.IGNORECASE,
 )

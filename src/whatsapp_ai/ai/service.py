@@ -56,6 +56,10 @@ class TurnInput:
     # The stored user message (keys the turn's writes, so a retried turn writes once).
     message_id: str = ""
     now: datetime | None = None
+    # The tenant's assistant: its agents switched on (None: all), its name and description.
+    enabled_agents: frozenset[str] | None = None
+    assistant_name: str | None = None
+    assistant_description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""Each tenant's assistant settings: agents switched on, its own chat models, PII redaction
-before text leaves for a provider, and how long reply traces are kept."""
+"""Each tenant's assistant settings: its profile (a personal assistant, a store, a services
+business, or custom), the agents switched on, its name and description, its own chat models,
+PII redaction before text leaves for a provider, and how long reply traces are kept."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +19,34 @@ from whatsapp_ai.core.crypto import SecretBox
 
 DEFAULT_RETENTION_DAYS = 30
 
+# The agents as the README names them; "crm" is the stored name of the agenda.
+AGENT_NAMES = ("finance", "agenda", "knowledge", "sales", "profile")
+_STORED = {"agenda": "crm"}
+_SHOWN = {stored: shown for shown, stored in _STORED.items()}
+ALL_AGENTS = frozenset(_STORED.get(name, name) for name in AGENT_NAMES)
+PROFILES = ("personal", "store", "services", "custom")
+# What each profile switches on (custom: what the tenant lists; personal: everything).
+PROFILE_AGENTS: dict[str, frozenset[str] | None] = {
+    "personal": None,
+    "store": frozenset({"sales", "knowledge", "profile"}),
+    "services": frozenset({"knowledge", "profile"}),
+}
+
+
+def stored_agents(names: Iterable[str]) -> list[str]:
+    """The stored names of agents named as the README does (or by their legacy names)."""
+    return sorted({_STORED.get(name, name) for name in names})
+
+
+def shown_agents(names: Iterable[str]) -> list[str]:
+    """The README's names of stored agent names."""
+    return sorted(_SHOWN.get(name, name) for name in names)
+
+
+def unknown_agents(names: Iterable[str]) -> list[str]:
+    """The names that are no agent (the legacy "crm" is the agenda)."""
+    return sorted(set(names) - set(AGENT_NAMES) - set(_SHOWN))
+
 
 @dataclass(frozen=True)
 class TenantAssistant:
@@ -26,6 +56,13 @@ class TenantAssistant:
     providers: tuple[ProviderSpec, ...] = ()
     redact_pii: bool = False
     trace_retention_days: int = DEFAULT_RETENTION_DAYS
+    profile: str = "personal"
+    assistant_name: str | None = None
+    description: str | None = None
+
+    def enabled(self, agent: str) -> bool:
+        """Whether ``agent`` (stored name) is switched on."""
+        return self.enabled_agents is None or agent in self.enabled_agents
 
 
 async def load(session: AsyncSession, box: SecretBox, *, tenant_id: str) -> TenantAssistant:
@@ -38,7 +75,21 @@ async def load(session: AsyncSession, box: SecretBox, *, tenant_id: str) -> Tena
         raw = json.loads(box.decrypt(row.providers_secret))
         providers = tuple(ProviderSpec.model_validate(item) for item in raw)
     agents = frozenset(row.enabled_agents) if row.enabled_agents is not None else None
-    return TenantAssistant(agents, providers, row.redact_pii, row.trace_retention_days)
+    return TenantAssistant(
+        agents,
+        providers,
+        row.redact_pii,
+        row.trace_retention_days,
+        row.profile or "personal",
+        row.assistant_name,
+        row.description,
+    )
+
+
+async def agent_enabled(session: AsyncSession, *, tenant_id: str, agent: str) -> bool:
+    """Whether the tenant runs ``agent`` (stored name); every agent when it chose none."""
+    row = await session.get(AssistantSettings, tenant_id)
+    return row is None or row.enabled_agents is None or agent in row.enabled_agents
 
 
 async def update(
@@ -56,12 +107,23 @@ async def update(
             tenant_id=tenant_id,
             redact_pii=False,
             trace_retention_days=DEFAULT_RETENTION_DAYS,
+            profile="personal",
             updated_at=now,
         )
         session.add(row)
+    if changes.get("profile") is not None:
+        row.profile = str(changes["profile"])
+        # A profile sets its agents unless the same change lists them.
+        if "enabled_agents" not in changes and row.profile in PROFILE_AGENTS:
+            preset = PROFILE_AGENTS[row.profile]
+            row.enabled_agents = sorted(preset) if preset is not None else None
     if "enabled_agents" in changes:
         agents = changes["enabled_agents"]
-        row.enabled_agents = sorted(set(agents)) if agents is not None else None
+        row.enabled_agents = stored_agents(agents) if agents is not None else None
+    for text_field in ("assistant_name", "description"):
+        if text_field in changes:
+            value = (changes[text_field] or "").strip()
+            setattr(row, text_field, value or None)
     if "providers" in changes:
         specs = changes["providers"]
         row.providers_secret = (

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from whatsapp_ai.core.db import insert_ignore
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.paging import Slice, by, paginate
+from whatsapp_ai.identity.locale import locale_for
 from whatsapp_ai.identity.models import Contact
 
 
@@ -23,7 +24,8 @@ async def get_or_create_contact(
     profile_name: str | None,
     now: datetime,
 ) -> Contact:
-    """The tenant's contact for ``address``, created on first contact; profile name kept fresh."""
+    """The tenant's contact for ``address``, created on first contact (time zone, currency and
+    the language to assume from the number's country); profile name kept fresh."""
     contact = await session.scalar(
         select(Contact).where(Contact.tenant_id == tenant_id, Contact.address == address)
     )
@@ -32,6 +34,7 @@ async def get_or_create_contact(
             contact.profile_name = profile_name
             contact.updated_at = now
         return contact
+    found = locale_for(address)
     await insert_ignore(
         session,
         Contact,
@@ -40,7 +43,10 @@ async def get_or_create_contact(
             "tenant_id": tenant_id,
             "address": address,
             "profile_name": profile_name,
-            "preferences": {},
+            "timezone": found.timezone,
+            # The language is only assumed: the one the contact writes in still wins.
+            "preferences": {"currency": found.currency, "language": found.language}
+            | ({"country": found.region} if found.region else {}),
             "created_at": now,
             "updated_at": now,
         },

@@ -109,3 +109,25 @@ async def set_status(
     order.updated_at = now
     await session.flush()
     return order
+
+
+async def cancel_open_order(
+    session: AsyncSession, *, tenant_id: str, contact_id: str, now: datetime
+) -> Order | None:
+    """Cancel the contact's newest order not yet paid (its stock goes back); None when none."""
+    open_states = [s.value for s in Status if TRANSITIONS[s.value] and s != Status.PAID]
+    order = await session.scalar(
+        select(Order)
+        .where(
+            Order.tenant_id == tenant_id,
+            Order.contact_id == contact_id,
+            Order.status.in_(open_states),
+        )
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(1)
+    )
+    if order is None:
+        return None
+    return await set_status(
+        session, tenant_id=tenant_id, order_id=order.id, status=Status.CANCELLED, now=now
+    )

@@ -51,7 +51,14 @@ from whatsapp_ai.sales.checkout import (
 )
 from whatsapp_ai.sales.leads import capture_lead, get_lead, list_leads
 from whatsapp_ai.sales.matching import STOPWORDS, terms
-from whatsapp_ai.sales.orders import TRANSITIONS, get_order, items_of, list_orders, set_status
+from whatsapp_ai.sales.orders import (
+    TRANSITIONS,
+    cancel_open_order,
+    get_order,
+    items_of,
+    list_orders,
+    set_status,
+)
 from whatsapp_ai.sales.privacy import erase_contact, export_contact
 from whatsapp_ai.sales.values import (
     DESCRIPTION_MAX,
@@ -93,6 +100,7 @@ __all__ = [
     "Payments",
     "Status",
     "add_to_cart",
+    "cancel_open_order",
     "capture_lead",
     "cart_of",
     "checkout",

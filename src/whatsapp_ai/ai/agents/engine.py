@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from whatsapp_ai.ai import dialogue
 from whatsapp_ai.ai import settings as assistant_settings
-from whatsapp_ai.ai.agents import finance, guard, knowledge, relationships, sales
+from whatsapp_ai.ai.agents import finance, guard, knowledge, relationships, sales, support
 from whatsapp_ai.ai.agents.context import (
     DEFAULT_TIMEZONE,
     Moment,
@@ -33,7 +33,7 @@ from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
 from whatsapp_ai.ai.extract import split_intents
-from whatsapp_ai.ai.language import conversation_language, preferred_language
+from whatsapp_ai.ai.language import assumed_language, conversation_language, preferred_language
 from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep
 from whatsapp_ai.ai.router import IntentRouter, IntentScore
@@ -170,11 +170,18 @@ class AssistantEngine:
         unresolved = 0
         handoff: str | None = None
         runtime = ToolRuntime(ctx=ctx, db=self.db)
+        # --- business: the tenant's own assistant (its voice, small talk, customer support)
+        turn = support.with_voice(turn, tenant)
+        early = await support.answer(turn, tenant, runtime, self.basic, self.router, agents)
+        if early is not None:
+            return replace(early, trace=trace | (early.trace or {}))
+        # --- end business
         usage: list[UsageRecord] = []
         token = _usage.set(usage)
         try:
             for clause in clauses:
                 score = await self.router.abest(clause, enabled_agents=set(agents))
+                score = score or support.fallback(clause, tenant, agents)  # --- business
                 step: dict[str, Any] = {"score": round(score.score, 3) if score else None}
                 reading = dialogue.read(
                     clause,
@@ -351,7 +358,9 @@ class AssistantEngine:
     def _context(self, turn: TurnInput) -> RunContext:
         previous = [item.body for item in turn.history if item.author == "user"]
         language = preferred_language(turn.contact_language) or conversation_language(
-            turn.text, previous
+            turn.text,
+            previous,
+            assumed_language(turn.contact_preferences),  # --- business
         )
         return RunContext(
             tenant_id=turn.tenant_id,

@@ -4,18 +4,27 @@ offers a person. The offline planner passes the question as it came."""
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_ai.ai.agents import faq, say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.router import get_encoder
 from whatsapp_ai.core import i18n
+from whatsapp_ai.core.text import fold
 from whatsapp_ai.knowledge import service as knowledge
+from whatsapp_ai.sales import service as sales
 
 AGENT = "knowledge"
 QUESTION_MAX = 500
 PASSAGE_MAX = 400
+# A question about what something costs (matched folded).
+_PRICE = re.compile(
+    r"\b(?:quanto|qnto|qto|quant[oa]s? custa|preco|precos|valor|custa|how much|price|cost)\b"
+)
 PROMPT = (
     "You answer questions about the business (hours, delivery, payment, policies, products) "
     "only from its documents: call search_knowledge with the contact's question, answer from "
@@ -65,6 +74,9 @@ async def search_knowledge(runtime: ToolRuntime, args: QuestionArgs) -> ToolOutc
         )
     found = [hit for hit in hits if hit.score >= knowledge.MIN_SCORE]
     if not found:
+        second = await _second_look(runtime, question, hits)
+        if second is not None:
+            return second
         best = round(hits[0].score, 3) if hits else None
         return ToolOutcome(say=unknown(ctx.language), data={"found": False, "best_score": best})
     top = found[0]
@@ -96,6 +108,33 @@ async def search_knowledge(runtime: ToolRuntime, args: QuestionArgs) -> ToolOutc
             ],
         },
     )
+
+
+async def _second_look(
+    runtime: ToolRuntime, question: str, hits: list[knowledge.Hit]
+) -> ToolOutcome | None:
+    """An informal question the meaning search missed: the FAQ lines its words match, or the
+    price of the catalog item it names."""
+    ctx = runtime.ctx
+    for hit in hits:
+        lines = faq.best_lines(question, [hit.chunk_text])
+        if lines:
+            quote = "\n".join(lines)
+            source = citation(hit, ctx.language)
+            return ToolOutcome(
+                say=f"{quote}\n{source}",
+                data={"found": True, "answer": quote, "source": source, "match": "words"},
+            )
+    if not _PRICE.search(fold(question)):
+        return None
+    async with runtime.db.read() as session:
+        products = await sales.find_products(
+            session, tenant_id=ctx.tenant_id, query=question, limit=3
+        )
+    if not products or len(products) > 3:
+        return None
+    quote = "\n".join(f"{p.name}: {say.money(p.price, p.currency, ctx.language)}" for p in products)
+    return ToolOutcome(say=quote, data={"found": True, "answer": quote, "match": "catalog"})
 
 
 TOOLS = [
