@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from whatsapp_ai.ai.agents import say
+from whatsapp_ai.ai.agents import people_notes, say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
@@ -221,6 +221,7 @@ TOOLS = [
     ),
     Tool("add_person", AGENT, "Save a person the contact knows.", PersonArgs, add_person),
     Tool("upcoming", AGENT, "The contact's reminders and meetings ahead.", UpcomingArgs, upcoming),
+    *people_notes.TOOLS,
 ]
 
 # --- the offline planner for this agent ------------------------------------------------------
@@ -244,6 +245,8 @@ _MEETING_LEAD = re.compile(
 
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for an agenda message, read without a language model."""
+    if intent in people_notes.INTENTS:
+        return people_notes.plan(intent, text, moment)
     if intent == "crm.list_reminders":
         return Plan(calls=[("upcoming", {"days": 7})])
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
