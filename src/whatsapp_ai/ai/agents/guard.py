@@ -11,8 +11,12 @@ are kept with the request they belong to and are never routed as requests of the
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
+import numpy as np
+
+from whatsapp_ai.ai.agents import guard_examples
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 
@@ -41,7 +45,8 @@ _QUOTED = re.compile(
 )
 _PROMPT = re.compile(
     r"\b(?:prompt|instruc(?:ao|oes)|instructions?|mensagem do sistema|system message"
-    r"|tool schemas?|modo desenvolvedor|developer mode|debug mode|value of tenant)\b"
+    r"|tool schemas?|modo desenvolvedor|developer mode|debug mode|value of tenant"
+    r"|(?:suas|tuas) regras|your rules|qual modelo (?:vc|voce) e|what model are you)\b"
     r"|\[(?:context|route)\]",
 )
 _PRETEND = re.compile(
@@ -127,8 +132,74 @@ def check(text: str, language: str) -> Verdict:
     return Verdict(None, " ".join(spoken.split()).strip(" ,;"), data.strip())
 
 
+# A third party the request may be about: a capitalised word after the first, a pronoun, a
+# number, "everyone". Without one a request can only be about the writer's own records.
+_THIRD_PARTY = re.compile(
+    r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zà-ú]+|\b(?:dele|dela|deles|delas|his|her|their|him|them)\b"
+    r"|\+?\d[\d\s-]{7,}\d|\b(?:todos|todo mundo|outros|everyone|everybody|every|others?)\b"
+)
+# Above this share of "other" votes among the nearest labelled requests, the request is about
+# someone else's account.
+OTHER_SHARE = 0.5
+NEIGHBOURS = 5
+
+
+class OwnOrOther:
+    """A logistic regression over the sentence encoder: is a request about the writer's own
+    records, or another person's account? Learned from `guard_examples`, names masked so it
+    learns the shape of the request, not the names in it."""
+
+    def __init__(self, own: tuple[str, ...], other: tuple[str, ...]) -> None:
+        self.texts = (own, other)
+        self._weights: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def _fit(self) -> np.ndarray:
+        from whatsapp_ai.ai.router.encoder import get_encoder
+
+        with self._lock:
+            if self._weights is None:
+                own, other = self.texts
+                x = get_encoder().encode([mask(t) for t in (*own, *other)])
+                x = np.hstack([x, np.ones((len(x), 1), dtype=np.float32)])
+                y = np.array([0.0] * len(own) + [1.0] * len(other), dtype=np.float32)
+                w = np.zeros(x.shape[1], dtype=np.float32)
+                for _ in range(400):  # plain gradient descent, L2 regularised
+                    p = 1.0 / (1.0 + np.exp(-(x @ w)))
+                    w -= 2.0 * (x.T @ (p - y) / len(y) + 1e-3 * w)
+                self._weights = w
+            return self._weights
+
+    def other_share(self, text: str) -> float:
+        """The probability that the request is about someone else's account."""
+        from whatsapp_ai.ai.router.encoder import get_encoder
+
+        w = self._fit()
+        vector = get_encoder().encode([mask(text)])[0]
+        return float(1.0 / (1.0 + np.exp(-(vector @ w[:-1] + w[-1]))))
+
+
+def mask(text: str) -> str:
+    """The request with the names of people replaced by one placeholder."""
+    return _NAME.sub("Fulano", text)
+
+
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zà-ú]+")
+OWN_OR_OTHER = OwnOrOther(guard_examples.OWN, guard_examples.OTHER)
+
+
+def about_others(clause: str) -> bool:
+    """Whether this request asks for someone else's account or records."""
+    if not _THIRD_PARTY.search(clause.strip()):
+        return False
+    try:
+        return OWN_OR_OTHER.other_share(clause) >= OTHER_SHARE
+    except Exception:  # noqa: BLE001 - no encoder: the hand-written cues decide
+        return _mentions_others(clause, fold(clause))
+
+
 def refuse_clause(clause: str, language: str) -> str | None:
     """A refusal when this request is about someone else's records."""
-    if _mentions_others(clause, fold(clause)):
+    if about_others(clause):
         return i18n.text(language, "guard.others")
     return None

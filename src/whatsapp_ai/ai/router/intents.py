@@ -269,10 +269,14 @@ INTENTS: tuple[Intent, ...] = (
             "save John's number 555 1234",
             "new contact: Laura from marketing",
             "create a contact for my accountant",
+            "salva o Caio, mecanico, ele é de confiança",
+            "salva a Lara, nutricionista, atende no centro",
+            "save Ben, my dentist, his office is downtown",
         ),
         keywords=(
             r"\b(?:salva|salvar|adiciona|cadastra|guarda|anota|novo|add|save|create|"
             r"new)\b.*\b(?:contato|contatos|telefone|numero|contact|contacts|number)\b",
+            r"^(?:salva|salvar|cadastra|save) (?:o |a )?\w+, ",
         ),
     ),
     Intent(
@@ -291,6 +295,8 @@ INTENTS: tuple[Intent, ...] = (
             "talked to Sarah, she wants a quote by Friday",
             "note that Mike's daughter started college",
             "met with the client today, they loved the demo",
+            "anota que a Paula gosta de chocolate e torce pro Flamengo",
+            "anota sobre o Caio: a esposa dele se chama Rita",
         ),
         keywords=(
             r"\b(?:almocei|jantei|falei|conversei|liguei|encontrei|tomei (?:um )?cafe|reuni|"
@@ -298,6 +304,8 @@ INTENTS: tuple[Intent, ...] = (
             r"\breuniao com\b.*\b(?:foi|ele|ela)\b|\banota que\b",
             r"\b(?:had (?:lunch|dinner|coffee)|talked|spoke|met|called|visited)\b.*\b(?:he|she|"
             r"they)\b|\bnote that\b",
+            r"\banota (?:sobre|que)\b|\bme (?:emprestou|contou|pediu|disse)\b|"
+            r"^(?:called|met|visited) \w+ (?:on|at|yesterday|today)\b",
         ),
     ),
     Intent(
