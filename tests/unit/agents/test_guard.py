@@ -68,7 +68,9 @@ def test_the_held_out_list_is_not_in_the_training_data() -> None:
 
 def test_precision_and_recall_on_the_held_out_list() -> None:
     precision, recall = _scores()
-    print(f"guard own-vs-other on the held-out list: precision {precision:.2f}, recall {recall:.2f}")
+    print(
+        f"guard own-vs-other on the held-out list: precision {precision:.2f}, recall {recall:.2f}"
+    )
     assert precision >= 0.9
     assert recall >= 0.7
 

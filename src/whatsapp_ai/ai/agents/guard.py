@@ -194,7 +194,7 @@ def about_others(clause: str) -> bool:
         return False
     try:
         return OWN_OR_OTHER.other_share(clause) >= OTHER_SHARE
-    except Exception:  # noqa: BLE001 - no encoder: the hand-written cues decide
+    except Exception:  # no encoder: the hand-written cues decide
         return _mentions_others(clause, fold(clause))
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +19,6 @@ from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.relationships import service as crm
-from whatsapp_ai.relationships.models import Person
 
 AGENT = "crm"
 # The intents this module plans for (the agenda agent hands them over).
@@ -61,7 +60,7 @@ class PersonEvent(BaseModel):
     happened_on: date | None = None
 
 
-async def _matching(runtime: ToolRuntime, session: object, args: PersonLookup) -> list[Person]:
+async def _matching(runtime: ToolRuntime, session: object, args: PersonLookup) -> list[Any]:
     ctx = runtime.ctx
     found = await crm.list_people(
         session,  # type: ignore[arg-type]
@@ -86,7 +85,9 @@ def _stem(word: str) -> str:
 
 def _day(runtime: ToolRuntime, moment: datetime) -> str:
     zone = ZoneInfo(runtime.ctx.timezone)
-    return say.day(moment.astimezone(zone).date(), runtime.ctx.language, runtime.ctx.local_now.date())
+    return say.day(
+        moment.astimezone(zone).date(), runtime.ctx.language, runtime.ctx.local_now.date()
+    )
 
 
 async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
@@ -114,7 +115,9 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
             return ToolOutcome(say=i18n.text(lang, "people.never", name=person.name), data=data)
         last = events[0]
         when = _day(runtime, last.happened_at)
-        text = i18n.text(lang, "people.last_talk", name=person.name, when=when, summary=last.summary)
+        text = i18n.text(
+            lang, "people.last_talk", name=person.name, when=when, summary=last.summary
+        )
         return ToolOutcome(say=text, data=data)
     if args.field in ("phone", "email", "birthday"):
         value = getattr(person, args.field)
@@ -166,7 +169,9 @@ async def save_person(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
     key = "agenda.person_saved" if created else "people.updated"
     if not created and not changes:
         key = "agenda.person_known"
-    return ToolOutcome(say=i18n.text(ctx.language, key, name=person.name), data={"person_id": person.id})
+    return ToolOutcome(
+        say=i18n.text(ctx.language, key, name=person.name), data={"person_id": person.id}
+    )
 
 
 async def note_event(runtime: ToolRuntime, args: PersonEvent) -> ToolOutcome:
@@ -305,6 +310,8 @@ def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, obj
 
 def _past_day(text: str, moment: Moment) -> date | None:
     zone = ZoneInfo(moment.timezone)
-    for found in find_when(text, now=moment.now.astimezone(zone), tz=moment.timezone, prefer="past"):
+    for found in find_when(
+        text, now=moment.now.astimezone(zone), tz=moment.timezone, prefer="past"
+    ):
         return found.start.astimezone(zone).date()
     return None

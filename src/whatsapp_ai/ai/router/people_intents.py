@@ -1,0 +1,88 @@
+"""The people-notes intents (asking about a person the contact knows, setting their details),
+kept apart from the catalogue so it stays readable; `intents.INTENTS` ends with them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PEOPLE_INTENTS: tuple[dict[str, Any], ...] = (
+    {
+        "id": "crm.person_info",
+        "agent": "crm",
+        "description": "Ask what the contact keeps about a person they know: details, notes, talks",
+        "examples": (
+            "o que eu sei sobre o Pedro?",
+            "qual o telefone da Maria?",
+            "me passa o numero do Marcos",
+            "qual o email da Carla?",
+            "quando é o aniversario da Juliana?",
+            "quando foi a ultima vez que falei com o Pedro?",
+            "o que o Joao me falou?",
+            "qm é a Patricia msm?",
+            "como ta a Luiza?",
+            "do que o Rodrigo gosta mesmo?",
+            "o que eu anotei sobre o Felipe?",
+            "qual o numero do encanador?",
+            "what do I know about Bruno?",
+            "what's Emma's phone number?",
+            "when did I last talk to Olivia?",
+            "what's Noah's email?",
+            "anything about Ethan I should remember?",
+            "what's my accountant's number?",
+            "onde o Paulo trabalha mesmo?",
+            "onde fica o escritorio da Lu?",
+            "where does Tom work?",
+        ),
+        "keywords": (
+            r"\b(?:o que|oq|que) (?:eu )?(?:sei|anotei|tenho) (?:sobre|d[oa])\b",
+            r"\b(?:qual|quais|me passa|manda)\b.*\b(?:telefone|numero|celular|e-?mail|zap)\b"
+            r"(?!.*\b(?:pedido|order)\b)",
+            r"\b(?:ultima vez|quando (?:eu )?(?:falei|conversei|vi))\b",
+            r"\bwhat do i know about\b|\bwhen did i last\b|\blast time i\b|"
+            r"\bwhat(?:'s| is) \w+'s (?:phone|number|e-?mail|birthday)\b",
+        ),
+    },
+    {
+        "id": "crm.person_update",
+        "agent": "crm",
+        "description": "Set a detail of a person the contact knows: phone, e-mail, birthday.",
+        "examples": (
+            "o telefone da Maria é 11 98888-7777",
+            "o email do Pedro é pedro@gmail.com",
+            "aniversario da Bia é 3 de maio",
+            "o numero novo do Carlos é 21 99999-1111",
+            "Maria's number is 555 1234",
+            "John's birthday is May 3",
+        ),
+        "keywords": (
+            r"\b(?:telefone|numero|celular|e-?mail|aniversario|niver)\b (?:novo )?d[oa] \w+ "
+            r"(?:e|eh|agora e)\b",
+            r"\b\w+'s (?:new )?(?:phone|number|e-?mail|birthday) is\b",
+        ),
+    },
+)
+
+# More ways to save a person and to note something about them (added to those intents).
+CONTACT_EXAMPLES = (
+    "salva o Caio, mecanico, ele é de confiança",
+    "salva a Lara, nutricionista, atende no centro",
+    "save Ben, my dentist, his office is downtown",
+)
+INTERACTION_EXAMPLES = (
+    "anota que a Paula gosta de chocolate e torce pro Flamengo",
+    "anota sobre o Caio: a esposa dele se chama Rita",
+)
+CONTACT_KEYWORDS = (
+    r"\b(?:salva|salvar|adiciona|cadastra|guarda|anota|novo|add|save|create|"
+    r"new)\b.*\b(?:contato|contatos|telefone|numero|contact|contacts|number)\b",
+    r"^(?:salva|salvar|cadastra|save) (?:o |a )?\w+, ",
+)
+INTERACTION_KEYWORDS = (
+    r"\b(?:almocei|jantei|falei|conversei|liguei|encontrei|tomei (?:um )?cafe|reuni|"
+    r"visitei)\b.*\b(?:ele|ela|eles|elas)\b",
+    r"\breuniao com\b.*\b(?:foi|ele|ela)\b|\banota que\b",
+    r"\b(?:had (?:lunch|dinner|coffee)|talked|spoke|met|called|visited)\b.*\b(?:he|she|"
+    r"they)\b|\bnote that\b",
+    r"\banota (?:sobre|que)\b|\bme (?:emprestou|contou|pediu|disse)\b|"
+    r"^(?:called|met|visited) \w+ (?:on|at|yesterday|today)\b",
+)
