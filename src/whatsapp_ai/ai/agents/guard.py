@@ -73,40 +73,28 @@ class Verdict:
     data: str = ""
 
 
-def _mentions_others(original: str, folded: str) -> bool:
-    """A request about someone else's records (a name, a number, "everyone")."""
-    possessive = re.search(
-        rf"\b(?:{_RECORDS})\s+(?:d[oa]s?|de|of|from)\s+(?:o\s+|a\s+)?(\S+)", folded
-    )
-    if possessive is not None:
-        target = possessive.group(1)
-        position = possessive.start(1)
-        word = original[position : position + len(target)]
-        if re.fullmatch(_OTHERS, target) or (
-            word[:1].isupper() and not re.fullmatch(_MONTHS_DAYS, target.strip(".,!?"))
-        ):
-            return True
-        if re.fullmatch(r"\+?\d[\d-]{7,}", target):
-            return True
-    patterns = (
+# Cues that name another account by its shape (a number, an id, "this contact", "in X's name",
+# "his expenses"): rules read these better than a model.
+_ACCOUNT_CUES = tuple(
+    re.compile(pattern)
+    for pattern in (
         r"\b(?:no|em) nome d[oa]\b",
         rf"\b(?:{_RECORDS})\s+(?:dele|dela|deles|delas)\b",
         r"\b(?:his|her|their)\s+(?:expenses?|balance|entries|spending|reminders?|records?)\b",
-        r"\bpra esse contato\b|\bfor (?:this|that) contact\b",
+        r"\bpra esse contato\b|\bfor (?:this|that) contact\b|\bof contact\b",
         r"\+?\d{2}\s?\d{2}\s?\d{4,5}-?\d{4}\b",
+        rf"\b(?:{_RECORDS})\s+(?:d[oa]s?|de|of|from)\s+(?:o\s+|a\s+)?(?:{_OTHERS})\b",
     )
-    if any(re.search(pattern, folded) for pattern in patterns):
-        return True
-    if re.search(r"\b[A-Z][a-z]+'s\s+(?:expenses?|balance|entries|spending|reminders?)", original):
-        return True
-    if re.search(r"\b(?:o|a)\s+[A-Z][a-zà-ú]+\s+gastou\b|\b[A-Z][a-z]+\s+spent\b", original):
+)
+
+
+def _mentions_others(original: str, folded: str) -> bool:
+    """A request about someone else's records, told by the shape of the words alone."""
+    if any(pattern.search(folded) for pattern in _ACCOUNT_CUES):
         return True
     return bool(
-        re.search(
-            r"\b(?:log|record|registra\w*|anota\w*|lanca\w*)\b.*\b(?:for|pro|pra|para)\s+"
-            r"(?:o\s+|a\s+)?[A-Z][a-z]+\b",
-            original,
-        )
+        re.search(r"\b[A-Z][a-z]+'s\s+(?:expenses?|balance|entries|spending|reminders?)", original)
+        or re.search(r"\b(?:o|a)\s+[A-Z][a-zà-ú]+\s+gastou\b|\b[A-Z][a-z]+\s+spent\b", original)
     )
 
 
@@ -190,6 +178,8 @@ OWN_OR_OTHER = OwnOrOther(guard_examples.OWN, guard_examples.OTHER)
 
 def about_others(clause: str) -> bool:
     """Whether this request asks for someone else's account or records."""
+    if any(pattern.search(fold(clause)) for pattern in _ACCOUNT_CUES):
+        return True
     if not _THIRD_PARTY.search(clause.strip()):
         return False
     try:

@@ -57,6 +57,11 @@ OWN: tuple[str, ...] = (
     "my expenses with Jack this week",
     "salva o contato da Maria 11 98765-4321",
     "save Mia, my accountant, 555 0173",
+    "anota que a Carla achou o preço alto",
+    "o Joao disse que a proposta ficou cara",
+    "anota que o cliente reclamou da conta",
+    "note that Mike thinks the quote is too expensive",
+    "talked to Anna, she is saving money for a trip",
 )
 
 OTHER: tuple[str, ...] = (

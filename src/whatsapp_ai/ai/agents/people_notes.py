@@ -14,11 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from whatsapp_ai.ai.agents import say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
-from whatsapp_ai.ai.agents.tools import Tool, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.relationships import service as crm
+from whatsapp_ai.relationships.errors import RelationshipError
 
 AGENT = "crm"
 # The intents this module plans for (the agenda agent hands them over).
@@ -55,7 +56,7 @@ class PersonEvent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=120)
+    person: str = Field(min_length=1, max_length=120)
     summary: str = Field(min_length=1, max_length=1000)
     happened_on: date | None = None
 
@@ -141,7 +142,16 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
     return ToolOutcome(say="\n".join(lines), data=data)
 
 
-async def save_person(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
+async def add_person(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
+    ctx = runtime.ctx
+    try:
+        return await _save(runtime, args)
+    except RelationshipError as exc:
+        reason = i18n.text(ctx.language, "agenda.not_saved", reason=exc.message)
+        raise ToolError(reason) from exc
+
+
+async def _save(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
     ctx = runtime.ctx
     async with runtime.db.transaction() as session:
         person, created = await crm.find_or_create_person(
@@ -149,6 +159,7 @@ async def save_person(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
             tenant_id=ctx.tenant_id,
             contact_id=ctx.contact_id,
             name=args.name,
+            source_key=runtime.key("crm.person"),
             now=ctx.now,
         )
         changes: dict[str, object] = {
@@ -174,14 +185,18 @@ async def save_person(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
     )
 
 
-async def note_event(runtime: ToolRuntime, args: PersonEvent) -> ToolOutcome:
+async def log_interaction(runtime: ToolRuntime, args: PersonEvent) -> ToolOutcome:
     ctx = runtime.ctx
     when = ctx.now
     if args.happened_on is not None and args.happened_on < ctx.local_now.date():
         when = datetime.combine(args.happened_on, time(12), tzinfo=ZoneInfo(ctx.timezone))
     async with runtime.db.transaction() as session:
         person, _ = await crm.find_or_create_person(
-            session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id, name=args.name, now=ctx.now
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            name=args.person,
+            now=ctx.now,
         )
         await crm.add_interaction(
             session,
@@ -193,7 +208,7 @@ async def note_event(runtime: ToolRuntime, args: PersonEvent) -> ToolOutcome:
             source_key=runtime.key("crm.interaction"),
             now=ctx.now,
         )
-    text = i18n.text(ctx.language, "agenda.noted", person=args.name, summary=args.summary)
+    text = i18n.text(ctx.language, "agenda.noted", person=args.person, summary=args.summary)
     return ToolOutcome(say=text.rstrip(".") + ".", data={"person_id": person.id})
 
 
@@ -206,18 +221,18 @@ TOOLS = [
         person_info,
     ),
     Tool(
-        "save_person",
+        "add_person",
         AGENT,
         "Save a person the contact knows, or set their phone, e-mail, birthday or notes.",
         PersonDetails,
-        save_person,
+        add_person,
     ),
     Tool(
-        "note_event",
+        "log_interaction",
         AGENT,
         "Note something that happened with a person, on the day it happened.",
         PersonEvent,
-        note_event,
+        log_interaction,
     ),
 ]
 
@@ -238,10 +253,6 @@ _ASKS = {
 _NOTE_LEAD = re.compile(
     r"^\s*(?:anota(?:r)?|registra|note|lembra)\s+(?:que|sobre|about|that)\s+(?:[oa]\s+)?",
     re.IGNORECASE,
-)
-_EVENT = re.compile(
-    r"\b(?:almocei|jantei|falei|conversei|liguei|encontrei|tomei|reuni|visitei|vi|"
-    r"had|talked|spoke|met|called|visited|saw)\b"
 )
 _SAVE_LEAD = re.compile(
     r"^\s*(?:salva|salvar|adiciona|cadastra|guarda|anota|add|save|create|new contact:?|novo "
@@ -272,13 +283,13 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if not names:
         return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
     name = names[0]
-    if intent == "crm.log_interaction" and (_EVENT.search(folded) or not _NOTE_LEAD.search(text)):
-        event: dict[str, object] = {"name": name, "summary": text.strip()[:1000]}
+    if intent == "crm.log_interaction":
+        event: dict[str, object] = {"person": name, "summary": text.strip()[:1000]}
         happened = _past_day(text, moment)
         if happened is not None:
             event["happened_on"] = happened.isoformat()
-        return Plan(calls=[("note_event", event)])
-    return Plan(calls=[("save_person", _details(name, text, moment, intent))])
+        return Plan(calls=[("log_interaction", event)])
+    return Plan(calls=[("add_person", _details(name, text, moment, intent))])
 
 
 def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, object]:
