@@ -29,8 +29,8 @@ PEOPLE_INTENTS: tuple[dict[str, Any], ...] = (
         ),
         "keywords": (
             r"\b(?:o que|oq|que) (?:eu )?(?:sei|anotei|tenho) (?:sobre|d[oa])\b",
-            r"\b(?:qual|quais|me passa|manda)\b.*\b(?:telefone|numero|celular|e-?mail|zap)\b"
-            r"(?!.*\b(?:pedido|order)\b)",
+            r"\b(?:qual|quais|me passa|manda)\b.*\b(?:telefone|numero|celular|cel|e-?mail|zap)"
+            r" d[oa] (?!(?:pedido|loja|empresa)\b)",
             r"\b(?:ultima vez|quando (?:eu )?(?:falei|conversei|vi))\b",
             r"\bwhat do i know about\b|\bwhen did i last\b|\blast time i\b|"
             r"\bwhat(?:'s| is) \w+'s (?:phone|number|e-?mail|birthday)\b",
