@@ -259,6 +259,9 @@ _SAVE_LEAD = re.compile(
     r"contato:?)\b[^,:]*?(?:[,:]|$)",
     re.IGNORECASE,
 )
+_SAVE_VERB = re.compile(
+    r"\b(?:salva\w*|adiciona\w*|cadastra\w*|guarda\w*|anota\w*|novo|nova|add|save|create|new)\b"
+)
 _STOP = re.compile(
     r"\b(?:qual|quais|o|a|os|as|do|da|de|dos|das|meu|minha|my|the|what'?s|what|is|of|numero|"
     r"telefone|email|e-mail|phone|number|me|passa|s)\b"
@@ -269,6 +272,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for a people-notes message, read without a language model."""
     folded = fold(text)
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
+    if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
+        intent = "crm.person_info"  # nothing asks to save: a question about them at most
     if intent == "crm.person_info" or (intent == "crm.log_interaction" and _LAST.search(folded)):
         field: Field_ = "last_talk" if _LAST.search(folded) else "all"
         for name, pattern in _ASKS.items():
