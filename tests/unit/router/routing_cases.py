@@ -154,6 +154,15 @@ CASES: tuple[tuple[str, str | None], ...] = (
     ("marca reuniao com o Andre amanha 10h", "crm.add_meeting"),
     ("agenda uma reuniao com a diretoria dia 15", "crm.add_meeting"),
     ("book a meeting with Lisa next Tuesday", "crm.add_meeting"),
+    # crm.person_info
+    ("oq eu sei sobre o Fabio", "crm.person_info"),
+    ("me passa o cel da Debora", "crm.person_info"),
+    ("qnd falei com o Hugo pela ultima vez?", "crm.person_info"),
+    ("what's Grace's email?", "crm.person_info"),
+    # crm.person_update
+    ("o telefone do Fabio agora é 11 95555-0000", "crm.person_update"),
+    ("o aniversario da Debora é 9 de setembro", "crm.person_update"),
+    ("Hugo's phone is 555 7788", "crm.person_update"),
     # crm.add_contact
     ("salva o numero do Joao: 21 99999-1234", "crm.add_contact"),
     ("adiciona a Carla nos meus contatos", "crm.add_contact"),

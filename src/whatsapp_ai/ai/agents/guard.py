@@ -11,8 +11,12 @@ are kept with the request they belong to and are never routed as requests of the
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
+import numpy as np
+
+from whatsapp_ai.ai.agents import guard_examples
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 
@@ -41,7 +45,8 @@ _QUOTED = re.compile(
 )
 _PROMPT = re.compile(
     r"\b(?:prompt|instruc(?:ao|oes)|instructions?|mensagem do sistema|system message"
-    r"|tool schemas?|modo desenvolvedor|developer mode|debug mode|value of tenant)\b"
+    r"|tool schemas?|modo desenvolvedor|developer mode|debug mode|value of tenant"
+    r"|(?:suas|tuas) regras|your rules|qual modelo (?:vc|voce) e|what model are you)\b"
     r"|\[(?:context|route)\]",
 )
 _PRETEND = re.compile(
@@ -68,40 +73,28 @@ class Verdict:
     data: str = ""
 
 
-def _mentions_others(original: str, folded: str) -> bool:
-    """A request about someone else's records (a name, a number, "everyone")."""
-    possessive = re.search(
-        rf"\b(?:{_RECORDS})\s+(?:d[oa]s?|de|of|from)\s+(?:o\s+|a\s+)?(\S+)", folded
-    )
-    if possessive is not None:
-        target = possessive.group(1)
-        position = possessive.start(1)
-        word = original[position : position + len(target)]
-        if re.fullmatch(_OTHERS, target) or (
-            word[:1].isupper() and not re.fullmatch(_MONTHS_DAYS, target.strip(".,!?"))
-        ):
-            return True
-        if re.fullmatch(r"\+?\d[\d-]{7,}", target):
-            return True
-    patterns = (
+# Cues that name another account by its shape (a number, an id, "this contact", "in X's name",
+# "his expenses"): rules read these better than a model.
+_ACCOUNT_CUES = tuple(
+    re.compile(pattern)
+    for pattern in (
         r"\b(?:no|em) nome d[oa]\b",
         rf"\b(?:{_RECORDS})\s+(?:dele|dela|deles|delas)\b",
         r"\b(?:his|her|their)\s+(?:expenses?|balance|entries|spending|reminders?|records?)\b",
-        r"\bpra esse contato\b|\bfor (?:this|that) contact\b",
+        r"\bpra esse contato\b|\bfor (?:this|that) contact\b|\bof contact\b",
         r"\+?\d{2}\s?\d{2}\s?\d{4,5}-?\d{4}\b",
+        rf"\b(?:{_RECORDS})\s+(?:d[oa]s?|de|of|from)\s+(?:o\s+|a\s+)?(?:{_OTHERS})\b",
     )
-    if any(re.search(pattern, folded) for pattern in patterns):
-        return True
-    if re.search(r"\b[A-Z][a-z]+'s\s+(?:expenses?|balance|entries|spending|reminders?)", original):
-        return True
-    if re.search(r"\b(?:o|a)\s+[A-Z][a-zà-ú]+\s+gastou\b|\b[A-Z][a-z]+\s+spent\b", original):
+)
+
+
+def _mentions_others(original: str, folded: str) -> bool:
+    """A request about someone else's records, told by the shape of the words alone."""
+    if any(pattern.search(folded) for pattern in _ACCOUNT_CUES):
         return True
     return bool(
-        re.search(
-            r"\b(?:log|record|registra\w*|anota\w*|lanca\w*)\b.*\b(?:for|pro|pra|para)\s+"
-            r"(?:o\s+|a\s+)?[A-Z][a-z]+\b",
-            original,
-        )
+        re.search(r"\b[A-Z][a-z]+'s\s+(?:expenses?|balance|entries|spending|reminders?)", original)
+        or re.search(r"\b(?:o|a)\s+[A-Z][a-zà-ú]+\s+gastou\b|\b[A-Z][a-z]+\s+spent\b", original)
     )
 
 
@@ -127,8 +120,76 @@ def check(text: str, language: str) -> Verdict:
     return Verdict(None, " ".join(spoken.split()).strip(" ,;"), data.strip())
 
 
+# A third party the request may be about: a capitalised word after the first, a pronoun, a
+# number, "everyone". Without one a request can only be about the writer's own records.
+_THIRD_PARTY = re.compile(
+    r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zà-ú]+|\b(?:dele|dela|deles|delas|his|her|their|him|them)\b"
+    r"|\+?\d[\d\s-]{7,}\d|\b(?:todos|todo mundo|outros|everyone|everybody|every|others?)\b"
+)
+# Above this share of "other" votes among the nearest labelled requests, the request is about
+# someone else's account.
+OTHER_SHARE = 0.5
+NEIGHBOURS = 5
+
+
+class OwnOrOther:
+    """A logistic regression over the sentence encoder: is a request about the writer's own
+    records, or another person's account? Learned from `guard_examples`, names masked so it
+    learns the shape of the request, not the names in it."""
+
+    def __init__(self, own: tuple[str, ...], other: tuple[str, ...]) -> None:
+        self.texts = (own, other)
+        self._weights: np.ndarray | None = None
+        self._lock = threading.Lock()
+
+    def _fit(self) -> np.ndarray:
+        from whatsapp_ai.ai.router.encoder import get_encoder
+
+        with self._lock:
+            if self._weights is None:
+                own, other = self.texts
+                x = get_encoder().encode([mask(t) for t in (*own, *other)])
+                x = np.hstack([x, np.ones((len(x), 1), dtype=np.float32)])
+                y = np.array([0.0] * len(own) + [1.0] * len(other), dtype=np.float32)
+                w = np.zeros(x.shape[1], dtype=np.float32)
+                for _ in range(400):  # plain gradient descent, L2 regularised
+                    p = 1.0 / (1.0 + np.exp(-(x @ w)))
+                    w -= 2.0 * (x.T @ (p - y) / len(y) + 1e-3 * w)
+                self._weights = w
+            return self._weights
+
+    def other_share(self, text: str) -> float:
+        """The probability that the request is about someone else's account."""
+        from whatsapp_ai.ai.router.encoder import get_encoder
+
+        w = self._fit()
+        vector = get_encoder().encode([mask(text)])[0]
+        return float(1.0 / (1.0 + np.exp(-(vector @ w[:-1] + w[-1]))))
+
+
+def mask(text: str) -> str:
+    """The request with the names of people replaced by one placeholder."""
+    return _NAME.sub("Fulano", text)
+
+
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zà-ú]+")
+OWN_OR_OTHER = OwnOrOther(guard_examples.OWN, guard_examples.OTHER)
+
+
+def about_others(clause: str) -> bool:
+    """Whether this request asks for someone else's account or records."""
+    if any(pattern.search(fold(clause)) for pattern in _ACCOUNT_CUES):
+        return True
+    if not _THIRD_PARTY.search(clause.strip()):
+        return False
+    try:
+        return OWN_OR_OTHER.other_share(clause) >= OTHER_SHARE
+    except Exception:  # no encoder: the hand-written cues decide
+        return _mentions_others(clause, fold(clause))
+
+
 def refuse_clause(clause: str, language: str) -> str | None:
     """A refusal when this request is about someone else's records."""
-    if _mentions_others(clause, fold(clause)):
+    if about_others(clause):
         return i18n.text(language, "guard.others")
     return None

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from whatsapp_ai.ai.agents import say
+from whatsapp_ai.ai.agents import people_notes, say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
@@ -46,25 +46,6 @@ class MeetingArgs(BaseModel):
     starts_at: AwareDatetime
     person: str | None = Field(default=None, max_length=120)
     location: str | None = Field(default=None, max_length=200)
-
-
-class InteractionArgs(BaseModel):
-    """Something that happened with a person."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    person: str = Field(min_length=1, max_length=120)
-    summary: str = Field(min_length=1, max_length=1000)
-
-
-class PersonArgs(BaseModel):
-    """A person the contact knows."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=120)
-    phone: str | None = Field(default=None, max_length=32)
-    notes: str | None = Field(default=None, max_length=1000)
 
 
 class UpcomingArgs(BaseModel):
@@ -140,44 +121,6 @@ async def add_meeting(runtime: ToolRuntime, args: MeetingArgs) -> ToolOutcome:
     return ToolOutcome(say=text, data={"meeting_id": meeting.id})
 
 
-async def log_interaction(runtime: ToolRuntime, args: InteractionArgs) -> ToolOutcome:
-    ctx = runtime.ctx
-    async with runtime.db.transaction() as session:
-        person_id = await _person_id(runtime, session, args.person)
-        await crm.add_interaction(
-            session,
-            tenant_id=ctx.tenant_id,
-            contact_id=ctx.contact_id,
-            person_id=person_id,
-            summary=args.summary,
-            source_key=runtime.key("crm.interaction"),
-            now=ctx.now,
-        )
-    text = i18n.text(ctx.language, "agenda.noted", person=args.person, summary=args.summary)
-    return ToolOutcome(say=text.rstrip(".") + ".", data={"person_id": person_id})
-
-
-async def add_person(runtime: ToolRuntime, args: PersonArgs) -> ToolOutcome:
-    ctx = runtime.ctx
-    try:
-        async with runtime.db.transaction() as session:
-            person, created = await crm.find_or_create_person(
-                session,
-                tenant_id=ctx.tenant_id,
-                contact_id=ctx.contact_id,
-                name=args.name,
-                phone=args.phone,
-                notes=args.notes,
-                source_key=runtime.key("crm.person"),
-                now=ctx.now,
-            )
-    except RelationshipError as exc:
-        raise ToolError(_refusal(exc, ctx.language)) from exc
-    key = "agenda.person_saved" if created else "agenda.person_known"
-    text = i18n.text(ctx.language, key, name=person.name)
-    return ToolOutcome(say=text, data={"person_id": person.id})
-
-
 async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
     ctx = runtime.ctx
     async with runtime.db.read() as session:
@@ -212,15 +155,8 @@ TOOLS = [
         add_reminder,
     ),
     Tool("add_meeting", AGENT, "Put a meeting in the contact's agenda.", MeetingArgs, add_meeting),
-    Tool(
-        "log_interaction",
-        AGENT,
-        "Note something that happened with a person the contact knows.",
-        InteractionArgs,
-        log_interaction,
-    ),
-    Tool("add_person", AGENT, "Save a person the contact knows.", PersonArgs, add_person),
     Tool("upcoming", AGENT, "The contact's reminders and meetings ahead.", UpcomingArgs, upcoming),
+    *people_notes.TOOLS,
 ]
 
 # --- the offline planner for this agent ------------------------------------------------------
@@ -244,6 +180,8 @@ _MEETING_LEAD = re.compile(
 
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for an agenda message, read without a language model."""
+    if intent in people_notes.INTENTS:
+        return people_notes.plan(intent, text, moment)
     if intent == "crm.list_reminders":
         return Plan(calls=[("upcoming", {"days": 7})])
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]

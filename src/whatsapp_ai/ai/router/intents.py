@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from whatsapp_ai.ai.router import people_intents
+
 # Agents always offered to every tenant: greeting, thanks, help and the way to a human.
 ASSISTANT = "assistant"
 
@@ -269,11 +271,9 @@ INTENTS: tuple[Intent, ...] = (
             "save John's number 555 1234",
             "new contact: Laura from marketing",
             "create a contact for my accountant",
+            *people_intents.CONTACT_EXAMPLES,
         ),
-        keywords=(
-            r"\b(?:salva|salvar|adiciona|cadastra|guarda|anota|novo|add|save|create|"
-            r"new)\b.*\b(?:contato|contatos|telefone|numero|contact|contacts|number)\b",
-        ),
+        keywords=people_intents.CONTACT_KEYWORDS,
     ),
     Intent(
         id="crm.log_interaction",
@@ -291,14 +291,9 @@ INTENTS: tuple[Intent, ...] = (
             "talked to Sarah, she wants a quote by Friday",
             "note that Mike's daughter started college",
             "met with the client today, they loved the demo",
+            *people_intents.INTERACTION_EXAMPLES,
         ),
-        keywords=(
-            r"\b(?:almocei|jantei|falei|conversei|liguei|encontrei|tomei (?:um )?cafe|reuni|"
-            r"visitei)\b.*\b(?:ele|ela|eles|elas)\b",
-            r"\breuniao com\b.*\b(?:foi|ele|ela)\b|\banota que\b",
-            r"\b(?:had (?:lunch|dinner|coffee)|talked|spoke|met|called|visited)\b.*\b(?:he|she|"
-            r"they)\b|\bnote that\b",
-        ),
+        keywords=people_intents.INTERACTION_KEYWORDS,
     ),
     Intent(
         id="knowledge.question",
@@ -573,6 +568,8 @@ INTENTS: tuple[Intent, ...] = (
             r"\b(?:human|real person|a person|manager|representative|customer service|agent)\b",
         ),
     ),
+    # --- people-notes
+    *(Intent(**spec) for spec in people_intents.PEOPLE_INTENTS),
 )
 
 # Messages that belong to no agent: the router treats being nearest to these as "unknown".

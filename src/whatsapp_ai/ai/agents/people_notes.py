@@ -1,0 +1,333 @@
+"""People-notes of the agenda agent: save a person with their details, note what happened with
+them (on the day it happened), set a detail by chat, and read it all back ("o que eu sei sobre
+o Pedro?", "qual o telefone da Maria?", "quando foi a última vez que falei com o Pedro?")."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from whatsapp_ai.ai.agents import say
+from whatsapp_ai.ai.agents.context import Moment
+from whatsapp_ai.ai.agents.offline_model import Plan
+from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.extract import find_person_names, find_when
+from whatsapp_ai.core import i18n
+from whatsapp_ai.core.text import fold
+from whatsapp_ai.relationships import service as crm
+from whatsapp_ai.relationships.errors import RelationshipError
+
+AGENT = "crm"
+# The intents this module plans for (the agenda agent hands them over).
+INTENTS = frozenset(
+    {"crm.add_contact", "crm.log_interaction", "crm.person_info", "crm.person_update"}
+)
+Field_ = Literal["all", "phone", "email", "birthday", "last_talk"]
+
+
+class PersonLookup(BaseModel):
+    """Who to look up (a name, or words from their notes such as "encanador") and what."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=120)
+    about: str | None = Field(default=None, max_length=200)
+    field: Field_ = "all"
+
+
+class PersonDetails(BaseModel):
+    """A person and the details to keep about them (new notes are added to the old)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    phone: str | None = Field(default=None, max_length=32)
+    email: str | None = Field(default=None, max_length=254)
+    birthday: date | None = None
+    notes: str | None = Field(default=None, max_length=1000)
+
+
+class PersonEvent(BaseModel):
+    """Something that happened with a person, on the day it happened."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    person: str = Field(min_length=1, max_length=120)
+    summary: str = Field(min_length=1, max_length=1000)
+    happened_on: date | None = None
+
+
+async def _matching(runtime: ToolRuntime, session: object, args: PersonLookup) -> list[Any]:
+    ctx = runtime.ctx
+    found = await crm.list_people(
+        session,  # type: ignore[arg-type]
+        tenant_id=ctx.tenant_id,
+        contact_id=ctx.contact_id,
+        limit=200,
+    )
+    people = list(found.items)
+    if args.name:
+        key = fold(args.name).strip()
+        exact = [p for p in people if p.name_key == key]
+        if exact:
+            return exact
+        return [p for p in people if any(w.startswith(key) for w in p.name_key.split())]
+    words = [w for w in re.findall(r"\w+", fold(args.about or "")) if len(w) > 3]
+    return [p for p in people if any(_stem(w) in fold(p.notes or "") for w in words)]
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if word.endswith("s") else word
+
+
+def _day(runtime: ToolRuntime, moment: datetime) -> str:
+    zone = ZoneInfo(runtime.ctx.timezone)
+    return say.day(
+        moment.astimezone(zone).date(), runtime.ctx.language, runtime.ctx.local_now.date()
+    )
+
+
+async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
+    ctx, lang = runtime.ctx, runtime.ctx.language
+    async with runtime.db.read() as session:
+        people = await _matching(runtime, session, args)
+        if not people:
+            who = args.name or args.about or ""
+            return ToolOutcome(say=i18n.text(lang, "people.unknown", name=who), ok=False)
+        if len(people) > 1:
+            names = ", ".join(p.name for p in people[:5])
+            return ToolOutcome(say=i18n.text(lang, "people.which", names=names), ok=False)
+        person = people[0]
+        recent = await crm.list_interactions(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            person_id=person.id,
+            limit=5,
+        )
+    events = list(recent.items)
+    data = {"person_id": person.id}
+    if args.field == "last_talk":
+        if not events:
+            return ToolOutcome(say=i18n.text(lang, "people.never", name=person.name), data=data)
+        last = events[0]
+        when = _day(runtime, last.happened_at)
+        text = i18n.text(
+            lang, "people.last_talk", name=person.name, when=when, summary=last.summary
+        )
+        return ToolOutcome(say=text, data=data)
+    if args.field in ("phone", "email", "birthday"):
+        value = getattr(person, args.field)
+        if value:
+            shown = f"{value.day:02d}/{value.month:02d}" if args.field == "birthday" else value
+            text = i18n.text(lang, f"people.{args.field}", name=person.name, value=shown)
+            return ToolOutcome(say=text, data=data)
+    lines = [i18n.text(lang, "people.about", name=person.name)]
+    if person.phone:
+        lines.append(i18n.text(lang, "people.line_phone", value=person.phone))
+    if person.email:
+        lines.append(i18n.text(lang, "people.line_email", value=person.email))
+    if person.birthday:
+        day = f"{person.birthday.day:02d}/{person.birthday.month:02d}"
+        lines.append(i18n.text(lang, "people.line_birthday", value=day))
+    if person.notes:
+        lines.append(i18n.text(lang, "people.line_notes", value=person.notes))
+    lines += [f"• {_day(runtime, e.happened_at)}: {e.summary}" for e in events]
+    if len(lines) == 1:
+        lines.append(i18n.text(lang, "people.nothing_yet"))
+    return ToolOutcome(say="\n".join(lines), data=data)
+
+
+async def add_person(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
+    ctx = runtime.ctx
+    try:
+        return await _save(runtime, args)
+    except RelationshipError as exc:
+        reason = i18n.text(ctx.language, "agenda.not_saved", reason=exc.message)
+        raise ToolError(reason) from exc
+
+
+async def _save(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
+    ctx = runtime.ctx
+    async with runtime.db.transaction() as session:
+        person, created = await crm.find_or_create_person(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            name=args.name,
+            source_key=runtime.key("crm.person"),
+            now=ctx.now,
+        )
+        changes: dict[str, object] = {
+            name: value
+            for name, value in (
+                ("phone", args.phone),
+                ("email", args.email),
+                ("birthday", args.birthday),
+            )
+            if value is not None
+        }
+        if args.notes and fold(args.notes) not in fold(person.notes or ""):
+            changes["notes"] = "; ".join(filter(None, [person.notes, args.notes]))[:4000]
+        if changes:
+            await crm.update_person(
+                session, tenant_id=ctx.tenant_id, person_id=person.id, changes=changes, now=ctx.now
+            )
+    key = "agenda.person_saved" if created else "people.updated"
+    if not created and not changes:
+        key = "agenda.person_known"
+    return ToolOutcome(
+        say=i18n.text(ctx.language, key, name=person.name), data={"person_id": person.id}
+    )
+
+
+async def log_interaction(runtime: ToolRuntime, args: PersonEvent) -> ToolOutcome:
+    ctx = runtime.ctx
+    when = ctx.now
+    if args.happened_on is not None and args.happened_on < ctx.local_now.date():
+        when = datetime.combine(args.happened_on, time(12), tzinfo=ZoneInfo(ctx.timezone))
+    async with runtime.db.transaction() as session:
+        person, _ = await crm.find_or_create_person(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            name=args.person,
+            now=ctx.now,
+        )
+        await crm.add_interaction(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            person_id=person.id,
+            summary=args.summary,
+            happened_at=when,
+            source_key=runtime.key("crm.interaction"),
+            now=ctx.now,
+        )
+    text = i18n.text(ctx.language, "agenda.noted", person=args.person, summary=args.summary)
+    return ToolOutcome(say=text.rstrip(".") + ".", data={"person_id": person.id})
+
+
+TOOLS = [
+    Tool(
+        "person_info",
+        AGENT,
+        "What the contact keeps about a person they know: details, notes, recent interactions.",
+        PersonLookup,
+        person_info,
+    ),
+    Tool(
+        "add_person",
+        AGENT,
+        "Save a person the contact knows, or set their phone, e-mail, birthday or notes.",
+        PersonDetails,
+        add_person,
+    ),
+    Tool(
+        "log_interaction",
+        AGENT,
+        "Note something that happened with a person, on the day it happened.",
+        PersonEvent,
+        log_interaction,
+    ),
+]
+
+# --- the offline planner -------------------------------------------------------------------
+
+_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_BIRTHDAY = re.compile(r"\b(?:aniversario|niver|birthday|nasceu|born)\b")
+_LAST = re.compile(
+    r"\b(?:ultima vez|last time|last (?:talk|spoke|spoken|saw|met)|when did i last)\b|"
+    r"\bquando (?:eu )?(?:falei|conversei|vi|encontrei)\b"
+)
+_ASKS = {
+    "phone": re.compile(r"\b(?:telefone|numero|celular|zap|whats|phone|number|cel)\b"),
+    "email": re.compile(r"\b(?:e-?mail)\b"),
+    "birthday": _BIRTHDAY,
+}
+_NOTE_LEAD = re.compile(
+    r"^\s*(?:anota(?:r)?|registra|note|lembra)\s+(?:que|sobre|about|that)\s+(?:[oa]\s+)?",
+    re.IGNORECASE,
+)
+_SAVE_LEAD = re.compile(
+    r"^\s*(?:salva|salvar|adiciona|cadastra|guarda|anota|add|save|create|new contact:?|novo "
+    r"contato:?)\b[^,:]*?(?:[,:]|$)",
+    re.IGNORECASE,
+)
+_SAVE_VERB = re.compile(
+    r"\b(?:salva\w*|adiciona\w*|cadastra\w*|guarda\w*|anota\w*|novo|nova|add|save|create|new)\b"
+)
+_STOP = re.compile(
+    r"\b(?:qual|quais|o|a|os|as|do|da|de|dos|das|meu|minha|my|the|what'?s|what|is|of|numero|"
+    r"telefone|email|e-mail|phone|number|me|passa|s)\b"
+)
+
+
+def plan(intent: str, text: str, moment: Moment) -> Plan:
+    """Tool calls for a people-notes message, read without a language model."""
+    folded = fold(text)
+    names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
+    if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
+        intent = "crm.person_info"  # nothing asks to save: a question about them at most
+    if intent == "crm.person_info" or (intent == "crm.log_interaction" and _LAST.search(folded)):
+        field: Field_ = "last_talk" if _LAST.search(folded) else "all"
+        for name, pattern in _ASKS.items():
+            if field == "all" and pattern.search(folded):
+                field = name  # type: ignore[assignment]
+        lookup: dict[str, object] = {"field": field}
+        if names:
+            lookup["name"] = names[0]
+        else:
+            lookup["about"] = " ".join(_STOP.sub(" ", folded.replace("'s", " ")).split())[:200]
+        return Plan(calls=[("person_info", lookup)])
+    if not names:
+        return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
+    name = names[0]
+    if intent == "crm.log_interaction":
+        event: dict[str, object] = {"person": name, "summary": text.strip()[:1000]}
+        happened = _past_day(text, moment)
+        if happened is not None:
+            event["happened_on"] = happened.isoformat()
+        return Plan(calls=[("log_interaction", event)])
+    return Plan(calls=[("add_person", _details(name, text, moment, intent))])
+
+
+def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, object]:
+    args: dict[str, object] = {"name": name}
+    rest = text
+    email = _EMAIL.search(rest)
+    if email:
+        args["email"] = email.group()
+        rest = rest.replace(email.group(), " ")
+    phone = _PHONE.search(rest)
+    if phone and sum(c.isdigit() for c in phone.group()) >= 7:
+        args["phone"] = phone.group().strip()
+        rest = rest.replace(phone.group(), " ")
+    if _BIRTHDAY.search(fold(rest)):
+        found = find_when(rest, now=moment.now, tz=moment.timezone, prefer="future")
+        if found:
+            args["birthday"] = found[0].start.date().isoformat()
+            return args
+    if intent == "crm.person_update":
+        return args
+    lead = _NOTE_LEAD.sub("", rest) if _NOTE_LEAD.search(rest) else _SAVE_LEAD.sub("", rest)
+    notes = re.sub(rf"^\W*(?:{re.escape(name)}\W*)?", "", lead.strip(), flags=re.IGNORECASE)
+    notes = re.sub(r"\b(?:email|e-mail|telefone|phone|number|numero)\s*$", "", notes.strip())
+    notes = " ".join(notes.split()).strip(" ,.:;-")
+    if fold(notes) not in ("", "nos contatos", "to my contacts", "number", "numero"):
+        args["notes"] = notes[:1000]
+    return args
+
+
+def _past_day(text: str, moment: Moment) -> date | None:
+    zone = ZoneInfo(moment.timezone)
+    for found in find_when(
+        text, now=moment.now.astimezone(zone), tz=moment.timezone, prefer="past"
+    ):
+        return found.start.astimezone(zone).date()
+    return None
