@@ -172,6 +172,7 @@ class ReminderOut(BaseModel):
     person_id: str | None
     text: str
     due_at: datetime
+    rrule: str | None = None
     status: ReminderStatus
     sent_at: datetime | None
     attempts: int
