@@ -39,12 +39,12 @@ _MONTH_DAY = (
 )
 _WORKDAYS = (
     r"\bde segunda a sexta(?:[- ]feira)?\b",
-    r"\b(?:em |nos )?(?:todos os |todo )?dias? uteis\b",
+    r"\b(?:em |nos )?(?:todos os |todo )?(?:dias uteis|dia util)\b",
     r"\b(?:every|each) weekday\b",
     r"\b(?:on )?weekdays\b",
     r"\bmonday (?:to|through|thru) friday\b",
 )
-_WEEKENDS = (r"\b(?:todo|todos os|nos) fins? de semana\b", r"\b(?:every|on) weekends?\b")
+_WEEKENDS = (r"\b(?:todo|todos os|nos) (?:fim|fins) de semana\b", r"\b(?:every|on) weekends?\b")
 _WEEKLY_DAYS = (
     r"\b(?:toda|todas as|todo|todos os|cada)\s+(" + _DAY_LIST + r")",
     r"\b(?:every|each)\s+(" + _DAY_LIST + r")",

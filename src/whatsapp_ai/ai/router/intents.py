@@ -573,6 +573,54 @@ INTENTS: tuple[Intent, ...] = (
             r"\b(?:human|real person|a person|manager|representative|customer service|agent)\b",
         ),
     ),
+    # --- agenda: cancelling and moving reminders and meetings
+    Intent(
+        id="crm.cancel",
+        agent="crm",
+        description="Cancel one of the contact's reminders or meetings.",
+        examples=(
+            "cancela esse lembrete",
+            "cancela o lembrete do dentista",
+            "apaga o lembrete do aluguel",
+            "desmarca a reuniao de sexta",
+            "desmarca o dentista",
+            "cancela a call",
+            "nao precisa mais me lembrar disso",
+            "cancel that reminder",
+            "delete the insurance reminder",
+            "cancel the friday meeting",
+            "cancel my 3pm meeting",
+        ),
+        keywords=(
+            r"\b(?:cancela|cancelar|cancele|apaga|apague|exclui|deleta|remove)\b.*\b(?:lembrete|"
+            r"reuniao|call|compromisso|consulta)\b",
+            r"\b(?:desmarca|desmarcar|desmarque)\b",
+            r"\b(?:cancel|delete|remove)\b.*\b(?:reminder|meeting|call|appointment)\b",
+        ),
+    ),
+    Intent(
+        id="crm.move",
+        agent="crm",
+        description="Move one of the contact's reminders or meetings to another day or time.",
+        examples=(
+            "muda pra 18h",
+            "muda pra 21h30",
+            "passa o do dentista pra sexta",
+            "passa pra sexta no mesmo horario",
+            "o da racao muda pra sexta",
+            "remarca a reuniao pra segunda",
+            "adia o lembrete pra amanha",
+            "change it to 5pm",
+            "move my 3pm meeting to 4",
+            "move it to monday, same time",
+            "push the meeting to tomorrow",
+        ),
+        keywords=(
+            r"\b(?:muda|mude|passa|passe|remarca|remarcar|adia|adiar|transfere)\b.*\b(?:pra|para"
+            r"|pro)\b",
+            r"\b(?:move|change|push|reschedule|postpone)\b.*\b(?:to|until)\b",
+        ),
+    ),
 )
 
 # Messages that belong to no agent: the router treats being nearest to these as "unknown".

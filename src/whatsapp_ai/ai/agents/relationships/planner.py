@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
+from whatsapp_ai.ai.agents.relationships.manage import plan_change
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.ai.extract._text import fold
 from whatsapp_ai.ai.extract.reminders import (
@@ -44,6 +45,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for an agenda message, read without a language model."""
     if intent == "crm.list_reminders":
         return Plan(calls=[("upcoming", {})])
+    if intent in ("crm.cancel", "crm.move"):
+        return plan_change(intent, text, moment)
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
     if intent == "crm.add_reminder":
         return _reminders(text, moment)
