@@ -45,7 +45,8 @@ def _moment(language: str = "pt") -> Moment:
 )
 def test_repetitions_become_rfc_5545_rules(text: str, rule: str) -> None:
     found = find_repeat(text)
-    assert found is not None and found.rule == rule
+    assert found is not None
+    assert found.rule == rule
 
 
 @pytest.mark.parametrize(
@@ -69,7 +70,8 @@ def test_one_off_reminders_have_no_rule(text: str) -> None:
 )
 def test_warnings_ahead_of_an_event(text: str, before: timedelta, event: str | None) -> None:
     found = find_offset(text)
-    assert found is not None and (found.before, found.event) == (before, event)
+    assert found is not None
+    assert (found.before, found.event) == (before, event)
 
 
 def test_the_first_occurrence_later_today_counts() -> None:
