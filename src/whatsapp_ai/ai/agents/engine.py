@@ -25,6 +25,7 @@ from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
 from whatsapp_ai.ai.extract import split_intents
+from whatsapp_ai.ai.extract.reminders import keep_warnings_whole
 from whatsapp_ai.ai.language import conversation_language, preferred_language
 from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep
@@ -155,7 +156,8 @@ class AssistantEngine:
         if verdict.refusal is not None:
             trace["refused"] = verdict.refusal
             return Reply(text=verdict.refusal, model="guard", language=ctx.language, trace=trace)
-        clauses = [c.text for c in split_intents(verdict.text)] or [verdict.text]
+        spans = keep_warnings_whole(verdict.text, [c.span for c in split_intents(verdict.text)])
+        clauses = [verdict.text[begin:end] for begin, end in spans] or [verdict.text]
         parts: list[str] = []
         unresolved = 0
         handoff: str | None = None

@@ -217,3 +217,15 @@ def task_text(text: str) -> str:
     if after:
         return after
     return _clean(text[: match.start()])
+
+
+def keep_warnings_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Clause spans with a warning clause ("me avisa 1h antes") joined to the clause before
+    it, which names the event the warning is about."""
+    joined: list[tuple[int, int]] = []
+    for begin, end in spans:
+        if joined and find_offset(text[begin:end]) is not None:
+            joined[-1] = (joined[-1][0], end)
+        else:
+            joined.append((begin, end))
+    return joined

@@ -48,7 +48,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if intent in ("crm.cancel", "crm.move"):
         return plan_change(intent, text, moment)
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
-    if intent == "crm.add_reminder":
+    if intent == "crm.add_reminder" or (intent == "crm.add_meeting" and find_offset(text)):
+        # An event with a warning ahead ("dentista dia 5 as 14h, me avisa 1h antes").
         return _reminders(text, moment)
     if intent == "crm.add_meeting":
         due, rest = due_at(text, moment)
