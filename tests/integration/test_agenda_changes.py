@@ -4,6 +4,8 @@ contact's."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.desk_support import ANA, BRUNO, Desk
 from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model
 from whatsapp_ai.ai.router import IntentRouter
@@ -86,3 +88,24 @@ async def test_an_event_with_a_warning_ahead(desk: Desk) -> None:
     assert "dentista" in reply
     assert "13:00" in reply
     assert "14:00" in reply
+
+
+async def test_the_api_shows_and_takes_the_repetition(desk: Desk) -> None:
+    desk.container.reply_step = _engine(desk)
+    await desk.say("oi")
+    contact_id = await desk.contact_id()
+    due = (desk.clock.now() + timedelta(hours=2)).isoformat()
+    body = {
+        "contact_id": contact_id,
+        "text": "regar as plantas",
+        "due_at": due,
+        "rrule": "FREQ=WEEKLY;BYDAY=MO",
+        "timezone": "America/Sao_Paulo",
+    }
+    made = await desk.client.post("/relationships/reminders", json=body, headers=desk.api)
+    assert made.status_code == 201, made.text
+    assert made.json()["rrule"] == "FREQ=WEEKLY;BYDAY=MO"
+    bad = await desk.client.post(
+        "/relationships/reminders", json=body | {"rrule": "EVERY MONDAY"}, headers=desk.api
+    )
+    assert bad.status_code == 422
