@@ -6,6 +6,7 @@ which instead of guessing."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -21,7 +22,6 @@ from whatsapp_ai.ai.extract._text import fold
 from whatsapp_ai.core import i18n
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.relationships.errors import RelationshipError
-from whatsapp_ai.relationships.models import Meeting, Reminder
 
 
 class ChangeArgs(BaseModel):
@@ -39,15 +39,23 @@ class ChangeArgs(BaseModel):
     to_hour: int | None = Field(default=None, ge=0, le=23, description="a bare hour ('to 4')")
 
 
-Item = Reminder | Meeting
+@dataclass(frozen=True)
+class Item:
+    """A reminder or meeting of the contact, as the choice among them needs it."""
+
+    is_reminder: bool
+    id: str
+    label: str
+    at: datetime
+    changed: datetime
 
 
 def _at(item: Item) -> datetime:
-    return item.due_at if isinstance(item, Reminder) else item.starts_at
+    return item.at
 
 
 def _label(item: Item) -> str:
-    return item.text if isinstance(item, Reminder) else item.title
+    return item.label
 
 
 def _fits(item: Item, args: ChangeArgs, tz: ZoneInfo) -> bool:
@@ -75,13 +83,13 @@ async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
         )
         items: list[Item] = []
         if args.kind != "meeting":
-            items += ahead.reminders
+            items += [Item(True, r.id, r.text, r.due_at, r.updated_at) for r in ahead.reminders]
         if args.kind != "reminder":
-            items += ahead.meetings
+            items += [Item(False, m.id, m.title, m.starts_at, m.updated_at) for m in ahead.meetings]
         found = [i for i in items if _fits(i, args, tz)]
         if not args.words and args.weekday is None and args.hour is None and found:
             # "cancela esse lembrete", "change it": the one made or changed last.
-            found = [max(found, key=lambda i: (i.updated_at, i.created_at))]
+            found = [max(found, key=lambda i: i.changed)]
         if not found:
             return ToolOutcome(say=i18n.text(lang, "agenda.none_found"), data={"found": False})
         if len(found) > 1:
@@ -99,14 +107,14 @@ async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
 async def _cancel(runtime: ToolRuntime, session: object, item: Item) -> ToolOutcome:
     ctx = runtime.ctx
     when = _when(runtime, _at(item))
-    if isinstance(item, Reminder):
+    if item.is_reminder:
         await crm.cancel_reminder(
             session,  # type: ignore[arg-type]
             tenant_id=ctx.tenant_id,
             reminder_id=item.id,
             now=ctx.now,
         )
-        text = i18n.text(ctx.language, "agenda.reminder_cancelled", text=item.text)
+        text = i18n.text(ctx.language, "agenda.reminder_cancelled", text=item.label)
         return ToolOutcome(say=text, data={"reminder_id": item.id})
     await crm.cancel_meeting(
         session,  # type: ignore[arg-type]
@@ -114,7 +122,7 @@ async def _cancel(runtime: ToolRuntime, session: object, item: Item) -> ToolOutc
         meeting_id=item.id,
         now=ctx.now,
     )
-    text = i18n.text(ctx.language, "agenda.meeting_cancelled", title=item.title, when=when)
+    text = i18n.text(ctx.language, "agenda.meeting_cancelled", title=item.label, when=when)
     return ToolOutcome(say=text, data={"meeting_id": item.id})
 
 
@@ -140,7 +148,7 @@ async def _move(
     if target is None:
         return ToolOutcome(say=i18n.text(ctx.language, "agenda.ask_when"))
     when = _when(runtime, target)
-    if isinstance(item, Reminder):
+    if item.is_reminder:
         await crm.reschedule_reminder(
             session,  # type: ignore[arg-type]
             tenant_id=ctx.tenant_id,
@@ -148,7 +156,7 @@ async def _move(
             due_at=target,
             now=ctx.now,
         )
-        text = i18n.text(ctx.language, "agenda.reminder_moved", text=item.text, when=when)
+        text = i18n.text(ctx.language, "agenda.reminder_moved", text=item.label, when=when)
         return ToolOutcome(say=text, data={"reminder_id": item.id})
     await crm.update_meeting(
         session,  # type: ignore[arg-type]
@@ -157,7 +165,7 @@ async def _move(
         changes={"starts_at": target},
         now=ctx.now,
     )
-    text = i18n.text(ctx.language, "agenda.meeting_moved", title=item.title, when=when)
+    text = i18n.text(ctx.language, "agenda.meeting_moved", title=item.label, when=when)
     return ToolOutcome(say=text, data={"meeting_id": item.id})
 
 
