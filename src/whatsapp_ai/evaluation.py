@@ -338,11 +338,21 @@ class Evaluator:
             )
             if got != want:
                 problems.append(f"entries {got} != {want}")
+        # A cancelled reminder or meeting is no longer in the person's agenda.
+        reminders = [r for r in reminders if r.status != "cancelled"]
+        meetings = [m for m in meetings if m.status != "cancelled"]
         if "reminders" in state:
+            # The repetition is compared when the expectation gives one (absent: one-off).
+            with_rule = any("rrule" in w for w in state["reminders"])
             got_r = sorted(
-                (r.text, r.due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")) for r in reminders
+                (r.text, r.due_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                + ((r.rrule or "",) if with_rule else ())
+                for r in reminders
             )
-            want_r = sorted((w["text"], w["due_at"]) for w in state["reminders"])
+            want_r = sorted(
+                (w["text"], w["due_at"]) + ((w.get("rrule") or "",) if with_rule else ())
+                for w in state["reminders"]
+            )
             if got_r != want_r:
                 problems.append(f"reminders {got_r} != {want_r}")
         if "meetings" in state:

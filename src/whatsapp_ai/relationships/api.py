@@ -243,6 +243,8 @@ async def add_reminder(
             person_id=body.person_id,
             source_key=body.source_key,
             now=rt.clock.now(),
+            rrule=body.rrule,
+            timezone=body.timezone,
         )
         _created(response, created)
         return ReminderOut.model_validate(reminder)

@@ -37,7 +37,7 @@ async def export_contact(session: AsyncSession, ref: ContactRef) -> dict[str, An
             for i in await rows(Interaction, Interaction.happened_at)
         ],
         "reminders": [
-            as_dict(r, *common, "person_id", "text", "due_at", "status", "sent_at")
+            as_dict(r, *common, "person_id", "text", "due_at", "rrule", "status", "sent_at")
             for r in await rows(Reminder, Reminder.due_at)
         ],
         "meetings": [

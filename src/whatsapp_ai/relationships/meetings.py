@@ -175,11 +175,12 @@ async def upcoming(
     tenant_id: str,
     contact_id: str,
     now: datetime,
-    days: int = 7,
+    days: int | None = 7,
     limit: int = 50,
 ) -> Upcoming:
-    """The contact's pending reminders and scheduled meetings of the next ``days`` days."""
-    until = now + timedelta(days=days)
+    """The contact's pending reminders and scheduled meetings of the next ``days`` days (all
+    ahead when ``days`` is None)."""
+    until = now + timedelta(days=days if days is not None else 36500)
     reminders = await session.scalars(
         select(Reminder)
         .where(

@@ -100,6 +100,10 @@ class Reminder(TenantScoped, Base):
     )
     text: Mapped[str] = mapped_column(String(1000))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # A recurring reminder's RFC 5545 rule ("FREQ=WEEKLY;BYDAY=MO"), read in ``timezone``:
+    # after each delivery ``due_at`` moves to the next occurrence.
+    rrule: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Deliveries claimed so far (a claim that was never marked sent is retried).

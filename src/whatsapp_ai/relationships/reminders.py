@@ -23,6 +23,7 @@ from whatsapp_ai.relationships.records import (
     set_status,
     window,
 )
+from whatsapp_ai.relationships.recurrence import checked_rule, next_occurrence
 
 TEXT_MAX = 1000
 
@@ -37,8 +38,11 @@ async def add_reminder(
     now: datetime,
     person_id: str | None = None,
     source_key: str | None = None,
+    rrule: str | None = None,
+    timezone: str | None = None,
 ) -> tuple[Reminder, bool]:
-    """Schedule a reminder for the contact; (reminder, created)."""
+    """Schedule a reminder for the contact, repeating by ``rrule`` (RFC 5545, read in
+    ``timezone``) when given; (reminder, created)."""
     not_past(due_at, now, "the reminder would be due", field="due_at")
     values = {
         "id": new_id(),
@@ -47,6 +51,8 @@ async def add_reminder(
         "person_id": person_id,
         "text": required(text, "text", TEXT_MAX),
         "due_at": due_at,
+        "rrule": checked_rule(rrule),
+        "timezone": timezone,
         "status": "pending",
         "sent_at": None,
         "attempts": 0,
@@ -186,8 +192,23 @@ async def claim_due(
 
 
 async def mark_sent(session: AsyncSession, *, reminder: Reminder, now: datetime) -> None:
-    """Record that a claimed reminder went out to the contact."""
-    reminder.status = "sent"
+    """Record that a claimed reminder went out to the contact; a recurring one stays pending
+    at its next occurrence after ``now`` (sent when the rule has ended)."""
     reminder.sent_at = now
     reminder.updated_at = now
+    following = (
+        next_occurrence(
+            reminder.rrule,
+            anchor=reminder.due_at,
+            after=max(now, reminder.due_at),
+            timezone=reminder.timezone,
+        )
+        if reminder.rrule
+        else None
+    )
+    if following is None:
+        reminder.status = "sent"
+    else:
+        reminder.due_at = following
+        reminder.attempts = 0
     await session.flush()

@@ -144,6 +144,9 @@ class ReminderIn(BaseModel):
     due_at: AwareDatetime
     person_id: Id | None = None
     source_key: SourceKey = None
+    # Repeating: an RFC 5545 rule ("FREQ=WEEKLY;BYDAY=MO") read in ``timezone`` (default UTC).
+    rrule: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
 
 
 class ReminderPatch(_Patch):
@@ -172,6 +175,7 @@ class ReminderOut(BaseModel):
     person_id: str | None
     text: str
     due_at: datetime
+    rrule: str | None = None
     status: ReminderStatus
     sent_at: datetime | None
     attempts: int

@@ -409,4 +409,13 @@ CASES: tuple[tuple[str, str | None], ...] = (
     ("ksksksks", None),
     ("qual o melhor celular de 2024", None),
     ("how do I bake bread", None),
+    # --- agenda: crm.cancel / crm.move
+    ("cancela o lembrete da farmacia", "crm.cancel"),
+    ("desmarca a consulta de quinta", "crm.cancel"),
+    ("apaga esse lembrete", "crm.cancel"),
+    ("cancel the reminder about the gym", "crm.cancel"),
+    ("muda o lembrete do remedio pra 20h", "crm.move"),
+    ("remarca a call pra quinta", "crm.move"),
+    ("move the dentist reminder to friday", "crm.move"),
+    ("change the meeting to 10am", "crm.move"),
 )

@@ -33,6 +33,7 @@ from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
 from whatsapp_ai.ai.extract import split_intents
+from whatsapp_ai.ai.extract.reminders import keep_warnings_whole
 from whatsapp_ai.ai.language import assumed_language, conversation_language, preferred_language
 from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep
@@ -163,7 +164,8 @@ class AssistantEngine:
         if verdict.refusal is not None:
             trace["refused"] = verdict.refusal
             return Reply(text=verdict.refusal, model="guard", language=ctx.language, trace=trace)
-        clauses = [c.text for c in split_intents(verdict.text)] or [verdict.text]
+        spans = keep_warnings_whole(verdict.text, [c.span for c in split_intents(verdict.text)])
+        clauses = [verdict.text[begin:end] for begin, end in spans] or [verdict.text]
         state = await self._dialogue(turn, ctx)
         asked_before = True
         parts: list[str] = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from whatsapp_ai.ai.router import people_intents
+from whatsapp_ai.ai.router import agenda_intents, people_intents
 
 # Agents always offered to every tenant: greeting, thanks, help and the way to a human.
 ASSISTANT = "assistant"
@@ -570,6 +570,8 @@ INTENTS: tuple[Intent, ...] = (
     ),
     # --- people-notes
     *(Intent(**spec) for spec in people_intents.PEOPLE_INTENTS),
+    # --- agenda: cancelling and moving reminders and meetings
+    *(Intent(**spec) for spec in agenda_intents.AGENDA_INTENTS),
 )
 
 # Messages that belong to no agent: the router treats being nearest to these as "unknown".

@@ -1,0 +1,368 @@
+"""Cancelling and moving the contact's own reminders and meetings by what they name ("cancela
+o lembrete do dentista", "desmarca a reuniao de sexta", "move my 3pm meeting to 4"); "esse",
+"it" or nothing named is the latest one. When several match, the assistant lists them and asks
+which instead of guessing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from whatsapp_ai.ai.agents.context import Moment
+from whatsapp_ai.ai.agents.offline_model import Plan
+from whatsapp_ai.ai.agents.relationships.tools import AGENT, _refusal, _when
+from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.extract import find_when
+from whatsapp_ai.ai.extract._text import fold
+from whatsapp_ai.core import i18n
+from whatsapp_ai.relationships import service as crm
+from whatsapp_ai.relationships.errors import RelationshipError
+
+
+class ChangeArgs(BaseModel):
+    """Which of the contact's reminders or meetings to cancel or move, and where to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["cancel", "move"]
+    kind: Literal["reminder", "meeting"] | None = None
+    words: list[str] = Field(default_factory=list, max_length=8)
+    weekday: int | None = Field(default=None, ge=0, le=6)
+    hour: int | None = Field(default=None, ge=0, le=23)
+    to_date: date | None = None
+    to_time: time | None = None
+    to_hour: int | None = Field(default=None, ge=0, le=23, description="a bare hour ('to 4')")
+
+
+@dataclass(frozen=True)
+class Item:
+    """A reminder or meeting of the contact, as the choice among them needs it."""
+
+    is_reminder: bool
+    id: str
+    label: str
+    at: datetime
+    changed: datetime
+
+
+def _at(item: Item) -> datetime:
+    return item.at
+
+
+def _label(item: Item) -> str:
+    return item.label
+
+
+def _fits(item: Item, args: ChangeArgs, tz: ZoneInfo) -> bool:
+    local = _at(item).astimezone(tz)
+    if args.weekday is not None and local.weekday() != args.weekday:
+        return False
+    if args.hour is not None and local.hour != args.hour:
+        return False
+    said = fold(_label(item))
+    return all(re.search(r"\b" + re.escape(word[:5]), said) for word in args.words)
+
+
+async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
+    ctx = runtime.ctx
+    tz = ZoneInfo(ctx.timezone)
+    lang = ctx.language
+    async with runtime.db.transaction() as session:
+        ahead = await crm.upcoming(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            now=ctx.now,
+            days=None,
+            limit=200,
+        )
+        items: list[Item] = []
+        if args.kind != "meeting":
+            items += [Item(True, r.id, r.text, r.due_at, r.updated_at) for r in ahead.reminders]
+        if args.kind != "reminder":
+            items += [Item(False, m.id, m.title, m.starts_at, m.updated_at) for m in ahead.meetings]
+        found = [i for i in items if _fits(i, args, tz)]
+        if not args.words and args.weekday is None and args.hour is None and found:
+            # "cancela esse lembrete", "change it": the one made or changed last.
+            found = [max(found, key=lambda i: i.changed)]
+        if not found:
+            return ToolOutcome(say=i18n.text(lang, "agenda.none_found"), data={"found": False})
+        if len(found) > 1:
+            options = "\n".join(f"• {_when(runtime, _at(i))}: {_label(i)}" for i in found)
+            return ToolOutcome(say=i18n.text(lang, "agenda.which_one", options=options))
+        [item] = found
+        try:
+            if args.action == "cancel":
+                return await _cancel(runtime, session, item)
+            return await _move(runtime, session, item, args, tz)
+        except RelationshipError as exc:
+            raise ToolError(_refusal(exc, lang)) from exc
+
+
+async def _cancel(runtime: ToolRuntime, session: object, item: Item) -> ToolOutcome:
+    ctx = runtime.ctx
+    when = _when(runtime, _at(item))
+    if item.is_reminder:
+        await crm.cancel_reminder(
+            session,  # type: ignore[arg-type]
+            tenant_id=ctx.tenant_id,
+            reminder_id=item.id,
+            now=ctx.now,
+        )
+        text = i18n.text(ctx.language, "agenda.reminder_cancelled", text=item.label)
+        return ToolOutcome(say=text, data={"reminder_id": item.id})
+    await crm.cancel_meeting(
+        session,  # type: ignore[arg-type]
+        tenant_id=ctx.tenant_id,
+        meeting_id=item.id,
+        now=ctx.now,
+    )
+    text = i18n.text(ctx.language, "agenda.meeting_cancelled", title=item.label, when=when)
+    return ToolOutcome(say=text, data={"meeting_id": item.id})
+
+
+def _target(item: Item, args: ChangeArgs, tz: ZoneInfo) -> datetime | None:
+    local = _at(item).astimezone(tz)
+    on = args.to_date or local.date()
+    clock = args.to_time
+    if clock is None and args.to_hour is not None:
+        hour = args.to_hour
+        if hour < 12 and local.hour >= 12:
+            hour += 12  # "my 3pm meeting to 4" is 16:00
+        clock = time(hour)
+    if args.to_date is None and clock is None:
+        return None
+    return datetime.combine(on, clock or local.time().replace(tzinfo=None), tzinfo=tz)
+
+
+async def _move(
+    runtime: ToolRuntime, session: object, item: Item, args: ChangeArgs, tz: ZoneInfo
+) -> ToolOutcome:
+    ctx = runtime.ctx
+    target = _target(item, args, tz)
+    if target is None:
+        return ToolOutcome(say=i18n.text(ctx.language, "agenda.ask_when"))
+    when = _when(runtime, target)
+    if item.is_reminder:
+        await crm.reschedule_reminder(
+            session,  # type: ignore[arg-type]
+            tenant_id=ctx.tenant_id,
+            reminder_id=item.id,
+            due_at=target,
+            now=ctx.now,
+        )
+        text = i18n.text(ctx.language, "agenda.reminder_moved", text=item.label, when=when)
+        return ToolOutcome(say=text, data={"reminder_id": item.id})
+    await crm.update_meeting(
+        session,  # type: ignore[arg-type]
+        tenant_id=ctx.tenant_id,
+        meeting_id=item.id,
+        changes={"starts_at": target},
+        now=ctx.now,
+    )
+    text = i18n.text(ctx.language, "agenda.meeting_moved", title=item.label, when=when)
+    return ToolOutcome(say=text, data={"meeting_id": item.id})
+
+
+TOOLS = [
+    Tool(
+        "change_agenda",
+        AGENT,
+        "Cancel or move one of the contact's reminders or meetings, chosen by the words, "
+        "weekday or hour the contact names (none: the latest one).",
+        ChangeArgs,
+        change,
+    )
+]
+
+# --- the offline reading ---------------------------------------------------------------------
+
+_REMINDER = re.compile(r"\b(?:lembretes?|reminders?|alarmes?)\b")
+_MEETING = re.compile(
+    r"\b(?:reuni(?:ao|oes)|meetings?|calls?|consultas?|compromissos?|appointments?|eventos?)\b"
+)
+_DESTINATION = re.compile(r"\b(?:pra|para|pro|to|for|until|ate)\b(?!.*\b(?:pra|para|pro|to)\b)")
+_WEEKDAYS = (
+    ("segunda", "monday"),
+    ("terca", "tuesday"),
+    ("quarta", "wednesday"),
+    ("quinta", "thursday"),
+    ("sexta", "friday"),
+    ("sabado", "saturday"),
+    ("domingo", "sunday"),
+)
+_HOUR = re.compile(r"\b(\d{1,2})(?:[:h](\d{2}))?\s*(am|pm|h|hs|horas)?\b")
+_BARE_HOUR = re.compile(r"^\s*(?:as\s+|at\s+)?(\d{1,2})\s*$")
+# Words that say what to do or point at the record, not which record it is.
+_NOISE = frozenset(
+    [
+        "cancela",
+        "cancelar",
+        "cancele",
+        "desmarca",
+        "desmarcar",
+        "desmarque",
+        "apaga",
+        "apagar",
+        "apague",
+        "remove",
+        "remover",
+        "exclui",
+        "excluir",
+        "deleta",
+        "deletar",
+        "tira",
+        "tirar",
+        "esquece",
+        "esquecer",
+        "muda",
+        "mudar",
+        "mude",
+        "passa",
+        "passar",
+        "passe",
+        "troca",
+        "trocar",
+        "adia",
+        "adiar",
+        "move",
+        "mover",
+        "transfere",
+        "remarca",
+        "remarcar",
+        "altera",
+        "alterar",
+        "cancel",
+        "delete",
+        "remove",
+        "drop",
+        "move",
+        "change",
+        "push",
+        "reschedule",
+        "shift",
+        "postpone",
+        "forget",
+        "o",
+        "a",
+        "os",
+        "as",
+        "do",
+        "da",
+        "dos",
+        "das",
+        "de",
+        "esse",
+        "essa",
+        "este",
+        "esta",
+        "isso",
+        "aquele",
+        "aquela",
+        "ultimo",
+        "ultima",
+        "meu",
+        "minha",
+        "meus",
+        "minhas",
+        "e",
+        "ai",
+        "pfv",
+        "por",
+        "favor",
+        "no",
+        "na",
+        "em",
+        "um",
+        "uma",
+        "that",
+        "this",
+        "it",
+        "the",
+        "my",
+        "last",
+        "of",
+        "on",
+        "at",
+        "for",
+        "please",
+        "can",
+        "you",
+        "just",
+        "lembrete",
+        "lembretes",
+        "reminder",
+        "reminders",
+        "reuniao",
+        "reunioes",
+        "meeting",
+        "meetings",
+        "call",
+        "calls",
+        "compromisso",
+        "compromissos",
+        "appointment",
+        "mesmo",
+        "horario",
+        "same",
+        "time",
+        "hora",
+        "dia",
+        "day",
+        "nao",
+        "not",
+    ]
+)
+
+
+def plan_change(intent: str, text: str, moment: Moment) -> Plan:
+    """A cancel or move of an agenda record, read without a language model."""
+    folded = fold(text)
+    action = "cancel" if intent == "crm.cancel" else "move"
+    args: dict[str, object] = {"action": action}
+    if _REMINDER.search(folded):
+        args["kind"] = "reminder"
+    elif _MEETING.search(folded):
+        args["kind"] = "meeting"
+    selector, destination = folded, ""
+    if action == "move":
+        cut = _DESTINATION.search(folded)
+        if cut:
+            selector, destination = folded[: cut.start()], folded[cut.end() :]
+        _read_destination(text[cut.end() :] if cut else "", destination, moment, args)
+    for number, (pt, en) in enumerate(_WEEKDAYS):
+        if re.search(rf"\b(?:{pt}|{en})\b", selector):
+            args["weekday"] = number
+    hour = _HOUR.search(selector)
+    if hour and (hour.group(3) or hour.group(2)):
+        value = int(hour.group(1)) % 12 + (12 if hour.group(3) == "pm" else 0)
+        args["hour"] = value if hour.group(3) in ("am", "pm") else int(hour.group(1))
+    words = [
+        w
+        for w in re.findall(r"[^\W\d_]{3,}", selector)
+        if w not in _NOISE and not any(w in pair for pair in _WEEKDAYS) and w not in ("am", "pm")
+    ]
+    args["words"] = words[:8]
+    return Plan(calls=[("change_agenda", args)])
+
+
+def _read_destination(raw: str, folded: str, moment: Moment, args: dict[str, object]) -> None:
+    bare = _BARE_HOUR.match(folded)
+    if bare and int(bare.group(1)) < 24:
+        args["to_hour"] = int(bare.group(1))
+        return
+    tz = ZoneInfo(moment.timezone)
+    local = moment.now.astimezone(tz)
+    for found in find_when(raw, now=local, tz=moment.timezone, prefer="future"):
+        start = found.start.astimezone(tz)
+        said = fold(raw[found.span[0] : found.span[1]])
+        only_time = found.has_time and not re.search(r"[^\W\d_]{4,}", said.replace("pra", ""))
+        if not only_time and "to_date" not in args:
+            args["to_date"] = start.date().isoformat()
+        if found.has_time and "to_time" not in args:
+            args["to_time"] = start.time().replace(tzinfo=None).isoformat(timespec="minutes")

@@ -1,0 +1,195 @@
+"""The agenda agent's offline planner: reminders (once, repeating, or ahead of an event),
+meetings, people and what happened with them, read without a language model."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from whatsapp_ai.ai.agents import people_notes
+from whatsapp_ai.ai.agents.context import Moment
+from whatsapp_ai.ai.agents.offline_model import Plan
+from whatsapp_ai.ai.agents.relationships.manage import plan_change
+from whatsapp_ai.ai.extract import find_person_names, find_when
+from whatsapp_ai.ai.extract._text import fold
+from whatsapp_ai.ai.extract.reminders import (
+    TRIGGER,
+    blank,
+    find_offset,
+    find_repeat,
+    first_occurrence,
+    task_text,
+)
+from whatsapp_ai.core import i18n
+
+DEFAULT_HOUR = 9
+
+_MORE_TASKS = re.compile(r"\s+(?:e|and)\s+(?:de|to|also|tambem|também)\s+", re.IGNORECASE)
+_MEETING_LEAD = re.compile(
+    r"^\s*(?:marca(?:r)?|agenda(?:r)?|schedule|book|set up)\b\s*(?:uma?\s+|a\s+)?",
+    re.IGNORECASE,
+)
+_NEXT_WEEK = re.compile(r"\b(?:semana que vem|proxima semana|next week)\b")
+_WEEKDAY = re.compile(
+    r"\b(?:segunda|terca|quarta|quinta|sexta|sabado|domingo|monday|tuesday|wednesday|thursday"
+    r"|friday|saturday|sunday)\b"
+)
+_TIME_ONLY = re.compile(
+    r"^\s*(?:(?:as|a|at|@|pras?|para as|por volta d[ae]s?|around|das|by)\s+)?\d{1,2}"
+    r"(?:[:h]\d{2})?\s*(?:h|hs|hrs?|horas?|am|pm|o'?clock)?\s*$"
+)
+Call = tuple[str, dict[str, object]]
+
+
+def plan(intent: str, text: str, moment: Moment) -> Plan:
+    """Tool calls for an agenda message, read without a language model."""
+    if intent in people_notes.INTENTS:
+        return people_notes.plan(intent, text, moment)
+    if intent == "crm.list_reminders":
+        return Plan(calls=[("upcoming", {})])
+    if intent in ("crm.cancel", "crm.move"):
+        return plan_change(intent, text, moment)
+    names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
+    if intent == "crm.add_reminder" or (intent == "crm.add_meeting" and find_offset(text)):
+        # An event with a warning ahead ("dentista dia 5 as 14h, me avisa 1h antes").
+        return _reminders(text, moment)
+    if intent == "crm.add_meeting":
+        due, rest = due_at(text, moment)
+        if due is None:
+            return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
+        title = _MEETING_LEAD.sub("", rest).strip(" .,:;!") or i18n.text(
+            moment.language, "agenda.meeting_title"
+        )
+        meeting: dict[str, object] = {
+            "title": title[:1].upper() + title[1:200],
+            "starts_at": due.isoformat(),
+        }
+        if names:
+            meeting["person"] = names[0]
+        return Plan(calls=[("add_meeting", meeting)])
+    if not names:
+        return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
+    if intent == "crm.add_contact":
+        return Plan(calls=[("add_person", {"name": names[0]})])
+    return Plan(calls=[("log_interaction", {"person": names[0], "summary": text.strip()[:1000]})])
+
+
+def _reminders(text: str, moment: Moment) -> Plan:
+    repeat = find_repeat(text)
+    offset = find_offset(text)
+    spans = [s for s in (repeat and repeat.span, offset and offset.span) if s]
+    readable = blank(text, spans)
+    if repeat is not None:
+        return _repeating(readable, repeat.rule, moment)
+    due, used = _moment_of(readable, moment)
+    if due is None:
+        return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
+    if offset is not None:
+        task = task_text(blank(readable, used)) or offset.event or text.strip()
+        calls: list[Call] = [
+            ("add_reminder", _with_person({"text": task[:500]}, task, due - offset.before))
+        ]
+        if _names_the_event_itself(readable):
+            # "dentista dia 5 as 14h, me avisa 1h antes": the event goes in the agenda too.
+            title = task[:1].upper() + task[1:200]
+            calls.append(("add_meeting", {"title": title, "starts_at": due.isoformat()}))
+        return Plan(calls=calls)
+    body = task_text(blank(readable, used))
+    calls = []
+    parts = _MORE_TASKS.split(body) if body else [text]
+    for part in parts:
+        # With several tasks each may say its own time ("... amanhã e de mandar email sexta
+        # às 14h"); a single task keeps its words ("pegar o onibus das 8h").
+        own, own_used = _moment_of(part, moment) if len(parts) > 1 else (None, [])
+        clean = task_text(blank(part, own_used)) if own else part
+        args: dict[str, object] = {"text": (clean or part.strip() or text.strip())[:500]}
+        calls.append(("add_reminder", _with_person(args, part, own or due)))
+    return Plan(calls=calls)
+
+
+def _with_person(args: dict[str, object], task: str, due: datetime) -> dict[str, object]:
+    args["due_at"] = due.isoformat()
+    people = [n.name for n in find_person_names(task)]
+    if people:
+        args["person"] = people[0]
+    return args
+
+
+def _names_the_event_itself(readable: str) -> bool:
+    """Whether the task sits before the trigger ("dentista ..., me avisa") with nothing after."""
+    match = TRIGGER.search(readable)
+    return bool(match and match.start() > 0 and not task_text(readable[match.start() :]))
+
+
+def _repeating(readable: str, rule: str, moment: Moment) -> Plan:
+    tz = ZoneInfo(moment.timezone)
+    local = moment.now.astimezone(tz)
+    clock, used = _clock(readable, moment)
+    start = datetime.combine(local.date(), clock, tzinfo=tz)
+    first = first_occurrence(rule, start=start, after=local)
+    if first is None:
+        return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
+    task = task_text(blank(readable, used)) or readable.strip()
+    args = _with_person({"text": task[:500], "rrule": rule}, task, first)
+    return Plan(calls=[("add_reminder", args)])
+
+
+def _clock(text: str, moment: Moment) -> tuple[time, list[tuple[int, int]]]:
+    """The time of day a repeating reminder names (9:00 when none)."""
+    tz = ZoneInfo(moment.timezone)
+    for found in find_when(text, now=moment.now.astimezone(tz), tz=moment.timezone):
+        if found.has_time:
+            return found.start.astimezone(tz).time().replace(second=0, microsecond=0), [found.span]
+    return time(DEFAULT_HOUR), []
+
+
+def _moment_of(text: str, moment: Moment) -> tuple[datetime | None, list[tuple[int, int]]]:
+    """When a reminder or meeting is due, and the spans of the words that said it: a day
+    ("sexta", "dia 5"), "next week" moving that day into the next week, and a time."""
+    tz = ZoneInfo(moment.timezone)
+    local = moment.now.astimezone(tz)
+    folded = fold(text)
+    day = clock = week = None
+    for found in find_when(text, now=local, tz=moment.timezone, prefer="future"):
+        said = folded[found.span[0] : found.span[1]]
+        if _NEXT_WEEK.search(said) and not _WEEKDAY.search(said):
+            week = week or found
+        elif found.has_time and _TIME_ONLY.match(said):
+            clock = clock or found
+        elif day is None:
+            day = found
+    if day is None and clock is None and week is None:
+        return None, []
+    used = [f.span for f in (day, week) if f is not None]
+    if day is not None:
+        on: date = day.start.astimezone(tz).date()
+    elif week is not None:
+        on = week.start.astimezone(tz).date()
+    else:
+        on = local.date()
+    if week is not None and day is not None:
+        monday = local.date() + timedelta(days=7 - local.weekday())
+        while on < monday:
+            on += timedelta(days=7)
+    if day is not None and day.has_time:
+        start = datetime.combine(on, day.start.astimezone(tz).timetz().replace(tzinfo=None), tz)
+    elif clock is not None:
+        used.append(clock.span)
+        at = clock.start.astimezone(tz)
+        start = datetime.combine(on, at.time(), tzinfo=tz)
+        if day is None and week is None:
+            start = at
+    else:
+        start = datetime.combine(on, time(DEFAULT_HOUR), tzinfo=tz)
+        if start <= local:
+            start = local + timedelta(hours=1)
+    return start, used
+
+
+def due_at(text: str, moment: Moment) -> tuple[datetime | None, str]:
+    """When a reminder or meeting is due, and the text without the time words."""
+    start, used = _moment_of(text, moment)
+    if start is None:
+        return None, text
+    return start, " ".join(blank(text, used).split())
