@@ -234,7 +234,7 @@ async def test_offline_step_reads_history_language(
     assert len(replies) == 2
     assert "I can record expenses" in replies[0]
     # "ok" alone says nothing; the conversation is English.
-    assert replies[1].startswith(("I didn't quite get", "You're welcome", "Hello", "I'm"))
+    assert replies[1].startswith(("I didn't quite get", "You're welcome", "Hello", "I'm", "Sure"))
 
 
 @dataclass
@@ -302,7 +302,8 @@ async def test_the_contacts_chosen_name_and_language_reach_the_assistant(
     await _post(client, tenant["key"], "oi, tudo bem?", "ctx-2")
     await drain(container)
     last = [m.body for m in await _messages(container) if m.author == "assistant"][-1]
-    assert last.startswith("Hello, Aninha!")
+    # English, and by the chosen name ("oi, tudo bem?" is answered as small talk).
+    assert last.startswith(("Hello, Aninha!", "I'm doing well, thanks for asking, Aninha!"))
 
 
 async def test_a_contact_renames_themselves_and_switches_language_in_chat(
