@@ -137,7 +137,9 @@ class Desk:
             f"/conversations/{conversation_id}/transitions", headers=self.api
         )
         assert response.status_code == 200, response.text
-        return [(t["from_status"], t["to_status"], t["actor"]) for t in response.json()]
+        page = response.json()
+        assert page["next_cursor"] is None
+        return [(t["from_status"], t["to_status"], t["actor"]) for t in page["items"]]
 
     async def act(
         self, conversation_id: str, action: str, body: dict[str, Any] | None = None,

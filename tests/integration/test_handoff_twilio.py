@@ -105,7 +105,7 @@ async def test_a_contact_that_cannot_be_reached_fails_the_conversation(connect: 
     history = await t.client.get(
         f"/conversations/{thread['id']}/transitions", headers=auth(t.api_key)
     )
-    assert [(h["to_status"], h["actor"]) for h in history.json()] == [("failed", "system")]
+    assert [(h["to_status"], h["actor"]) for h in history.json()["items"]] == [("failed", "system")]
 
     t.fake.clear_failures()
     await t.post_inbound(t.form(body="oi de novo"))

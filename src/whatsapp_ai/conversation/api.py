@@ -160,17 +160,25 @@ async def list_messages(
         return Page[MessageOut].of(found, MessageOut.model_validate)
 
 
-@router.get("/{conversation_id}/transitions", response_model=list[TransitionOut])
+@router.get("/{conversation_id}/transitions", response_model=Page[TransitionOut])
 async def list_transitions(
-    request: Request, caller: Reader, conversation_id: str
-) -> list[TransitionOut]:
-    """Every change of state: from, to, who, why, when."""
+    request: Request,
+    caller: Reader,
+    conversation_id: str,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Page[TransitionOut]:
+    """Every change of state, oldest first: from, to, who, why, when."""
     async with _runtime(request).db.read() as session:
         await _found(session, caller, conversation_id)
-        rows = await service.transitions(
-            session, tenant_id=caller.tenant_id, conversation_id=conversation_id
+        found = await service.transitions(
+            session,
+            tenant_id=caller.tenant_id,
+            conversation_id=conversation_id,
+            cursor=cursor,
+            limit=limit,
         )
-        return [TransitionOut.model_validate(row) for row in rows]
+        return Page[TransitionOut].of(found, TransitionOut.model_validate)
 
 
 type Change[T] = Callable[[AsyncSession, Conversation, Policy, Handoff], Awaitable[T]]

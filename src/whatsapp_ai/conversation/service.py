@@ -13,7 +13,7 @@ from whatsapp_ai.conversation.models import Conversation, Message, Transition
 from whatsapp_ai.conversation.states import OPEN, Status
 from whatsapp_ai.core.db import as_dict, insert_ignore
 from whatsapp_ai.core.ids import new_id
-from whatsapp_ai.core.paging import Slice, by, paginate
+from whatsapp_ai.core.paging import DEFAULT_LIMIT, Slice, by, paginate
 from whatsapp_ai.core.privacy import ContactRef, Erased
 
 
@@ -110,15 +110,18 @@ async def list_conversations(
 
 
 async def transitions(
-    session: AsyncSession, *, tenant_id: str, conversation_id: str
-) -> list[Transition]:
-    """The conversation's changes of state, oldest first."""
-    rows = await session.scalars(
-        select(Transition)
-        .where(Transition.tenant_id == tenant_id, Transition.conversation_id == conversation_id)
-        .order_by(Transition.id)
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    conversation_id: str,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Slice[Transition]:
+    """A page of the conversation's changes of state, oldest first."""
+    query = select(Transition).where(
+        Transition.tenant_id == tenant_id, Transition.conversation_id == conversation_id
     )
-    return list(rows)
+    return await paginate(session, query, order=by(Transition.id), cursor=cursor, limit=limit)
 
 
 async def append_message(
