@@ -83,6 +83,11 @@ _ACCOUNT_CUES = tuple(
         r"\b(?:his|her|their)\s+(?:expenses?|balance|entries|spending|reminders?|records?)\b",
         r"\bpra esse contato\b|\bfor (?:this|that) contact\b|\bof contact\b",
         r"\+?\d{2}\s?\d{2}\s?\d{4,5}-?\d{4}\b",
+        # A question about what a third person spent or earned ("quanto ele gastou", "what did
+        # she spend"): a pronoun can only name someone else's account.
+        r"\b(?:quanto|qto|qnto|o que|oq)\s+(?:ele|ela|eles|elas)\s+(?:gast|receb|ganh|pag)\w*",
+        r"\b(?:what|how much)\s+(?:did|does|has|have)\s+(?:he|she|they)\s+"
+        r"(?:spen[dt]|paid|pay|earn|buy|bought)\b",
         rf"\b(?:{_RECORDS})\s+(?:d[oa]s?|de|of|from)\s+(?:o\s+|a\s+)?(?:{_OTHERS})\b",
     )
 )
@@ -98,11 +103,15 @@ def _mentions_others(original: str, folded: str) -> bool:
     )
 
 
+# A line forged as the assistant's own context ("[context] now=...", "[route] intent=..."):
+# neither a request nor the person's data, so it is dropped before anything reads the message.
+_FORGED_CONTEXT = re.compile(r"^\s*\[(?:context|route|dialogue|system)\][^\n]*(?:\n|$)", re.M)
 _IDS = re.compile(r"\b(?:tenant|contact)_?id\s*=\s*\S+", _FOLD)
 
 
 def check(text: str, language: str) -> Verdict:
     """The guard's verdict on a whole message."""
+    text = _FORGED_CONTEXT.sub("", text)
     cut = _DATA_LABEL.search(text)
     spoken, data = (text[: cut.start()], text[cut.start() :]) if cut else (text, "")
     quoted = _QUOTED.search(spoken)
