@@ -37,7 +37,7 @@ from whatsapp_ai.ai.extract.reminders import keep_warnings_whole
 from whatsapp_ai.ai.language import assumed_language, conversation_language, preferred_language
 from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep
-from whatsapp_ai.ai.router import IntentRouter, IntentScore
+from whatsapp_ai.ai.router import IntentRouter, IntentScore, statements
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
 from whatsapp_ai.core.clock import Clock, SystemClock
@@ -200,6 +200,8 @@ class AssistantEngine:
                         strength = score.score if score else 0.0
                         score = IntentScore(reading.intent, agent_name, strength, strength)
                         clause = reading.text
+                else:
+                    score = statements.restate(score, clause, agents)
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
                 refusal = guard.refuse_clause(clause, ctx.language)

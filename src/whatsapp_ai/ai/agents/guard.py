@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from whatsapp_ai.ai.agents import guard_examples
+from whatsapp_ai.ai.extract.identifiers import blank_references
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 
@@ -187,6 +188,7 @@ OWN_OR_OTHER = OwnOrOther(guard_examples.OWN, guard_examples.OTHER)
 
 def about_others(clause: str) -> bool:
     """Whether this request asks for someone else's account or records."""
+    clause = blank_references(clause)
     if any(pattern.search(fold(clause)) for pattern in _ACCOUNT_CUES):
         return True
     if not _THIRD_PARTY.search(clause.strip()):

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from whatsapp_ai.ai.extract._text import fold
+
 _CARD = re.compile(r"(?<![\d.,])\d{4}(?:[ .-]\d{4}){2,3}(?:[ .-]\d{1,4})?(?![\d])")
 _CARD_TAIL = re.compile(
     r"\b(?:final|finais|terminad[oa] em|termina em|ending in|ends in|ending|last four|last 4)"
@@ -53,6 +55,16 @@ def identifier_spans(folded: str) -> list[tuple[int, int]]:
     """The spans of card, document, phone and order numbers in a folded text, left to right."""
     spans = [match.span() for pattern in _PATTERNS for match in pattern.finditer(folded)]
     return sorted(spans)
+
+
+def blank_references(text: str) -> str:
+    """The text with its card, document and order numbers blanked (same length): digits that
+    name no person, unlike a phone number, which may be someone's."""
+    patterns = (_CARD, _CARD_TAIL, _CPF, _CNPJ, _NAMED_DOCUMENT, _ORDER)
+    folded = fold(text)
+    for start, end in sorted(m.span() for p in patterns for m in p.finditer(folded))[::-1]:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def inside_identifier(spans: list[tuple[int, int]], start: int, end: int) -> bool:

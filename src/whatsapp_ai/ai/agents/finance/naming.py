@@ -53,6 +53,9 @@ _CORRECTION = re.compile(
     r"\b(?:errei|erro|corrig\w*|corrij\w*|na vdd|na verdade|nao era|nao foi|actually|fix\w*"
     r"|wrong|mistake|not \d)\b"
 )
+_SUBJECT = re.compile(
+    r"^(?:e\s+|and\s+|ah\s+|ops\s+)?(?:o|a|os|as|the)\s+(?:(?:do|da|de|dos|das|of)\s+)?\w{3,}"
+)
 _SPENDING = re.compile(r"\b(?:gastei|paguei|comprei|torrei|recebi|ganhei|spent|paid|bought)\b")
 
 
@@ -83,8 +86,16 @@ def corrects(text: str) -> bool:
     folded = fold(text)
     if _SPENDING.search(folded):
         return False
-    return bool(_CORRECTION.search(folded)) or (
-        named(text) is not None and bool(re.search(r"\b(?:foi|era|was)\b", folded))
+    if _CORRECTION.search(folded):
+        return True
+    # Without a word of correction, the entry must be what the sentence is about: named first
+    # ("o do mercado foi 44", "a internet foi 120", "the coffee was 6"), not somewhere inside a
+    # new statement ("uber to the airport was like 80 bucks").
+    subject = _SUBJECT.match(folded)
+    return (
+        subject is not None
+        and named(subject[0]) is not None
+        and bool(re.search(r"\b(?:foi|era|was)\b", folded))
     )
 
 
