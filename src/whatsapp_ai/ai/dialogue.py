@@ -33,10 +33,25 @@ TEXT_MAX = 500
 
 # "e com uber?", "e no mês passado?", "what about last month?", "and uber?"
 _ELLIPSIS = re.compile(r"^(?:e|and|what about|how about|e quanto a|e o|e a|e os|e as)\b")
+# Words that point back at the last request ("tbm", "no mesmo horário", "same time").
+BACK_REFERENCE = re.compile(
+    r"\b(?:tbm|tb|tambem|too|also|mesmo horario|mesma hora|same time|do mesmo jeito)\b"
+)
 _WORD = re.compile(r"\w+")
 # Slots worth carrying over from a tool call's arguments (the rest are the request's own).
 SLOTS = frozenset(
-    {"kind", "start", "end", "category", "description", "day", "which", "when", "person"}
+    {
+        "kind",
+        "start",
+        "end",
+        "category",
+        "description",
+        "day",
+        "which",
+        "when",
+        "person",
+        "due_at",
+    }
 )
 
 How = Literal["new", "answer", "follow_up"]
@@ -92,7 +107,12 @@ def words(text: str) -> int:
 def elliptical(text: str) -> bool:
     """A short message that leans on the one before ("e ontem?", "and on uber?")."""
     folded = fold(text).strip()
-    return words(folded) <= SHORT_WORDS and bool(_ELLIPSIS.match(folded))
+    if not _ELLIPSIS.match(folded):
+        return False
+    # "e amanhã no mesmo horário de regar as plantas": longer, but it says what it leans on.
+    return words(folded) <= SHORT_WORDS or (
+        words(folded) <= 2 * SHORT_WORDS and BACK_REFERENCE.search(folded) is not None
+    )
 
 
 def read(

@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from whatsapp_ai.ai import dialogue
-from whatsapp_ai.ai.agents.context import dialogue_line, read_header
+from whatsapp_ai.ai.agents.context import Moment, dialogue_line, read_header
 from whatsapp_ai.ai.agents.finance import naming
+from whatsapp_ai.ai.agents.relationships import planner
 from whatsapp_ai.ai.dialogue import Dialogue, Reading
 
 NOW = datetime(2026, 3, 4, 13, 0, tzinfo=UTC)
@@ -186,3 +187,26 @@ def test_a_short_remark_the_router_cannot_place_is_about_the_record_just_made() 
     )
     assert (reading.how, reading.intent) == ("follow_up", "finance.add_expense")
     assert dialogue.read("hmm", intent=None, agent=None, score=0.0, state=QUERIED).how == "new"
+
+
+def test_a_longer_follow_up_that_points_back_keeps_the_thread() -> None:
+    assert dialogue.elliptical("e amanha no mesmo horario de regar as plantas")
+    assert dialogue.elliptical("and tomorrow at the same time too, water the plants")
+    assert not dialogue.elliptical("e amanha tenho que levar o carro na oficina pra revisao")
+
+
+def test_a_reminder_follow_up_takes_the_last_reminders_moment() -> None:
+    state = {"intent": "crm.add_reminder", "slots": {"due_at": "2026-03-05T20:00:00-03:00"}}
+    moment = Moment(NOW, "America/Sao_Paulo", "pt", "crm.add_reminder", state)
+    same = planner.plan("crm.add_reminder", "e de pagar a internet tbm", moment)
+    assert same.calls == [
+        ("add_reminder", {"text": "pagar a internet", "due_at": "2026-03-05T20:00:00-03:00"})
+    ]
+    later = planner.plan(
+        "crm.add_reminder", "e depois de amanha no mesmo horario de regar as plantas", moment
+    )
+    assert later.calls == [
+        ("add_reminder", {"text": "regar as plantas", "due_at": "2026-03-06T20:00:00-03:00"})
+    ]
+    fresh = planner.plan("crm.add_reminder", "me lembra de comprar pao", moment)
+    assert fresh.calls == []

@@ -92,11 +92,15 @@ TRIGGER = re.compile(
     re.IGNORECASE,
 )
 _LEADING = re.compile(
-    r"^(?:(?:de|da|do|pra|para|que|to|about|of|te|,|:|-)(?:\b|(?<=[,:-]))\s*)+", re.IGNORECASE
+    r"^(?:(?:e|and|de|da|do|pra|para|que|to|about|of|te|(?:no |at the )?(?:mesmo horario|mesmo"
+    r" horário|same time)|,|:|-)(?:\b|(?<=[,:-]))\s*)+",
+    re.IGNORECASE,
 )
 _TRAILING = re.compile(
     r"(?:\s*(?:\b(?:na|no|nas|nos|em|de|da|do|on|at|the|as|às|a|pra|para|e|and|by|for|hoje|"
-    r"hj|today|tonight|me|ai|aí|please|por favor|pfv|pf|pfvr)\b|[,.;:!?-]))+\s*$",
+    r"hj|today|tonight|me|ai|aí|please|por favor|pfv|pf|pfvr|tbm|tb|tambem|também|too|also"
+    r"|no mesmo horario|no mesmo horário|mesmo horario|mesmo horário|same time|at the same time)"
+    r"\b|[,.;:!?-]))+\s*$",
     re.IGNORECASE,
 )
 

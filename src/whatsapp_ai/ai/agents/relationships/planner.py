@@ -11,6 +11,7 @@ from whatsapp_ai.ai.agents import people_notes
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.relationships.manage import plan_change
+from whatsapp_ai.ai.dialogue import BACK_REFERENCE, elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.ai.extract._text import fold
 from whatsapp_ai.ai.extract.reminders import (
@@ -83,6 +84,7 @@ def _reminders(text: str, moment: Moment) -> Plan:
     if repeat is not None:
         return _repeating(readable, repeat.rule, moment)
     due, used = _moment_of(readable, moment)
+    due = _leaning_on_the_last(readable, due, moment)
     if due is None:
         return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
     if offset is not None:
@@ -106,6 +108,29 @@ def _reminders(text: str, moment: Moment) -> Plan:
         args: dict[str, object] = {"text": (clean or part.strip() or text.strip())[:500]}
         calls.append(("add_reminder", _with_person(args, part, own or due)))
     return Plan(calls=calls)
+
+
+_SAME_TIME = re.compile(r"\b(?:mesmo horario|mesma hora|same time)\b")
+
+
+def _leaning_on_the_last(text: str, due: datetime | None, moment: Moment) -> datetime | None:
+    """A follow-up of the last reminder ("e de pagar a internet tbm", "e amanhã no mesmo
+    horário de regar as plantas") takes its moment, or its time of day, from that reminder."""
+    last = moment.dialogue.get("slots", {}).get("due_at")
+    if moment.dialogue.get("intent") != "crm.add_reminder" or not isinstance(last, str):
+        return due
+    folded = fold(text)
+    if not (elliptical(text) or BACK_REFERENCE.search(folded)):
+        return due
+    try:
+        before = datetime.fromisoformat(last).astimezone(ZoneInfo(moment.timezone))
+    except ValueError:
+        return due
+    if due is None:
+        return before
+    if _SAME_TIME.search(folded):
+        return datetime.combine(due.astimezone(before.tzinfo).date(), before.timetz())
+    return due
 
 
 def _with_person(args: dict[str, object], task: str, due: datetime) -> dict[str, object]:
