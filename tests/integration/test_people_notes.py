@@ -98,3 +98,15 @@ async def test_a_name_matching_several_people_is_asked_about(
     assert "Pedro Lima" in answer
     assert "Pedro Alves" in answer
     assert "2222" not in answer
+
+
+async def test_a_question_about_someone_known_reads_their_notes(
+    container: Container, tenant: dict[str, str], ana: str, router: IntentRouter
+) -> None:
+    chat = Chat(container, router, tenant["id"], ana)
+    await chat.say("salva a Helena, dermatologista, consultorio na Av. Paulista 1500")
+    await chat.say("save Mia, my accountant, 555 0173")
+    assert "Paulista" in await chat.say("onde fica o consultorio da Helena?")
+    assert "0173" in await chat.say("what's my accountant's number?")
+    # A question about nobody the contact keeps is left to the other agents.
+    assert "Paulista" not in await chat.say("onde fica o consultorio do Roberto?")

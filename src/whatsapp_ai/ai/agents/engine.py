@@ -21,7 +21,15 @@ from sqlalchemy.exc import IntegrityError
 
 from whatsapp_ai.ai import dialogue
 from whatsapp_ai.ai import settings as assistant_settings
-from whatsapp_ai.ai.agents import finance, guard, knowledge, relationships, sales, support
+from whatsapp_ai.ai.agents import (
+    finance,
+    guard,
+    knowledge,
+    people_notes,
+    relationships,
+    sales,
+    support,
+)
 from whatsapp_ai.ai.agents.context import (
     DEFAULT_TIMEZONE,
     Moment,
@@ -202,6 +210,10 @@ class AssistantEngine:
                         clause = reading.text
                 else:
                     score = statements.restate(score, clause, agents)
+                    if "crm" in agents and await people_notes.about_someone_known(
+                        runtime, clause, score.intent if score else None
+                    ):
+                        score = IntentScore("crm.person_info", "crm", 0.0, 0.0)
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
                 refusal = guard.refuse_clause(clause, ctx.language)

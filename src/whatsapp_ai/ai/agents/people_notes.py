@@ -331,3 +331,39 @@ def _past_day(text: str, moment: Moment) -> date | None:
     ):
         return found.start.astimezone(zone).date()
     return None
+
+
+# A question ("onde fica o consultório da Helena?", "what's my accountant's number?").
+_ASKING = re.compile(
+    r"\?|\b(?:qual|quais|onde|quando|quem|qm|como|o que|oq|what|where|when|who|which|how)\b"
+)
+_MONEY_TALK = re.compile(
+    r"\b(?:gast\w*|pag\w*|receb\w*|ganh\w*|saldo|dinheiro|reais|spen[dt]\w*|paid|pay\w*"
+    r"|earn\w*|balance|money|expenses?)\b"
+)
+# Words of any question, never what a person is known by.
+_QUESTION_WORDS = re.compile(
+    r"\b(?:onde|quando|quem|como|fica|ficam|mora|trabalha|tenho|tem|sabe|sei|voces|vcs|aqui"
+    r"|where|when|who|which|how|does|do|lives?|works?|have|know|you|your|that|this|with)\b"
+)
+# What the router may take a question about a known person for.
+_MISREAD = frozenset({"knowledge.question", "finance.query"})
+
+
+async def about_someone_known(runtime: ToolRuntime, clause: str, intent: str | None) -> bool:
+    """Whether a question the router could not place, or placed with the documents or the
+    finances, asks about a person the contact keeps (by name, or by what their notes say,
+    such as "dermatologista" or "accountant")."""
+    folded = fold(clause)
+    if (intent is not None and intent not in _MISREAD) or not _ASKING.search(folded):
+        return False
+    if _MONEY_TALK.search(folded):
+        return False
+    names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(clause)]
+    kept = _QUESTION_WORDS.sub(" ", _STOP.sub(" ", folded.replace("'s", " ")))
+    about = " ".join(kept.split())[:200]
+    lookup = PersonLookup(name=names[0][:120] if names else None, about=about or None)
+    if lookup.name is None and lookup.about is None:
+        return False
+    async with runtime.db.read() as session:
+        return bool(await _matching(runtime, session, lookup))
