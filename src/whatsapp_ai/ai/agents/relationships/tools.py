@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from whatsapp_ai.ai.agents import people_notes, say
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.core import i18n
+from whatsapp_ai.core.text import fold_key
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.relationships.errors import PastTimeError, RelationshipError
 
@@ -66,16 +67,20 @@ def _when(runtime: ToolRuntime, moment: datetime) -> str:
 
 
 async def _person_id(runtime: ToolRuntime, session: object, name: str | None) -> str | None:
+    """The person a reminder or meeting names, when the contact keeps them: a name alone
+    ("ligar pra Ju") links to a saved person but never saves a new one unasked."""
     if not name:
         return None
-    person, _ = await crm.find_or_create_person(
+    found = await crm.find_people(
         session,  # type: ignore[arg-type]
         tenant_id=runtime.ctx.tenant_id,
         contact_id=runtime.ctx.contact_id,
-        name=name,
-        now=runtime.ctx.now,
+        query=name,
+        limit=2,
     )
-    return person.id
+    exact = [p for p in found if p.name_key == fold_key(name)]
+    chosen = exact or (found if len(found) == 1 else [])
+    return chosen[0].id if chosen else None
 
 
 async def add_reminder(runtime: ToolRuntime, args: ReminderArgs) -> ToolOutcome:
