@@ -61,6 +61,14 @@ _EVERYONE = re.compile(
     r"contacts|customers|clients)|every (?:contact|user|customer|client)|all of the users"
     r"|apag\w* tudo|delete (?:all|everything))\b"
 )
+# Speaking for someone else's account ("I'm Bruno's accountant", "sou a contadora da Carla"):
+# whatever follows is asked on their behalf.
+_ON_BEHALF = re.compile(
+    r"\b(?:i'?m|i am)\s+(?:\w+'s|his|her|their)\s+(?:accountant|lawyer|attorney|boss|manager"
+    r"|assistant|secretary|admin|representative)\b"
+    r"|\bsou\s+(?:o|a)?\s*(?:contador|contadora|advogad[oa]|chefe|gerente|assistente|secretari[oa]"
+    r"|representante|administrador[a]?)\s+d[oa]\s+\w+"
+)
 _SWITCH = re.compile(r"\b(?:muda|mude|switch|change)\w*\s+(?:pro|para o|to)\s+(?:o\s+)?tenant")
 
 
@@ -124,7 +132,7 @@ def check(text: str, language: str) -> Verdict:
         return Verdict(i18n.text(language, "guard.prompt"), spoken, data)
     if _PRETEND.search(folded):
         return Verdict(i18n.text(language, "guard.pretend"), spoken, data)
-    if _SWITCH.search(folded) or _EVERYONE.search(folded):
+    if _SWITCH.search(folded) or _EVERYONE.search(folded) or _ON_BEHALF.search(folded):
         return Verdict(i18n.text(language, "guard.others"), spoken, data)
     spoken = _IDS.sub(" ", spoken)
     return Verdict(None, " ".join(spoken.split()).strip(" ,;"), data.strip())
