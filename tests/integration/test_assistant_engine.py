@@ -160,6 +160,29 @@ async def test_english_and_dollars(
     assert reply.text == "Noted: $12.50 spent on restaurants, today."
 
 
+async def test_an_amount_without_a_marker_is_in_the_contacts_currency(
+    container: Container, tenant: dict[str, str], people: dict[str, str], router: IntentRouter
+) -> None:
+    engine = _engine(container, router)
+    usd = {"currency": "USD", "language": "en"}
+    reply = await engine.reply(
+        _turn(tenant, people["Ana"], "spent 20 on lunch", "cur1", contact_preferences=usd)
+    )
+    assert "$20.00" in reply.text
+    await engine.reply(
+        _turn(tenant, people["Ana"], "also 5 EUR on coffee", "cur2", contact_preferences=usd)
+    )
+    with tenant_scope(tenant["id"]):
+        async with container.db.read() as session:
+            page = await finance.list_entries(
+                session, tenant_id=tenant["id"], contact_id=people["Ana"]
+            )
+    assert sorted((e.currency, e.amount) for e in page.items) == [
+        ("EUR", Decimal("5.00")),
+        ("USD", Decimal("20.00")),
+    ]
+
+
 async def test_off_topic_is_not_pretended(
     container: Container, tenant: dict[str, str], people: dict[str, str], router: IntentRouter
 ) -> None:

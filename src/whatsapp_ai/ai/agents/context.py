@@ -10,7 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
-_HEADER = re.compile(r"^\[context\] now=(\S+) tz=(\S+) language=(\w+)$", re.MULTILINE)
+_HEADER = re.compile(
+    r"^\[context\] now=(\S+) tz=(\S+) language=(\w+)(?: currency=([A-Z]{3}))?$", re.MULTILINE
+)
+DEFAULT_CURRENCY = "BRL"
 _ROUTE = re.compile(r"^\[route\] intent=(\S+)$", re.MULTILINE)
 _DIALOGUE = re.compile(r"^\[dialogue\] (\{.*\})$", re.MULTILINE)
 
@@ -32,6 +35,9 @@ class RunContext:
     timezone: str = DEFAULT_TIMEZONE
     language: str = "pt"
     contact_name: str | None = None
+    # The currency an amount without a marker is in ("gastei 50": reais in Brazil, dollars
+    # for a +1 number), from the contact's preferences.
+    currency: str = DEFAULT_CURRENCY
     enabled_agents: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -42,7 +48,10 @@ class RunContext:
     def header(self) -> str:
         """The line that tells any model (hosted or offline) the moment, zone and language."""
         moment = self.local_now.isoformat()
-        return f"[context] now={moment} tz={self.timezone} language={self.language}"
+        return (
+            f"[context] now={moment} tz={self.timezone} language={self.language}"
+            f" currency={self.currency}"
+        )
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,7 @@ class Moment:
     intent: str | None = None
     # Where the conversation stands (the last request's intent and slots, an open question).
     dialogue: dict[str, Any] = field(default_factory=dict)
+    currency: str = DEFAULT_CURRENCY
 
 
 def route_line(intent: str) -> str:
@@ -86,4 +96,11 @@ def read_header(text: str) -> Moment | None:
         return None
     route = _ROUTE.search(text)
     intent = route[1] if route else None
-    return Moment(datetime.fromisoformat(found[1]), found[2], found[3], intent, read_dialogue(text))
+    return Moment(
+        datetime.fromisoformat(found[1]),
+        found[2],
+        found[3],
+        intent,
+        read_dialogue(text),
+        found[4] or DEFAULT_CURRENCY,
+    )

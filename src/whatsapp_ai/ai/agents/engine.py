@@ -31,6 +31,7 @@ from whatsapp_ai.ai.agents import (
     support,
 )
 from whatsapp_ai.ai.agents.context import (
+    DEFAULT_CURRENCY,
     DEFAULT_TIMEZONE,
     Moment,
     RunContext,
@@ -53,6 +54,7 @@ from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database, tenant_scope
 from whatsapp_ai.core.logging import get_logger
+from whatsapp_ai.core.money import CURRENCIES
 from whatsapp_ai.core.pii import redact
 
 log = get_logger(__name__)
@@ -388,6 +390,7 @@ class AssistantEngine:
             language=language,
             contact_name=turn.contact_name,
             enabled_agents=frozenset(self.agents),
+            currency=contact_currency(turn.contact_preferences),
         )
 
 
@@ -399,6 +402,12 @@ class _Run:
     model: ChatModel
     redacting: bool
     state: dialogue.Dialogue | None = None
+
+
+def contact_currency(preferences: dict[str, Any]) -> str:
+    """The contact's currency (from their number's country or their own choice), if known."""
+    chosen = str(preferences.get("currency") or "").upper()
+    return chosen if chosen in CURRENCIES else DEFAULT_CURRENCY
 
 
 def _with_text(turn: TurnInput, text: str) -> TurnInput:

@@ -75,9 +75,9 @@ _INSTALMENTS = re.compile(
 
 def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
     text = _INSTALMENTS.sub(lambda m: " " * len(m[0]), text)
-    amounts = find_amounts(text, money_hint=True)
+    amounts = find_amounts(text, default_currency=moment.currency, money_hint=True)
     if not amounts:
-        bare = bare_number_amount(text)
+        bare = bare_number_amount(text, default_currency=moment.currency)
         amounts = [bare] if bare is not None else []
     if not amounts:
         return Plan(text=i18n.text(moment.language, "finance.ask_amount"))
@@ -130,7 +130,7 @@ def _plan_edit(text: str, moment: Moment) -> Plan:
     which = naming.named(text)
     new, old = naming.new_and_old(text)
     if new is None and old is None:
-        bare = bare_number_amount(text)
+        bare = bare_number_amount(text, default_currency=moment.currency)
         new = bare.value if bare is not None else None
     if new is not None:
         args["amount"] = str(new)
