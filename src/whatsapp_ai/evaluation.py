@@ -357,8 +357,11 @@ class Evaluator:
                 problems.append(f"reminders {got_r} != {want_r}")
         if "meetings" in state:
             got_m = sorted(
-                (m.title, m.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-                for m in meetings
+                (
+                    (m.title, m.starts_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
+                    for m in meetings
+                ),
+                key=lambda meeting: (meeting[1], meeting[0]),  # by time, as the expected ones
             )
             want_m = state["meetings"]
             fits = len(got_m) == len(want_m) and all(
