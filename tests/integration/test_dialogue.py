@@ -5,6 +5,7 @@ conversation (or a long silence) and is never shared between conversations."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -230,6 +231,44 @@ async def test_when_several_entries_fit_it_asks_which(chat: Chat) -> None:
     assert "R$ 40,00" in said
     assert "R$ 55,00" in said
     assert len(await chat.entries()) == 2
+
+
+async def test_an_option_picked_by_its_number_is_the_one_changed(chat: Chat) -> None:
+    await chat.say("gastei 40 no mercado")
+    await chat.say("gastei 15 no mercado")
+    asked = await chat.say("o do mercado foi 44, corrige ai")
+    assert asked.endswith("Qual deles?")
+    first = re.search(r"1\) \D*R\$ (\d+),00", asked)
+    assert first is not None
+    await chat.say("o primeiro")
+    amounts = sorted(amount for _, _, amount, _, _ in await chat.entries())
+    kept = {"15": Decimal("40.00"), "40": Decimal("15.00")}[first.group(1)]
+    assert amounts == sorted([kept, Decimal("44.00")])
+    asked = await chat.say("apaga o mercado")
+    second = re.search(r"2\) \D*R\$ (\d+),00", asked)
+    assert second is not None
+    await chat.say("2")
+    left = [amount for _, _, amount, _, _ in await chat.entries()]
+    assert len(left) == 1
+    assert left[0] != Decimal(second.group(1))
+
+
+async def test_a_reminder_picked_from_the_list_is_the_one_cancelled(chat: Chat) -> None:
+    await chat.say("me lembra de ligar pro dentista sexta as 10h")
+    await chat.say("me lembra de ligar pro banco sexta as 15h")
+    asked = await chat.say("cancela o lembrete de ligar")
+    assert asked.startswith("Qual deles?")
+    said = await chat.say("o segundo")
+    assert "banco" in said
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            page = await crm.list_reminders(
+                session, tenant_id=chat.tenant_id, contact_id=chat.contact_id
+            )
+    assert sorted((r.text, r.status) for r in page.items) == [
+        ("ligar pro banco", "cancelled"),
+        ("ligar pro dentista", "pending"),
+    ]
 
 
 async def test_state_ends_with_the_conversation(chat: Chat) -> None:

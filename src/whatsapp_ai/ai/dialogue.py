@@ -115,6 +115,41 @@ def elliptical(text: str) -> bool:
     )
 
 
+# "2", "o segundo", "opção 1", "the last one": a pick from the options a question listed.
+_ORDINALS = {
+    "primeiro": 1, "primeira": 1, "first": 1, "segundo": 2, "segunda": 2, "second": 2,
+    "terceiro": 3, "terceira": 3, "third": 3, "quarto": 4, "quarta": 4, "fourth": 4,
+    "quinto": 5, "quinta": 5, "fifth": 5, "ultimo": -1, "ultima": -1, "last": -1,
+}  # fmt: skip
+_PICK = re.compile(
+    r"^(?:(?:e |eh |é )?(?:o|a|the|opcao|option|numero|number|n)\s+)?(\d|"
+    + "|".join(_ORDINALS)
+    + r")(?:\s+(?:one|opcao|option|deles|delas|of them))?[.!]*$"
+)
+# Numbered options ("1) R$ 15,00 em padaria; 2) ...") or bullets ("• sexta 14:00: dentista").
+_OPTION = re.compile(r"(?:^|[;:\n]\s*)(?:\d\)|•)\s*([^;\n]+)")
+_MONEY = re.compile(r"(?:R\$|US\$|\$|€|£)\s?\d[\d.,]*\d|\d[\d.,]*\s?(?:BRL|USD|EUR)")
+
+
+def chosen_option(question: str, clause: str) -> str | None:
+    """The option a short answer picks from the ones the question listed, told the way the
+    request names a record: by its amount ("o de R$ 40,00") or by its own words."""
+    picked = _PICK.match(fold(clause).strip())
+    options = [found.group(1).strip() for found in _OPTION.finditer(question)]
+    if picked is None or len(options) < 2:
+        return None
+    word = picked.group(1)
+    number = int(word) if word.isdigit() else _ORDINALS[word]
+    index = len(options) - 1 if number == -1 else number - 1
+    if not 0 <= index < len(options):
+        return None
+    option = options[index]
+    money = _MONEY.search(option)
+    if money is not None:
+        return f"o de {money.group(0)}"
+    return option.split(": ", 1)[-1]
+
+
 def read(
     clause: str, *, intent: str | None, agent: str | None, score: float, state: Dialogue
 ) -> Reading:
@@ -128,6 +163,7 @@ def read(
         intent is not None and score >= SURE and agent not in (None, _agent(state.pending_intent))
     )
     if state.question and state.pending_intent and short and not sure_elsewhere:
+        clause = chosen_option(state.question, clause) or clause
         text = f"{state.pending_text or ''} {clause}".strip()[-TEXT_MAX:]
         return Reading("answer", state.pending_intent, text)
     if state.intent and elliptical(clause):
@@ -160,7 +196,12 @@ def after(
         record = next((v for k, v in data.items() if k.endswith("_id") and v), None)
         if record is not None:
             slots["record"] = record
-    asked = reply.rstrip().endswith("?") and not any(_wrote(data) for *_, data in done)
+    lines = reply.strip().splitlines() or [""]
+    # A question ends the reply, or heads the options it lists ("Qual deles?\n• ...").
+    asks = lines[-1].rstrip().endswith("?") or (
+        lines[0].rstrip().endswith("?") and _OPTION.search(reply) is not None
+    )
+    asked = asks and not any(_wrote(data) for *_, data in done)
     return Dialogue(
         intent=reading.intent or state.intent,
         slots=slots if done or reading.how != "answer" else state.slots,

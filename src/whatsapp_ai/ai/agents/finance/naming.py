@@ -48,6 +48,8 @@ _NOT_A_NAME = frozenset((
 # "nao era 75", "not 5": the amount a correction replaces, not the new one.
 _WAS_NOT = re.compile(
     r"\b(?:nao|not|instead of)(?:\s+(?:era|foi|e|eh|is|was))?(?:\s+de)?(?:\s*r\$)?\s*$"
+    # "o de 55", "the one for 40": the entry picked by its amount.
+    r"|(?:^|\s)(?:o|a|the one)\s+(?:de|for|of)(?:\s*(?:r\$|us\$|\$))?\s*$"
 )
 _CORRECTION = re.compile(
     r"\b(?:errei|erro|corrig\w*|corrij\w*|na vdd|na verdade|nao era|nao foi|actually|fix\w*"

@@ -94,7 +94,7 @@ async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
             return ToolOutcome(say=i18n.text(lang, "agenda.none_found"), data={"found": False})
         if len(found) > 1:
             options = "\n".join(f"• {_when(runtime, _at(i))}: {_label(i)}" for i in found)
-            return ToolOutcome(say=i18n.text(lang, "agenda.which_one", options=options))
+            raise ToolError(i18n.text(lang, "agenda.which_one", options=options))
         [item] = found
         try:
             if args.action == "cancel":
