@@ -367,3 +367,37 @@ async def test_an_instalment_purchase_is_one_expense_and_a_question_back_is_no_a
     assert await chat.say("paguei o uber ontem") == "Qual foi o valor?"
     assert "R$ 349,99" in await chat.say("quanto gastei hj?")
     assert len(await chat.entries()) == 1
+
+
+async def _agenda(chat: Chat) -> list[tuple[str, str]]:
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            ahead = await crm.upcoming(
+                session,
+                tenant_id=chat.tenant_id,
+                contact_id=chat.contact_id,
+                now=NOW,
+                days=None,
+                limit=50,
+            )
+    found = [(r.text, r.due_at) for r in ahead.reminders]
+    found += [(m.title, m.starts_at) for m in ahead.meetings]
+    return sorted((text, at.astimezone(UTC).strftime("%d %H:%M")) for text, at in found)
+
+
+async def test_a_correction_right_after_moves_what_was_just_made(chat: Chat) -> None:
+    await chat.say("me lembra de ligar pro encanador amanha as 14h")
+    await chat.say("melhor 16h")
+    assert await _agenda(chat) == [("ligar pro encanador", "05 19:00")]
+    await chat.say("opa, sexta*")
+    assert await _agenda(chat) == [("ligar pro encanador", "06 19:00")]
+    await chat.say("schedule a meeting with Alex tomorrow at 10am")
+    await chat.say("actually make it 11")
+    assert ("Meeting with Alex", "05 14:00") in await _agenda(chat)
+
+
+async def test_a_cancel_finds_the_record_by_the_words_it_shares(chat: Chat) -> None:
+    await chat.say("marca reuniao com o Lucas amanha as 14h")
+    await chat.say("me lembra de comprar pao amanha as 8h")
+    await chat.say("desmarca com o Lucas, ele cancelou")
+    assert await _agenda(chat) == [("comprar pao", "05 11:00")]

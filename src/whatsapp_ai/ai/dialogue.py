@@ -38,6 +38,20 @@ BACK_REFERENCE = re.compile(
     r"\b(?:tbm|tb|tambem|too|also|mesmo horario|mesma hora|same time|do mesmo jeito)\b"
 )
 _WORD = re.compile(r"\w+")
+# "melhor 16h", "opa, quinta*", "*83", "actually make it 11": the record just made, corrected.
+_CORRECTING = re.compile(
+    r"\*|\b(?:na vdd|na verdade|melhor|opa|ops|actually|make it|muda|mude|troca|corrige|errei"
+    r"|digo|quer dizer|i mean|wait|sorry|oops|nao era|era pra ser)\b"
+)
+# The request that changes what each kind of request made.
+CHANGE_OF = {
+    "crm.add_reminder": "crm.move",
+    "crm.add_meeting": "crm.move",
+    "crm.move": "crm.move",
+    "finance.add_expense": "finance.edit_last",
+    "finance.add_income": "finance.edit_last",
+    "finance.edit_last": "finance.edit_last",
+}
 # Slots worth carrying over from a tool call's arguments (the rest are the request's own).
 SLOTS = frozenset(
     {
@@ -51,6 +65,9 @@ SLOTS = frozenset(
         "when",
         "person",
         "due_at",
+        "text",
+        "title",
+        "starts_at",
     }
 )
 
@@ -166,6 +183,11 @@ def read(
         clause = chosen_option(state.question, clause) or clause
         text = f"{state.pending_text or ''} {clause}".strip()[-TEXT_MAX:]
         return Reading("answer", state.pending_intent, text)
+    change = CHANGE_OF.get(state.intent or "")
+    if change and state.slots.get("record") and short and _CORRECTING.search(fold(clause)):
+        sure_other = intent is not None and score >= SURE and agent != _agent(change)
+        if not sure_other:
+            return Reading("follow_up", change, clause)
     if state.intent and elliptical(clause):
         sure_other = intent is not None and score >= SURE and agent != _agent(state.intent)
         if not sure_other:

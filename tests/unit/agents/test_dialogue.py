@@ -185,8 +185,21 @@ def test_a_short_remark_the_router_cannot_place_is_about_the_record_just_made() 
     reading = dialogue.read(
         "the dinner was actually yesterday", intent=None, agent=None, score=0.0, state=recorded
     )
-    assert (reading.how, reading.intent) == ("follow_up", "finance.add_expense")
+    assert (reading.how, reading.intent) == ("follow_up", "finance.edit_last")
     assert dialogue.read("hmm", intent=None, agent=None, score=0.0, state=QUERIED).how == "new"
+
+
+def test_a_correction_right_after_a_record_changes_that_record() -> None:
+    reminded = Dialogue(intent="crm.add_reminder", slots={"record": "R1"}, updated_at=NOW)
+    for said in ("melhor 16h", "opa, quinta*", "na vdd é as 16h, muda ai"):
+        reading = dialogue.read(said, intent=None, agent=None, score=0.3, state=reminded)
+        assert (reading.how, reading.intent) == ("follow_up", "crm.move"), said
+    spent = Dialogue(intent="finance.add_expense", slots={"record": "E1"}, updated_at=NOW)
+    reading = dialogue.read("*83", intent=None, agent=None, score=0.0, state=spent)
+    assert reading.intent == "finance.edit_last"
+    # Nothing was made: a remark is not a correction of anything.
+    asked = Dialogue(intent="crm.add_reminder", slots={}, updated_at=NOW)
+    assert dialogue.read("melhor 16h", intent=None, agent=None, score=0.3, state=asked).how == "new"
 
 
 def test_a_longer_follow_up_that_points_back_keeps_the_thread() -> None:

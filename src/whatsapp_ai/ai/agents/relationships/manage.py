@@ -37,6 +37,9 @@ class ChangeArgs(BaseModel):
     to_date: date | None = None
     to_time: time | None = None
     to_hour: int | None = Field(default=None, ge=0, le=23, description="a bare hour ('to 4')")
+    record: str | None = Field(
+        default=None, max_length=64, description="the id of the record just made, when meant"
+    )
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,28 @@ def _fits(item: Item, args: ChangeArgs, tz: ZoneInfo) -> bool:
     local = _at(item).astimezone(tz)
     if args.weekday is not None and local.weekday() != args.weekday:
         return False
-    if args.hour is not None and local.hour != args.hour:
-        return False
+    return args.hour is None or local.hour == args.hour
+
+
+def _named(item: Item, words: list[str]) -> int:
+    """How many of the words the contact used appear in the record's own words."""
     said = fold(_label(item))
-    return all(re.search(r"\b" + re.escape(word[:5]), said) for word in args.words)
+    return sum(1 for word in words if re.search(r"\b" + re.escape(word[:5]), said))
+
+
+def _chosen(items: list[Item], args: ChangeArgs, tz: ZoneInfo) -> list[Item]:
+    """The records that fit the day and hour named and share the most words with the request
+    ("desmarca com o Lucas, ele cancelou" is the meeting with Lucas); the record just made when
+    that is what the request means."""
+    if args.record is not None:
+        meant = [item for item in items if item.id == args.record]
+        if meant:
+            return meant
+    fitting = [item for item in items if _fits(item, args, tz)]
+    if not args.words:
+        return fitting
+    best = max((_named(item, args.words) for item in fitting), default=0)
+    return [item for item in fitting if best and _named(item, args.words) == best]
 
 
 async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
@@ -86,7 +107,7 @@ async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
             items += [Item(True, r.id, r.text, r.due_at, r.updated_at) for r in ahead.reminders]
         if args.kind != "reminder":
             items += [Item(False, m.id, m.title, m.starts_at, m.updated_at) for m in ahead.meetings]
-        found = [i for i in items if _fits(i, args, tz)]
+        found = _chosen(items, args, tz)
         if not args.words and args.weekday is None and args.hour is None and found:
             # "cancela esse lembrete", "change it": the one made or changed last.
             found = [max(found, key=lambda i: i.changed)]
@@ -198,6 +219,8 @@ _WEEKDAYS = (
 )
 _HOUR = re.compile(r"\b(\d{1,2})(?:[:h](\d{2}))?\s*(am|pm|h|hs|horas)?\b")
 _BARE_HOUR = re.compile(r"^\s*(?:as\s+|at\s+)?(\d{1,2})\s*$")
+# "actually make it 11", "melhor as 9": a bare hour closing the request.
+_LAST_HOUR = re.compile(r"\b(?:make it|it|as|at|pras|pra)\s+(\d{1,2})\s*[.!]*$")
 # Words that say what to do or point at the record, not which record it is.
 _NOISE = frozenset(
     [
@@ -316,6 +339,26 @@ _NOISE = frozenset(
         "day",
         "nao",
         "not",
+        "adianta",
+        "adiantar",
+        "antecipa",
+        "antecipar",
+        "joga",
+        "jogar",
+        "bota",
+        "coloca",
+        "melhor",
+        "opa",
+        "ops",
+        "vdd",
+        "verdade",
+        "actually",
+        "make",
+        "bring",
+        "forward",
+        "one",
+        "com",
+        "with",
     ]
 )
 
@@ -334,7 +377,10 @@ def plan_change(intent: str, text: str, moment: Moment) -> Plan:
         cut = _DESTINATION.search(folded)
         if cut:
             selector, destination = folded[: cut.start()], folded[cut.end() :]
-        _read_destination(text[cut.end() :] if cut else "", destination, moment, args)
+        elif _just_made(moment):
+            # "melhor 16h", "opa, quinta*": every time word says where the record goes.
+            selector, destination = _TIME_WORDS.sub(" ", folded), folded
+        _read_destination(text[cut.end() :] if cut else destination, destination, moment, args)
     for number, (pt, en) in enumerate(_WEEKDAYS):
         if re.search(rf"\b(?:{pt}|{en})\b", selector):
             args["weekday"] = number
@@ -348,11 +394,33 @@ def plan_change(intent: str, text: str, moment: Moment) -> Plan:
         if w not in _NOISE and not any(w in pair for pair in _WEEKDAYS) and w not in ("am", "pm")
     ]
     args["words"] = words[:8]
+    record = _just_made(moment)
+    if record is not None and not words and "weekday" not in args and "hour" not in args:
+        args["record"] = record
     return Plan(calls=[("change_agenda", args)])
 
 
+# Days and times in a correction ("quinta", "as 16h", "11"): where to, never which one.
+_TIME_WORDS = re.compile(
+    r"\b(?:segunda|terca|quarta|quinta|sexta|sabado|domingo|monday|tuesday|wednesday|thursday"
+    r"|friday|saturday|sunday|hoje|amanha|today|tomorrow|\d{1,2}(?:[:h]\d{2})?\s*(?:h|hs|am|pm)?)"
+    r"(?!\w)"
+)
+
+
+def _just_made(moment: Moment) -> str | None:
+    """The reminder or meeting the conversation just made or moved, if any."""
+    state = moment.dialogue
+    record = state.get("slots", {}).get("record")
+    if state.get("intent") in ("crm.add_reminder", "crm.add_meeting", "crm.move") and isinstance(
+        record, str
+    ):
+        return record
+    return None
+
+
 def _read_destination(raw: str, folded: str, moment: Moment, args: dict[str, object]) -> None:
-    bare = _BARE_HOUR.match(folded)
+    bare = _BARE_HOUR.match(folded) or _LAST_HOUR.search(folded)
     if bare and int(bare.group(1)) < 24:
         args["to_hour"] = int(bare.group(1))
         return
@@ -361,7 +429,9 @@ def _read_destination(raw: str, folded: str, moment: Moment, args: dict[str, obj
     for found in find_when(raw, now=local, tz=moment.timezone, prefer="future"):
         start = found.start.astimezone(tz)
         said = fold(raw[found.span[0] : found.span[1]])
-        only_time = found.has_time and not re.search(r"[^\W\d_]{4,}", said.replace("pra", ""))
+        only_time = found.has_time and not re.search(
+            r"[^\W\d_]{4,}|\bdia\s+\d|\d+/\d+", said.replace("pra", "")
+        )
         if not only_time and "to_date" not in args:
             args["to_date"] = start.date().isoformat()
         if found.has_time and "to_time" not in args:

@@ -97,7 +97,7 @@ def _reminders(text: str, moment: Moment) -> Plan:
             title = task[:1].upper() + task[1:200]
             calls.append(("add_meeting", {"title": title, "starts_at": due.isoformat()}))
         return Plan(calls=calls)
-    body = task_text(blank(readable, used))
+    body = task_text(blank(readable, used)) or _last_task(readable, moment)
     calls = []
     parts = _MORE_TASKS.split(body) if body else [text]
     for part in parts:
@@ -131,6 +131,16 @@ def _leaning_on_the_last(text: str, due: datetime | None, moment: Moment) -> dat
     if _SAME_TIME.search(folded):
         return datetime.combine(due.astimezone(before.tzinfo).date(), before.timetz())
     return due
+
+
+def _last_task(text: str, moment: Moment) -> str:
+    """The last reminder's task, for a follow-up that names only a new moment ("e no domingo
+    tb, mesmo horário"); empty otherwise."""
+    last = moment.dialogue.get("slots", {}).get("text")
+    if moment.dialogue.get("intent") != "crm.add_reminder" or not isinstance(last, str):
+        return ""
+    leaning = elliptical(text) or BACK_REFERENCE.search(fold(text)) is not None
+    return last if leaning else ""
 
 
 def _with_person(args: dict[str, object], task: str, due: datetime) -> dict[str, object]:
