@@ -66,11 +66,10 @@ async def find_entries(
     rows = (await session.scalars(query.order_by(FinanceEntry.id.desc()).limit(recent))).all()
     folded = {fold(w) for w in words if len(w) >= 3}
     named = {str(getattr(c, "value", c)) for c in categories}
-    found = []
-    for entry in rows:
-        if amount is not None and entry.amount != amount:
-            continue
-        if (folded or named) and not _named(entry, folded, named):
-            continue
-        found.append(entry)
-    return found
+    fitting = [e for e in rows if amount is None or e.amount == amount]
+    if not (folded or named):
+        return fitting
+    # The entry's own words name it better than its category ("a internet" is the internet
+    # bill, not the rent that shares its category).
+    own = [e for e in fitting if _named(e, folded, ())]
+    return own or [e for e in fitting if _named(e, folded, named)]

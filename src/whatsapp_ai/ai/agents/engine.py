@@ -26,6 +26,7 @@ from whatsapp_ai.ai.agents import (
     guard,
     knowledge,
     people_notes,
+    records,
     relationships,
     sales,
     support,
@@ -216,6 +217,7 @@ class AssistantEngine:
                         runtime, clause, score.intent if score else None
                     ):
                         score = IntentScore("crm.person_info", "crm", 0.0, 0.0)
+                    score = await records.redirect(runtime, clause, score, agents)
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
                 refusal = guard.refuse_clause(clause, ctx.language)

@@ -88,7 +88,8 @@ _FOLLOWERS = frozenset(
         "mes", "ano", "ja", "tambem", "ai", "la", "total", "on", "at", "in", "for", "to", "and",
         "or", "the", "from", "with", "of", "each", "today", "yesterday", "tomorrow", "last",
         "this", "too", "already", "via", "pix", "me", "i", "eu", "dia", "day", "ate", "until",
-        "by", "num", "numa", "uns", "umas", "hj", "dps", "tipo",
+        "by", "num", "numa", "uns", "umas", "hj", "dps", "tipo", "actually", "instead", "not",
+        "nao", "vdd", "mesmo", "entao", "then", "ok", "pfv", "please", "tb", "tbm",
     }
 )  # fmt: skip
 _TIME_BEFORE = frozenset({"as", "at", "das", "pelas", "dia", "day"})

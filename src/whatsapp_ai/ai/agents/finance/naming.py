@@ -43,7 +43,18 @@ _NOT_A_NAME = frozenset((
     "entries", "registro", "valor", "value", "amount", "gasto", "gastos", "expense", "expenses",
     "categoria", "category", "data", "date", "dia", "day", "verdade", "vdd", "mesmo", "mesma",
     "same", "previous", "anterior", "primeiro", "primeira", "first", "second", "segundo",
-    "outro", "other"
+    "outro", "other", "conta", "contas", "compra", "compras", "coisa", "one", "pagamento",
+    "payment", "bill"
+))  # fmt: skip
+# Words that say what to do with an entry, never what it is.
+_COMMANDS = frozenset((
+    "apaga", "apague", "apagar", "exclui", "exclua", "excluir", "deleta", "deletar", "remove",
+    "remover", "tira", "tirar", "cancela", "cancelar", "desfaz", "esquece", "corrige", "corrija",
+    "arruma", "arrumar", "muda", "mude", "mudar", "troca", "troque", "trocar", "altera", "edita",
+    "move", "passa", "delete", "erase", "fix", "change", "correct", "undo", "drop", "data",
+    "valor", "categoria", "date", "amount", "category", "errado", "errada", "wrong", "ops",
+    "opa", "actually", "vdd", "verdade", "nao", "not", "lancei", "anotei", "coloquei", "pera",
+    "digitei", "escrevi", "mandei", "sorry", "oops", "typed"
 ))  # fmt: skip
 # "nao era 75", "not 5": the amount a correction replaces, not the new one.
 _WAS_NOT = re.compile(
@@ -52,8 +63,8 @@ _WAS_NOT = re.compile(
     r"|(?:^|\s)(?:o|a|the one)\s+(?:de|for|of)(?:\s*(?:r\$|us\$|\$))?\s*$"
 )
 _CORRECTION = re.compile(
-    r"\b(?:errei|erro|corrig\w*|corrij\w*|na vdd|na verdade|nao era|nao foi|actually|fix\w*"
-    r"|wrong|mistake|not \d)\b"
+    r"\b(?:errei|erro|corrig\w*|corrij\w*|arrum\w*|na vdd|na verdade|nao era|nao foi|actually"
+    r"|fix\w*|wrong|mistake|not \d|digitei errado|escrevi errado)\b"
 )
 _SUBJECT = re.compile(
     r"^(?:e\s+|and\s+|ah\s+|ops\s+)?(?:o|a|os|as|the)\s+(?:(?:do|da|de|dos|das|of)\s+)?\w{3,}"
@@ -80,16 +91,21 @@ def named(text: str) -> str | None:
         for word in _NAMED.findall(fold(text))
         if word not in _NOT_A_NAME and word not in _FILLER and guess_payment_method(word) is None
     ]
+    if not found and _COMMANDS.intersection(_WORD.findall(fold(text))):
+        # "apaga o gasto com roupa", "exclui a conta de luz": the words left once the command,
+        # the generic nouns and the fillers are gone.
+        rest = (description(text) or "").split()
+        found = [w for w in map(fold, rest) if w not in _COMMANDS and w not in _NOT_A_NAME]
     return " ".join(dict.fromkeys(found)) or None
 
 
 def corrects(text: str) -> bool:
     """A correction of something recorded rather than a new entry ("o ifood foi 53, errei")."""
     folded = fold(text)
-    if _SPENDING.search(folded):
-        return False
     if _CORRECTION.search(folded):
         return True
+    if _SPENDING.search(folded):
+        return False
     # Without a word of correction, the entry must be what the sentence is about: named first
     # ("o do mercado foi 44", "a internet foi 120", "the coffee was 6"), not somewhere inside a
     # new statement ("uber to the airport was like 80 bucks").
@@ -99,6 +115,12 @@ def corrects(text: str) -> bool:
         and named(subject[0]) is not None
         and bool(re.search(r"\b(?:foi|era|was)\b", folded))
     )
+
+
+def subject_named(text: str) -> bool:
+    """Whether the message opens by naming an entry ("o mercado ...", "the salary ...")."""
+    subject = _SUBJECT.match(fold(text))
+    return subject is not None and named(subject[0]) is not None
 
 
 def new_and_old(text: str) -> tuple[Decimal | None, Decimal | None]:

@@ -18,6 +18,7 @@ from whatsapp_ai.ai.extract import (
     guess_category,
     guess_payment_method,
 )
+from whatsapp_ai.ai.extract._text import fold as fold_in_place
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Category
@@ -52,12 +53,14 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
             intent = "finance.edit_last"
         elif _SPENT.search(fold(text)) or _EARNED.search(fold(text)):
             intent = "finance.add_expense"
-    if intent in ("finance.add_expense", "finance.add_income") and naming.corrects(text):
+    if intent in ("finance.add_expense", "finance.add_income") and (
+        naming.corrects(text) or _redates(text, moment)
+    ):
         intent = "finance.edit_last"
     if intent in ("finance.add_expense", "finance.add_income"):
         return _plan_entry(intent, text, moment)
     if intent == "finance.delete_last":
-        return _plan_delete(text)
+        return _plan_delete(text, moment)
     if intent == "finance.edit_last":
         return _plan_edit(text, moment)
     if intent == "finance.summary":
@@ -71,6 +74,16 @@ _INSTALMENTS = re.compile(
     r"\b(?:parcelad[oa]\s+)?(?:em\s+)?\d{1,2}\s*x\b|\bin\s+\d{1,2}\s+(?:installments|instalments)\b",
     re.IGNORECASE,
 )
+
+
+def _redates(text: str, moment: Moment) -> bool:
+    """A day for an entry named as the subject, with no amount: "the salary came in on
+    monday", "o mercado foi ontem" move that entry."""
+    return (
+        naming.subject_named(text)
+        and not find_amounts(text, money_hint=True)
+        and _day(text, moment) is not None
+    )
 
 
 def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
@@ -148,17 +161,43 @@ def _plan_edit(text: str, moment: Moment) -> Plan:
     method = guess_payment_method(text)
     if method is not None:
         args["payment_method"] = method.value
-    day = _day(text, moment)
-    if day is not None:
-        args["day"] = day.isoformat()
+    said, replaced = _new_and_old_days(text, moment)
+    if replaced is not None:
+        args["which_day"] = replaced.isoformat()  # "foi anteontem, nao ontem"
+    if said is not None and new is not None and replaced is None and which:
+        args["which_day"] = said.isoformat()  # "o mercado de domingo foi 95": picks it
+    elif said is not None:
+        args["day"] = said.isoformat()
     return Plan(calls=[("edit_last_entry", args)])
 
 
-def _plan_delete(text: str) -> Plan:
+_NOT_BEFORE = re.compile(r"\b(?:nao|not|instead of)\s*(?:(?:foi|era|was|on)\s+)?$")
+
+
+def _new_and_old_days(text: str, moment: Moment) -> tuple[date | None, date | None]:
+    """The day a correction sets, and the one it says was wrong ("anteontem, nao ontem")."""
+    said: date | None = None
+    replaced: date | None = None
+    folded = fold_in_place(text)
+    for found in find_when(text, now=_local_now(moment), tz=moment.timezone, prefer="past"):
+        if found.kind not in ("day", "instant"):
+            continue
+        day = found.start.astimezone(ZoneInfo(moment.timezone)).date()
+        if _NOT_BEFORE.search(folded[: found.span[0]]):
+            replaced = replaced or day
+        else:
+            said = said or day
+    return said, replaced
+
+
+def _plan_delete(text: str, moment: Moment) -> Plan:
     args: dict[str, object] = {}
     which = naming.named(text)
     if which:
         args["which"] = which
+    day = _day(text, moment)  # "apaga o de ontem"
+    if day is not None:
+        args["which_day"] = day.isoformat()
     # "apaga o mercado" → "Qual deles?" → "o de 55": the amount picks one.
     amounts = find_amounts(text, money_hint=True)
     if amounts:
