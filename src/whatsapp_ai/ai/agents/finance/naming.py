@@ -94,7 +94,9 @@ def named(text: str) -> str | None:
     if not found and _COMMANDS.intersection(_WORD.findall(fold(text))):
         # "apaga o gasto com roupa", "exclui a conta de luz": the words left once the command,
         # the generic nouns and the fillers are gone.
-        rest = (description(text) or "").split()
+        # What follows "pra", "para" or "to" is where it goes, not which entry it is.
+        which_part = re.split(r"\b(?:pra|para|pro|to|into)\b", fold(text), maxsplit=1)[0]
+        rest = (description(which_part) or "").split()
         found = [w for w in map(fold, rest) if w not in _COMMANDS and w not in _NOT_A_NAME]
     return " ".join(dict.fromkeys(found)) or None
 
