@@ -8,9 +8,11 @@ matching patterns; none matching is "unknown"). The labelled set is the test sui
   counting "unknown" for off-topic messages as right;
 - speed of `best()` for new messages (encoder cache cleared) and repeated ones (cache warm), and of
   `abest()` with several messages in flight; each as routes/s and as a ratio to the baseline;
-- a threshold sweep of the shipped router, which is how its threshold was chosen.
+- a threshold sweep of the shipped router, which is how its threshold was chosen;
+- the learned classifier (bench/router_learned.py): alone, added to the shipped scores, and the
+  5-fold cross-validation on its training messages that chose its weight and unknown gate.
 
-    .venv/bin/python bench/router.py [--passes 3] [--concurrency 8]
+    .venv/bin/python -m bench.router [--passes 3] [--concurrency 8]
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.router_learned import cross_validate, fit, learned_decision, training_set
 from whatsapp_ai.ai.router import INTENTS, IntentRouter, get_encoder, looks_like_noise
+from whatsapp_ai.ai.router.router import CLASSIFIER_WEIGHT, UNKNOWN_GATE
 from whatsapp_ai.core.text import fold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,12 +150,21 @@ def main() -> None:
     warm_s = time.perf_counter() - t0
 
     baseline = KeywordRouter()
+    rows = training_set(ROOT / "evals/assistant.jsonl", texts)
+    t0 = time.perf_counter()
+    classifier = fit(encoder, rows)
+    train_s = time.perf_counter() - t0
+    grid = [(w, g) for w in (0.0, 0.03, 0.05, 0.08, 0.1, 0.2) for g in (0.5, 0.7, 1.01)]
+    cv = cross_validate(encoder, rows, grid)
+    learned = IntentRouter(encoder, classifier=classifier)
     variants = {
         "regex baseline": baseline.best,
         "centroid": _intent(IntentRouter(encoder, centroid_weight=1.0, keyword_boost=0.0)),
         "nearest-3": _intent(IntentRouter(encoder, centroid_weight=0.0, keyword_boost=0.0)),
         "blend": _intent(IntentRouter(encoder, keyword_boost=0.0)),
         "blend + keywords (shipped)": _intent(router),
+        "learned classifier alone": learned_decision(encoder, classifier),
+        f"blend + keywords + {CLASSIFIER_WEIGHT} x learned": _intent(learned),
     }
     accuracy = {name: _accuracy(cases, decide) for name, decide in variants.items()}
     sweep = {
@@ -196,6 +209,11 @@ def main() -> None:
             f"{row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f}"
         )
     print(f"{'encode batch (sentences/s)':<28} {batch_per_s:>9.0f} {batch_per_s / base:>11.4f}")
+    print(f"\nlearned: {len(rows)} training messages, trained in {train_s:.2f} s")
+    print("cross-validated accuracy (weight, unknown gate; gate 1.01 = never):")
+    for (weight, gate), value in cv.items():
+        chosen = (weight, gate) == (CLASSIFIER_WEIGHT, UNKNOWN_GATE)
+        print(f"  {weight:>5.2f} {gate:>5.2f}  {value:>7.1%}{'  <- chosen' if chosen else ''}")
     print("\nthreshold  accuracy")
     for threshold, value in sweep.items():
         marker = "  <- shipped" if float(threshold) == round(router.threshold, 2) else ""
@@ -214,6 +232,13 @@ def main() -> None:
         "speed": speed,
         "encode_batch_sentences_per_s": batch_per_s,
         "threshold_sweep": sweep,
+        "learned": {
+            "training_messages": len(rows),
+            "train_s": train_s,
+            "weight": CLASSIFIER_WEIGHT,
+            "unknown_gate": UNKNOWN_GATE,
+            "cross_validation": {f"{w:.2f}/{g:.2f}": value for (w, g), value in cv.items()},
+        },
         "shipped": {
             "threshold": router.threshold,
             "off_topic_margin": router.off_topic_margin,

@@ -3,8 +3,10 @@
 Each intent scores the blend of its centroid's cosine and the mean cosine of its nearest examples
 (centroids alone blur intents with varied phrasing, nearest examples alone over-trust one lucky
 example; the blend beats both on the labelled set). A matching keyword pattern adds a small
-boost. `best` turns the top score into a decision: keyboard mashing, a weak score, or a message
-nearer to the off-topic examples than to the winner gives None ("unknown").
+boost. An optional learned classifier (`classifier.IntentClassifier`) adds its probability times
+`classifier_weight`, and a message it deems unknown with at least `unknown_gate` is turned away.
+`best` turns the top score into a decision: keyboard mashing, a weak score, or a message nearer to
+the off-topic examples than to the winner gives None ("unknown").
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from whatsapp_ai.ai.router.classifier import IntentClassifier
 from whatsapp_ai.ai.router.encoder import SentenceEncoder, Vectors, get_encoder
 from whatsapp_ai.ai.router.intents import ASSISTANT, INTENTS, OFF_TOPIC, Intent
 from whatsapp_ai.core.text import fold
@@ -28,6 +31,9 @@ NEAREST_K = 3
 KEYWORD_BOOST = 0.08
 THRESHOLD = 0.34
 OFF_TOPIC_MARGIN = 0.03
+# For a learned classifier (5-fold cross-validation on the training messages, bench/router.py).
+CLASSIFIER_WEIGHT = 0.05
+UNKNOWN_GATE = 0.5
 
 _KEYBOARD_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
 _KEYBOARD_RUNS = frozenset(
@@ -43,12 +49,14 @@ _CONSONANT_RUN = re.compile(r"[^aeiouy]{5,}")
 
 @dataclass(frozen=True, slots=True)
 class IntentScore:
-    """How well a message fits one intent: `score` is `similarity` plus the keyword prior."""
+    """How well a message fits one intent: `score` is `similarity` plus the keyword prior (plus
+    the weighted probability `learned` when the router has a classifier)."""
 
     intent: str
     agent: str
     score: float
     similarity: float
+    learned: float = 0.0
 
 
 def _noisy_word(word: str) -> bool:
@@ -90,6 +98,9 @@ class IntentRouter:
         centroid_weight: float = CENTROID_WEIGHT,
         nearest_k: int = NEAREST_K,
         keyword_boost: float = KEYWORD_BOOST,
+        classifier: IntentClassifier | None = None,
+        classifier_weight: float = CLASSIFIER_WEIGHT,
+        unknown_gate: float = UNKNOWN_GATE,
     ) -> None:
         if len({intent.id for intent in intents}) != len(intents):
             raise ValueError("intent ids must be unique")
@@ -104,6 +115,9 @@ class IntentRouter:
         self.centroid_weight = centroid_weight
         self.nearest_k = nearest_k
         self.keyword_boost = keyword_boost
+        self.classifier = classifier
+        self.classifier_weight = classifier_weight
+        self.unknown_gate = unknown_gate
         self._index: _Index | None = None
         self._lock = threading.Lock()
 
@@ -179,10 +193,17 @@ class IntentRouter:
             return None
         if top.score < (self.threshold if threshold is None else threshold):
             return None
-        if len(index.off_topic) and top.score <= float(np.max(index.off_topic @ vector)) + (
+        nearest = top.score - self.classifier_weight * top.learned
+        if len(index.off_topic) and nearest <= float(np.max(index.off_topic @ vector)) + (
             self.off_topic_margin
         ):
             return None
+        if self.classifier is not None and None in self.classifier.labels:
+            unknown = self.classifier.probabilities(vector[None])[
+                0, self.classifier.labels.index(None)
+            ]
+            if unknown >= self.unknown_gate:
+                return None
         return top
 
     def _allowed(
@@ -197,6 +218,7 @@ class IntentRouter:
         centroid = index.centroids @ vector
         cosines = index.examples @ vector
         folded = fold(text)
+        learned = self._learned(vector)
         scores: list[IntentScore] = []
         for i, intent in enumerate(index.intents):
             own = cosines[index.owners[i].start : index.owners[i].stop]
@@ -206,9 +228,17 @@ class IntentRouter:
                 self.centroid_weight * float(centroid[i]) + (1 - self.centroid_weight) * nearest
             )
             prior = self.keyword_boost if any(p.search(folded) for p in index.keywords[i]) else 0.0
-            scores.append(IntentScore(intent.id, intent.agent, similarity + prior, similarity))
+            p = learned.get(intent.id, 0.0)
+            score = similarity + prior + self.classifier_weight * p
+            scores.append(IntentScore(intent.id, intent.agent, score, similarity, p))
         scores.sort(key=lambda s: (-s.score, s.intent))
         return scores
+
+    def _learned(self, vector: Vectors) -> dict[str | None, float]:
+        if self.classifier is None:
+            return {}
+        row = self.classifier.probabilities(vector[None])[0]
+        return dict(zip(self.classifier.labels, map(float, row), strict=True))
 
     async def _aensure_index(self) -> _Index:
         if self._index is not None:
