@@ -16,7 +16,6 @@ from whatsapp_ai.core.paging import DEFAULT_LIMIT, Slice, by, paginate
 from whatsapp_ai.core.text import fold_key
 from whatsapp_ai.relationships.errors import DuplicateError, InvalidInputError
 from whatsapp_ai.relationships.models import Person
-from whatsapp_ai.relationships.names import match_people
 from whatsapp_ai.relationships.records import (
     by_source_key,
     checked_key,
@@ -31,8 +30,6 @@ NAME_MAX = 200
 NOTES_MAX = 4000
 PHONE_MAX = 32
 EMAIL_MAX = 254
-# How many of a contact's people a misspelt name is compared with.
-FUZZY_POOL = 500
 PERSON_FIELDS = frozenset({"name", "phone", "email", "notes", "birthday"})
 
 
@@ -50,25 +47,17 @@ async def find_people(
     session: AsyncSession, *, tenant_id: str, contact_id: str, query: str, limit: int = 10
 ) -> list[Person]:
     """The contact's people whose name, or a word of it, starts with ``query`` (accents and
-    case ignored), an exact name first, then by name; else those closest in spelling."""
+    case ignored); an exact name first, then by name."""
     key = fold_key(query)
     if not key:
         return []
-    mine = (Person.tenant_id == tenant_id, Person.contact_id == contact_id)
     rows = await session.scalars(
         select(Person)
-        .where(*mine, _matches(key))
+        .where(Person.tenant_id == tenant_id, Person.contact_id == contact_id, _matches(key))
         .order_by(case((Person.name_key == key, 0), else_=1), Person.name_key, Person.id)
         .limit(limit)
     )
-    found = list(rows)
-    if found:
-        return found
-    # A typo ("Fernada") starts no name: the contact's people are spelled against it.
-    everyone = await session.scalars(
-        select(Person).where(*mine).order_by(Person.name_key, Person.id).limit(FUZZY_POOL)
-    )
-    return match_people(list(everyone), query)[:limit]
+    return list(rows)
 
 
 def _matches(key: str) -> ColumnElement[bool]:
