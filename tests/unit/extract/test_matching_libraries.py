@@ -4,8 +4,8 @@ Per set: the own word matcher (folded words, stopwords, singular; for people the
 a word's start), `rapidfuzz` alone (``WRatio`` with a cutoff, on the same folded words), the own
 matcher with `rapidfuzz` when it finds nothing, and the shipped matcher: for products
 `rapidfuzz` also settles the names the words tie on ("bolo de choclate"), for people it never
-offers a name's other gender ("Fernando" for Fernanda). Run with ``-s`` to see the table (the figures are in the README's extraction
-paragraph; bench/matching.py times them).
+offers a name's other gender ("Fernando" for Fernanda). Run with ``-s`` to see the table (the
+figures are in the README's extraction paragraph; bench/matching.py times them).
 """
 
 from __future__ import annotations
