@@ -1,7 +1,7 @@
 """A business's own assistant end to end: its profile through the settings API (the README's
 agent names, every agent switchable, errors naming the agents), a store's customers greeted with
-only its agents, complaints handed to a person, orders cancelled on request, and a new
-contact's time zone and currency from their number."""
+only its agents, a misspelt product ordered all the same, complaints handed to a person, orders
+cancelled on request, and a new contact's time zone and currency from their number."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from whatsapp_ai.conversation.models import Conversation, Message
 from whatsapp_ai.core.db import tenant_scope
 from whatsapp_ai.identity.models import Contact
 from whatsapp_ai.sales import service as sales
-from whatsapp_ai.sales.models import Order
+from whatsapp_ai.sales.models import Order, OrderItem
 
 ANA = "+5511999990001"
 FAQ = b"""# Doce Encanto
@@ -143,6 +143,31 @@ async def test_a_store_customer_cancels_the_open_order(
         async with container.db.read() as session:
             [order] = list(await session.scalars(select(Order)))
     assert order.status == "cancelled"
+
+
+async def test_a_misspelt_product_goes_into_the_order_by_its_closest_spelling(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    await _store(client, container, tenant)
+    with tenant_scope(tenant["id"]):
+        async with container.db.transaction() as session:
+            for name in ("Bolo de chocolate", "Brigadeiro"):
+                await sales.create_product(
+                    session, tenant_id=tenant["id"], name=name, price="5", now=container.clock.now()
+                )
+    await _say(client, tenant["key"], "quero 3 brigaderos", 1)
+    await drain(container)
+    await _say(client, tenant["key"], "e 1 bolo de choclate", 2)
+    await drain(container)
+    with tenant_scope(tenant["id"]):
+        async with container.db.read() as session:
+            [order] = list(await session.scalars(select(Order)))
+            lines = list(await session.scalars(select(OrderItem)))
+    assert {line.order_id for line in lines} == {order.id}
+    assert sorted((line.name, line.quantity) for line in lines) == [
+        ("Bolo de chocolate", 1),
+        ("Brigadeiro", 3),
+    ]
 
 
 async def test_a_new_contact_gets_the_zone_and_currency_of_their_number(

@@ -1,5 +1,6 @@
 """People-notes through the assistant on real databases: details saved by chat are read back,
-the last talk is answered (not recorded again), and an ambiguous name is asked about."""
+the last talk is answered (not recorded again), an ambiguous name is asked about, and a
+misspelt one found."""
 
 from __future__ import annotations
 
@@ -98,6 +99,15 @@ async def test_a_name_matching_several_people_is_asked_about(
     assert "Pedro Lima" in answer
     assert "Pedro Alves" in answer
     assert "2222" not in answer
+
+
+async def test_a_misspelt_name_finds_the_person_but_not_the_other_gender(
+    container: Container, tenant: dict[str, str], ana: str, router: IntentRouter
+) -> None:
+    chat = Chat(container, router, tenant["id"], ana)
+    await chat.say("salva o contato da Fernanda Lima: 11 95555-6666")
+    assert "6666" in await chat.say("qual o telefone da Fernada?")
+    assert "6666" not in await chat.say("qual o telefone do Fernando?")
 
 
 async def test_a_question_about_someone_known_reads_their_notes(

@@ -21,6 +21,7 @@ from whatsapp_ai.relationships.meetings import (
     upcoming,
     update_meeting,
 )
+from whatsapp_ai.relationships.names import match_people
 from whatsapp_ai.relationships.people import (
     add_person,
     delete_person,
@@ -74,6 +75,7 @@ __all__ = [
     "list_people",
     "list_reminders",
     "mark_sent",
+    "match_people",
     "reschedule_reminder",
     "upcoming",
     "update_meeting",

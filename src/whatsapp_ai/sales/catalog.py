@@ -224,9 +224,15 @@ async def find_products(
 
 
 async def resolve_product(session: AsyncSession, *, tenant_id: str, name: str) -> Product:
-    """The active product a customer means by ``name`` ("camisetas pretas" → Camiseta Preta)."""
+    """The active product a customer means by ``name`` ("camisetas pretas" → Camiseta Preta,
+    "brigadero" → Brigadeiro)."""
     wanted = terms(name)
     if not wanted:
         raise ProductNotFoundError(name)
     products = await _candidates(session, tenant_id=tenant_id, wanted=wanted)
-    return pick(wanted, name, [(product, product.name) for product in products])
+    try:
+        return pick(wanted, name, [(product, product.name) for product in products])
+    except ProductNotFoundError:
+        # A typo ("brigadero") is in no name, so the whole catalog is spelled against it.
+        everything = await _candidates(session, tenant_id=tenant_id, wanted=[])
+        return pick(wanted, name, [(product, product.name) for product in everything])

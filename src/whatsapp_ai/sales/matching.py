@@ -1,11 +1,13 @@
 """How the words a customer writes are matched against product names: folded, without the
-words that only say how someone asks, and in the singular."""
+words that only say how someone asks, and in the singular; the closest spelling when the words
+alone find nothing or cannot tell two products apart."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 
+from whatsapp_ai.core.fuzzy import closest
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.sales.errors import AmbiguousProductError, ProductNotFoundError
 
@@ -66,16 +68,37 @@ def hits(wanted: Sequence[str], words: Iterable[str]) -> int:
     return sum(1 for term in wanted if any(same(term, word) for word in pool))
 
 
-def pick[T](wanted: Sequence[str], query: str, options: Sequence[tuple[T, str]]) -> T:
-    """The one option whose name best matches ``wanted``; else not found or ambiguous."""
-    scored = [(hits(wanted, terms(name)), item, name) for item, name in options]
-    best = max((count for count, _, _ in scored), default=0)
+def best_by_words(wanted: Sequence[str], names: Sequence[str]) -> list[int]:
+    """Indexes of the names holding the most searched words (one, if only one has exactly
+    those words); none when no word is in any name."""
+    counts = [hits(wanted, terms(name)) for name in names]
+    best = max(counts, default=0)
     if best == 0:
+        return []
+    top = [index for index, count in enumerate(counts) if count == best]
+    exact = [index for index in top if sorted(terms(names[index])) == sorted(wanted)]
+    return exact if len(top) > 1 and len(exact) == 1 else top
+
+
+def best_by_spelling(wanted: Sequence[str], names: Sequence[str]) -> list[int]:
+    """Indexes of the names closest in spelling to the searched words (typos, cut words)."""
+    return closest(" ".join(wanted), [" ".join(terms(name)) for name in names])
+
+
+def pick[T](wanted: Sequence[str], query: str, options: Sequence[tuple[T, str]]) -> T:
+    """The one option whose name best matches ``wanted``; else not found or ambiguous.
+
+    The words decide first; when no name has them ("brigadero") or several have them alike
+    ("bolo de choclate"), the closest spelling among those names decides, if one stands out."""
+    names = [name for _, name in options]
+    found = best_by_words(wanted, names)
+    if len(found) == 1:
+        return options[found[0]][0]
+    pool = found or list(range(len(names)))
+    near = best_by_spelling(wanted, [names[index] for index in pool])
+    if len(near) == 1:
+        return options[pool[near[0]]][0]
+    tied = [pool[index] for index in near] or found
+    if not tied:
         raise ProductNotFoundError(query)
-    top = [(item, name) for count, item, name in scored if count == best]
-    if len(top) == 1:
-        return top[0][0]
-    exact = [item for item, name in top if sorted(terms(name)) == sorted(wanted)]
-    if len(exact) == 1:
-        return exact[0]
-    raise AmbiguousProductError(query, [name for _, name in top])
+    raise AmbiguousProductError(query, [names[index] for index in tied])

@@ -71,11 +71,7 @@ async def _matching(runtime: ToolRuntime, session: object, args: PersonLookup) -
     )
     people = list(found.items)
     if args.name:
-        key = fold(args.name).strip()
-        exact = [p for p in people if p.name_key == key]
-        if exact:
-            return exact
-        return [p for p in people if any(w.startswith(key) for w in p.name_key.split())]
+        return crm.match_people(people, args.name)
     words = [w for w in re.findall(r"\w+", fold(args.about or "")) if len(w) > 3]
     return [p for p in people if any(_stem(w) in fold(p.notes or "") for w in words)]
 
