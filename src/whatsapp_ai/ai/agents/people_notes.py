@@ -242,7 +242,9 @@ _LAST = re.compile(
     r"\bquando (?:eu )?(?:falei|conversei|vi|encontrei)\b"
 )
 _ASKS = {
-    "phone": re.compile(r"\b(?:telefone|numero|celular|zap|whats|phone|number|cel)\b"),
+    "phone": re.compile(
+        r"\b(?:telefone|tel|fone|numero|celular|zap|whats|whatsapp|phone|number|cel)\b"
+    ),
     "email": re.compile(r"\b(?:e-?mail)\b"),
     "birthday": _BIRTHDAY,
 }
@@ -285,12 +287,32 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
     name = names[0]
     if intent == "crm.log_interaction":
-        event: dict[str, object] = {"person": name, "summary": text.strip()[:1000]}
+        event: dict[str, object] = {"person": name, "summary": note_text(text, name)[:1000]}
         happened = _past_day(text, moment)
         if happened is not None:
             event["happened_on"] = happened.isoformat()
         return Plan(calls=[("log_interaction", event)])
     return Plan(calls=[("add_person", _details(name, text, moment, intent))])
+
+
+# "anota q", "anota ai:", "note that", "anota sobre o Caio:": the command, not the note.
+_NOTE_COMMAND = re.compile(
+    r"^\s*(?:anota|anote|anotar|nota|guarda|registra|salva|lembra|note|write down|remember)"
+    r"(?:\s+(?:ai|aí|isso|ae|pra mim|for me))?(?:\s*:\s*|\s+(?:que|q|that|sobre|about)\b\s*:?\s*"
+    r"|\s+)",
+    re.IGNORECASE,
+)
+
+
+def note_text(text: str, name: str) -> str:
+    """What to keep about a person: the note without the command that asked for it, and
+    without their name opening it ("anota q o Pedro gosta de café" → "gosta de café")."""
+    rest = _NOTE_COMMAND.sub("", text, count=1).strip()
+    if rest == text.strip():
+        return rest
+    subject = re.compile(rf"^(?:(?:o|a|the)\s+)?{re.escape(name)}(?:\s*[:,-])?\s+", re.IGNORECASE)
+    kept = subject.sub("", rest, count=1).strip()
+    return kept or rest or text.strip()
 
 
 def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, object]:
@@ -342,6 +364,15 @@ _QUESTION_WORDS = re.compile(
     r"\b(?:onde|quando|quem|como|fica|ficam|mora|trabalha|tenho|tem|sabe|sei|voces|vcs|aqui"
     r"|where|when|who|which|how|does|do|lives?|works?|have|know|you|your|that|this|with)\b"
 )
+# "me passa o email do Renan", "manda o zap da Kelly": a person's detail asked for.
+_GIVE = re.compile(
+    r"\b(?:qual|quais|me passa|passa|manda|me manda|me da|me diz|what'?s|whats|give me|send me"
+    r"|tell me)\b"
+)
+_DETAIL = re.compile(
+    r"\b(?:telefone|tel|fone|numero|celular|cel|zap|whats|whatsapp|e-?mail|endereco|aniversario"
+    r"|niver|phone|number|address|birthday)\b"
+)
 # What the router may take a question about a known person for.
 _MISREAD = frozenset({"knowledge.question", "finance.query"})
 
@@ -351,7 +382,12 @@ async def about_someone_known(runtime: ToolRuntime, clause: str, intent: str | N
     finances, asks about a person the contact keeps (by name, or by what their notes say,
     such as "dermatologista" or "accountant")."""
     folded = fold(clause)
-    if (intent is not None and intent not in _MISREAD) or not _ASKING.search(folded):
+    asks_detail = _GIVE.search(folded) is not None and _DETAIL.search(folded) is not None
+    if intent in ("crm.person_info", "crm.person_update"):
+        return False
+    if not asks_detail and (
+        (intent is not None and intent not in _MISREAD) or not _ASKING.search(folded)
+    ):
         return False
     if _MONEY_TALK.search(folded):
         return False

@@ -48,13 +48,15 @@ CATEGORY_KEYWORDS: dict[Category, tuple[str, ...]] = {
         "almocei", "jantar", "jantei", "janta", "pizza*", "hamburguer*", "burger*", "mcdonalds",
         "mc donalds", "burger king", "sushi", "cafeteria", "acai", "pastel", "churrascaria",
         "restaurant*", "lunch", "dinner", "breakfast", "takeout", "doordash", "starbucks",
+        "rodizio", "marmita", "quentinha", "boteco", "buteco", "self service",
     ),
     Category.TRANSPORT: (
         "uber", "cabify", "taxi", "gasolina", "combustivel", "etanol", "abasteci", "posto",
         "onibus", "metro", "trem", "estacionamento", "pedagio", "bilhete unico",
         "passagem de onibus",
         "fuel", "gasoline", "petrol", "gas station", "parking", "toll", "bus", "subway", "train",
-        "lyft", "cab",
+        "lyft", "cab", "gasosa", "conserto do carro", "revisao do carro", "pneu*", "99 pop",
+        "car repair",
     ),
     Category.HOUSING: (
         "aluguel", "condominio", "luz", "conta de luz", "energia", "eletricidade",

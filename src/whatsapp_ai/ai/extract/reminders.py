@@ -92,7 +92,7 @@ TRIGGER = re.compile(
     re.IGNORECASE,
 )
 _LEADING = re.compile(
-    r"^(?:(?:e|and|de|da|do|pra|para|que|to|about|of|te|(?:no |at the )?(?:mesmo horario|mesmo"
+    r"^(?:(?:e|and|de|d|da|do|pra|para|que|to|2|about|of|te|(?:no |at the )?(?:mesmo horario|mesmo"
     r" horário|same time)|,|:|-)(?:\b|(?<=[,:-]))\s*)+",
     re.IGNORECASE,
 )

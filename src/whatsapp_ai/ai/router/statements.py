@@ -1,10 +1,16 @@
-"""Money told as a statement: what the encoder may miss, a rule reads well.
+"""Statements the encoder may miss and a rule reads well: money spent or received, and what
+happened with a person.
 
 People note spending in every shape ("torrei duzentos pila em roupa", "uber 25", "order #55102
 from doordash was 34.75", "vc anota ai: 35 de uber"). Whatever the words around it, a message
 that names an amount of money, or a bare number beside a spending category, and asks nothing is
 a record to keep: an expense, or income when it says money came in. The rule speaks only when
 the router found nothing, or took the statement for a question about spending.
+
+A statement about a named person that notes something ("anota q a Priscila é vegetariana"),
+tells a past talk or meeting ("falei com a Tati dia 11/02", "met Hannah for coffee") or a debt
+("o Fabio me deve 200", "I lent Tom 50") is a note about them, never a new appointment or an
+expense: no money moved, and it happened already.
 """
 
 from __future__ import annotations
@@ -12,20 +18,35 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from whatsapp_ai.ai.extract import find_amounts, guess_category, mentions_money
+from whatsapp_ai.ai.extract import find_amounts, find_person_names, guess_category, mentions_money
 from whatsapp_ai.ai.router.router import IntentScore
 from whatsapp_ai.core.text import fold
 
 FINANCE = "finance"
 _QUESTION = re.compile(
-    r"\?|\b(?:quanto|qnto|qto|quantos|quantas|quais|qual|quando|como|onde|cade|mostra|mostre"
-    r"|lista|liste|ver|resumo|saldo|extrato|total|relatorio|how much|how many|what|which|when"
-    r"|show|list|total|summary|balance|report)\b"
+    r"\?|\b(?:quanto|qnto|qto|quantos|quantas|quais|qual|quando|como|onde|cade|resumo|saldo"
+    r"|extrato|relatorio|how much|how many|what|which|when|summary|balance|report)\b"
+    r"|^(?:me\s+)?(?:mostra|mostre|lista|liste|ver|total|show|list|total)\b"
 )
 _INCOME = re.compile(
     r"\b(?:recebi|ganhei|caiu|entrou|entraram|salario|freela|reembolso|me pagou|me pagaram"
     r"|me devolveu|vendi|received|earned|got paid|paid me|salary|income|refund|sold)\b"
 )
+_NOTE = re.compile(
+    r"^(?:anota|anote|anotar|nota|guarda|registra|lembra que|salva que|note that|note:|write down"
+    r"|remember that)\b"
+)
+_MET = re.compile(
+    r"\b(?:falei|conversei|liguei|encontrei|almocei|jantei|tomei (?:um )?cafe|visitei|vi"
+    r"|called|met|talked|spoke|saw|visited|had (?:lunch|dinner|coffee|a call))\b"
+)
+_DEBT = re.compile(
+    r"\b(?:me deve|me devem|te devo|devo|to devendo|estou devendo|emprestei|me emprestou"
+    r"|owes me|owe|lent|borrowed)\b"
+)
+# A time ahead: an interaction verb with it is a plan ("falei que vou ligar amanha" aside).
+_AHEAD = re.compile(r"\b(?:amanha|depois de amanha|semana que vem|tomorrow|next week)\b")
+CRM = "crm"
 # Intents a statement of money may be mistaken for.
 _READ_AS_QUESTION = frozenset({"finance.query"})
 
@@ -41,10 +62,37 @@ def money_statement(text: str) -> str | None:
     return "finance.add_income" if _INCOME.search(folded) else "finance.add_expense"
 
 
+def person_statement(text: str) -> str | None:
+    """The people-notes intent of a statement that notes something about a named person,
+    a past talk with them, or a debt between you; else None."""
+    folded = fold(text)
+    if _QUESTION.search(folded) or not find_person_names(text):
+        return None
+    if _DEBT.search(folded):
+        return "crm.log_interaction"
+    if find_amounts(text, money_hint=mentions_money(text)):
+        return None  # "almocei com o João, paguei 50": money spent, told with whom
+    if _NOTE.search(folded):
+        return "crm.log_interaction"
+    if _MET.search(folded) and not _AHEAD.search(folded):
+        return "crm.log_interaction"
+    return None
+
+
+# What a note about a person may be taken for by the router.
+_NOT_A_NOTE = frozenset({"crm.person_info", "crm.add_contact", "crm.cancel", "crm.move"})
+
+
 def restate(
     score: IntentScore | None, text: str, enabled_agents: Collection[str]
 ) -> IntentScore | None:
-    """The router's verdict, or a statement of money where it found none or read a question."""
+    """The router's verdict, or a statement of money where it found none or read a question,
+    or a note about a person whatever the router read."""
+    if CRM in enabled_agents and (score is None or score.intent not in _NOT_A_NOTE):
+        noted = person_statement(text)
+        if noted is not None and (score is None or score.intent != noted):
+            strength = score.score if score is not None else 0.0
+            return IntentScore(noted, CRM, strength, strength)
     if FINANCE not in enabled_agents:
         return score
     if score is not None and score.intent not in _READ_AS_QUESTION:

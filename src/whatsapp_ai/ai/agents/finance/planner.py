@@ -131,6 +131,10 @@ def _is_income(intent: str, text: str) -> bool:
     spent, earned = bool(_SPENT.search(folded)), bool(_EARNED.search(folded))
     if spent != earned:
         return earned
+    if intent == "finance.add_income" and not earned:
+        # "hj fui no dentista, 250 no pix": a place one pays at, with nothing said of earning.
+        category = guess_category(text)
+        return category is None or category in (Category.SALARY, Category.OTHER)
     return intent == "finance.add_income"
 
 

@@ -42,6 +42,15 @@ _WEEKDAYS: dict[str, int] = {
     "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5,
     "sunday": 6,
 }  # fmt: skip
+# Weekdays as people abbreviate them ("qui as 14h", "seg 10h", "fri at 9"): read only right
+# before a time, since most are words of their own too ("ter", "sex", "sun", "dom").
+_TYPED_WEEKDAYS: dict[str, int] = {
+    "seg": 0, "ter": 1, "qua": 2, "qui": 3, "sex": 4, "sab": 5, "dom": 6, "mon": 0, "tue": 1,
+    "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4, "sat": 5, "sun": 6,
+}  # fmt: skip
+_BEFORE_A_TIME = (
+    r"\.?(?=,?\s+(?:(?:as|a|at|@)\s*\d{1,2}(?:[:h]\d{2})?|\d{1,2}(?:[:h]\d{2}|hs?|am|pm)\b))"
+)
 _PT_ORDINALS = frozenset({"segunda", "terca", "quarta", "quinta", "sexta"})
 # Nouns PT ordinals count ("segunda vez", "quinta série"): the weekday name before them is not one.
 _ORDINAL_NOUNS = frozenset(
@@ -87,7 +96,8 @@ _RELATIVE_DAYS |= _TYPED_DAYS
 
 _RELATIVE_DAY = re.compile(rf"\b(?:{any_of(_RELATIVE_DAYS)})\b")
 _WEEKDAY = re.compile(
-    rf"\b(?:(?P<pre>{THIS}|{LAST}|{NEXT})\s+)?(?P<name>{any_of(_WEEKDAYS)})(?P<feira>[- ]feira)?"
+    rf"\b(?:(?P<pre>{THIS}|{LAST}|{NEXT})\s+)?(?P<name>{any_of(_WEEKDAYS)}"
+    rf"|(?:{any_of(_TYPED_WEEKDAYS)}){_BEFORE_A_TIME})(?P<feira>[- ]feira)?"
     r"(?:\s+(?P<post>q(?:ue)? vem|passad[ao]))?\b"
 )
 # A week named by its direction: "semana que vem", "próxima semana", "last week".
@@ -181,7 +191,10 @@ def _read_weekday(ctx: Context, match: re.Match[str]) -> Token | None:
         return None
     word = post or pre
     direction = DIRECTIONS[word] if word else None
-    return day_token(match, _weekday(ctx, _WEEKDAYS[name], direction))
+    number = _WEEKDAYS.get(name, _TYPED_WEEKDAYS.get(name.rstrip(".")))
+    if number is None:
+        return None
+    return day_token(match, _weekday(ctx, number, direction))
 
 
 def _read_weekday_of_week(ctx: Context, match: re.Match[str]) -> Token | None:
