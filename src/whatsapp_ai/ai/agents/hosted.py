@@ -151,7 +151,8 @@ async def answer(
             async with asyncio.timeout(limits.max_seconds):
                 first: AIMessage = await runnable.ainvoke(messages)
         except Exception as exc:  # any failure of the models: the next tier, or the offline planner
-            failure = type(exc).__name__
+            causes = getattr(exc, "errors", None) or [exc]
+            failure = ", ".join(type(getattr(c, "cause", None) or c).__name__ for c in causes)
             log.warning("hosted.failed", tier=level.tier, error=failure)
             outcome.attempts.append(Attempt(level.tier, level.models, f"failed: {failure}"))
             continue
