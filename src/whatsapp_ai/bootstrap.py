@@ -218,7 +218,8 @@ def privacy_registry() -> PrivacyRegistry:
 def assistant(
     settings: Settings, db: Database, box: SecretBox | None = None, clock: Clock | None = None
 ) -> AssistantEngine:
-    """The assistant on the configured chat models (the offline model is always the last);
+    """The assistant: the offline planner for what the router is sure of, the configured hosted
+    models (cheap first, then strong; the offline model always last) for the rest;
     with ``box``, each tenant's own settings (agents, chat models, redaction) apply and sales
     checkouts send payment links from the tenant's Stripe account; ``clock`` is "now" for a
     turn that does not carry its own."""
@@ -231,6 +232,9 @@ def assistant(
             sink=record_usage,
             prices=settings.ai.prices,
         )
+
+    def hosted_only(specs: Sequence[ProviderSpec]) -> FallbackChain:
+        return build_chain(list(specs), sink=record_usage, prices=settings.ai.prices)
 
     payments = None if box is None else sales.Payments(box=box, stripe=settings.stripe)
     agents = dict(AGENTS)
@@ -246,6 +250,11 @@ def assistant(
         build=chain,
         hosted=bool(settings.ai.providers),
         clock=clock,
+        offline=chain([]),
+        providers=tuple(settings.ai.providers),
+        build_hosted=hosted_only,
+        hosted_for=settings.ai.hosted_for,
+        confident_score=settings.ai.confident_score,
     )
 
 

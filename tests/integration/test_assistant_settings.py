@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import auth, drain
 from tests.fakes.openai import FakeOpenAI
-from whatsapp_ai.bootstrap import Container
+from whatsapp_ai.bootstrap import Container, assistant
 from whatsapp_ai.core.db import tenant_scope
 from whatsapp_ai.finance import service as finance
 
@@ -62,7 +62,7 @@ async def test_every_reply_leaves_a_trace_with_usage(
         },
         headers=auth(tenant["key"]),
     )
-    assert usage.json() == [
+    assert usage.json()["models"] == [
         {
             "model": "offline-planner",
             "replies": 1,
@@ -71,6 +71,8 @@ async def test_every_reply_leaves_a_trace_with_usage(
             "cost_usd": 0.0,
         }
     ]
+    assert usage.json()["budget"]["monthly_ai_budget_usd"] is None
+    assert usage.json()["budget"]["remaining_usd"] is None
     messages = await client.get(
         f"/conversations/{one['conversation_id']}/messages", headers=auth(tenant["key"])
     )
@@ -101,6 +103,14 @@ async def test_a_tenants_own_model_gets_redacted_text_and_its_key_stays_hidden(
     provider.reset()
     provider.tool_call("record_expense", {"amount": "50", "category": "groceries"})
     provider.reply("Anotado.")
+    # Every request goes to the chain, as when the platform sets hosted_for=every_request.
+    every = container.settings.ai.model_copy(update={"hosted_for": "every_request"})
+    container.reply_step = assistant(
+        container.settings.model_copy(update={"ai": every}),
+        container.db,
+        container.box,
+        clock=container.clock,
+    )
     spec = {
         "provider": "openai_compatible",
         "model": "tenant-model",

@@ -43,6 +43,7 @@ class SettingsOut(BaseModel):
     providers: list[dict[str, Any]]
     redact_pii: bool
     trace_retention_days: int
+    monthly_ai_budget_usd: float | None
 
 
 class SettingsIn(BaseModel):
@@ -57,6 +58,7 @@ class SettingsIn(BaseModel):
     providers: list[ProviderSpec] | None = Field(default=None, max_length=5)
     redact_pii: bool | None = None
     trace_retention_days: int | None = Field(default=None, ge=1, le=3650)
+    monthly_ai_budget_usd: float | None = Field(default=None, ge=0, le=1_000_000)
 
 
 class TraceOut(BaseModel):
@@ -87,6 +89,25 @@ class UsageOut(BaseModel):
     cost_usd: float
 
 
+class BudgetOut(BaseModel):
+    """The monthly AI budget (calendar month, UTC): once spent, only the offline model answers."""
+
+    monthly_ai_budget_usd: float | None
+    spent_usd: float
+    remaining_usd: float | None
+    month_start: datetime
+    month_end: datetime
+
+
+class UsageReportOut(BaseModel):
+    """Usage per model over a period, and this month's budget."""
+
+    start: datetime = Field(serialization_alias="from")
+    end: datetime = Field(serialization_alias="to")
+    models: list[UsageOut]
+    budget: BudgetOut
+
+
 def _shown(current: TenantAssistant) -> SettingsOut:
     agents = current.enabled_agents
     return SettingsOut(
@@ -103,6 +124,7 @@ def _shown(current: TenantAssistant) -> SettingsOut:
         ],
         redact_pii=current.redact_pii,
         trace_retention_days=current.trace_retention_days,
+        monthly_ai_budget_usd=current.monthly_ai_budget_usd,
     )
 
 
@@ -124,7 +146,8 @@ async def update_settings(
 ) -> SettingsOut:
     """Choose the assistant's profile (personal, store, services, custom), name and description,
     switch agents on or off, set the tenant's own chat models (keys are stored encrypted),
-    redact personal data before text leaves for a provider, and keep traces for N days."""
+    redact personal data before text leaves for a provider, keep traces for N days, and cap
+    what hosted models may cost a month (`monthly_ai_budget_usd`, null: no cap)."""
     changes = body.model_dump(exclude_unset=True)
     unknown = assistant_settings.unknown_agents(changes.get("enabled_agents") or ())
     if unknown:
@@ -183,16 +206,39 @@ async def get_trace(request: Request, caller: Reader, trace_id: str) -> TraceOut
         return TraceOut.model_validate(found)
 
 
-@router.get("/usage", response_model=list[UsageOut])
+@router.get("/usage", response_model=UsageReportOut, response_model_by_alias=True)
 async def usage(
     request: Request,
     caller: Reader,
-    start: Annotated[AwareDatetime, Query(alias="from")],
-    end: Annotated[AwareDatetime, Query(alias="to")],
-) -> list[UsageOut]:
-    """Replies, tokens and cost per model in [from, to)."""
+    start: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    end: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+) -> UsageReportOut:
+    """Replies, tokens and cost per model in [from, to) (default: this calendar month, UTC),
+    and the monthly AI budget: its amount, what this month spent and what remains."""
+    rt = _runtime(request)
+    month_start, month_end = traces.month_of(rt.clock.now())
+    start = start or month_start
+    end = end or month_end
     if end <= start:
         raise InvalidInputError("`to` must be after `from`", field="to")
-    async with _runtime(request).db.read() as session:
+    async with rt.db.read() as session:
         rows = await traces.usage(session, tenant_id=caller.tenant_id, start=start, end=end)
-    return [UsageOut(**row.__dict__) for row in rows]
+        current = await assistant_settings.load(session, rt.box, tenant_id=caller.tenant_id)
+        month = await traces.budget(
+            session,
+            tenant_id=caller.tenant_id,
+            monthly_usd=current.monthly_ai_budget_usd,
+            now=rt.clock.now(),
+        )
+    return UsageReportOut(
+        start=start,
+        end=end,
+        models=[UsageOut(**row.__dict__) for row in rows],
+        budget=BudgetOut(
+            monthly_ai_budget_usd=month.monthly_usd,
+            spent_usd=month.spent_usd,
+            remaining_usd=month.remaining_usd,
+            month_start=month.month_start,
+            month_end=month.month_end,
+        ),
+    )

@@ -29,6 +29,8 @@ class AssistantSettings(TenantScoped, Base):
     profile: Mapped[str] = mapped_column(String(16), default="personal", server_default="personal")
     assistant_name: Mapped[str | None] = mapped_column(String(80), nullable=True)
     description: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    # USD a calendar month (UTC) of hosted models may cost; None: no limit.
+    monthly_ai_budget_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

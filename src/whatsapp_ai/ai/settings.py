@@ -1,6 +1,7 @@
 """Each tenant's assistant settings: its profile (a personal assistant, a store, a services
 business, or custom), the agents switched on, its name and description, its own chat models,
-PII redaction before text leaves for a provider, and how long reply traces are kept."""
+PII redaction before text leaves for a provider, its monthly AI budget, and how long reply
+traces are kept."""
 
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ class TenantAssistant:
     profile: str = "personal"
     assistant_name: str | None = None
     description: str | None = None
+    # USD a calendar month (UTC) of hosted models may cost; None: no limit.
+    monthly_ai_budget_usd: float | None = None
 
     def enabled(self, agent: str) -> bool:
         """Whether ``agent`` (stored name) is switched on."""
@@ -83,6 +86,7 @@ async def load(session: AsyncSession, box: SecretBox, *, tenant_id: str) -> Tena
         row.profile or "personal",
         row.assistant_name,
         row.description,
+        row.monthly_ai_budget_usd,
     )
 
 
@@ -129,6 +133,9 @@ async def update(
         row.providers_secret = (
             box.encrypt(json.dumps([_plain_spec(spec) for spec in specs])) if specs else None
         )
+    if "monthly_ai_budget_usd" in changes:
+        budget = changes["monthly_ai_budget_usd"]
+        row.monthly_ai_budget_usd = float(budget) if budget is not None else None
     if "redact_pii" in changes:
         row.redact_pii = bool(changes["redact_pii"])
     if "trace_retention_days" in changes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -135,6 +135,57 @@ async def usage(
         ModelUsage(str(model), int(count), int(t_in), int(t_out), round(float(cost), 6))
         for model, count, t_in, t_out, cost in rows.all()
     ]
+
+
+def month_of(now: datetime) -> tuple[datetime, datetime]:
+    """The calendar month (UTC) holding ``now``: its first instant and the next month's."""
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following
+
+
+async def spent_usd(
+    session: AsyncSession, *, tenant_id: str, start: datetime, end: datetime
+) -> float:
+    """What the tenant's replies in [start, end) cost (the recorded cost of each reply)."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(ReplyTrace.cost_usd), 0.0)).where(
+            ReplyTrace.tenant_id == tenant_id,
+            ReplyTrace.created_at >= start,
+            ReplyTrace.created_at < end,
+        )
+    )
+    return round(float(total or 0.0), 6)
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The tenant's AI budget for the calendar month (UTC) and what it has spent of it."""
+
+    monthly_usd: float | None
+    spent_usd: float
+    month_start: datetime
+    month_end: datetime
+
+    @property
+    def remaining_usd(self) -> float | None:
+        """What is left this month (never below 0); None without a budget."""
+        if self.monthly_usd is None:
+            return None
+        return round(max(self.monthly_usd - self.spent_usd, 0.0), 6)
+
+    def allows(self, extra_usd: float = 0.0) -> bool:
+        """Whether a hosted model may still be called, ``extra_usd`` being spent already."""
+        return self.monthly_usd is None or self.spent_usd + extra_usd < self.monthly_usd
+
+
+async def budget(
+    session: AsyncSession, *, tenant_id: str, monthly_usd: float | None, now: datetime
+) -> Budget:
+    """The tenant's budget for the month of ``now`` and its spending so far."""
+    start, end = month_of(now)
+    spent = await spent_usd(session, tenant_id=tenant_id, start=start, end=end)
+    return Budget(monthly_usd, spent, start, end)
 
 
 async def purge(session: AsyncSession, *, now: datetime, default_days: int) -> int:

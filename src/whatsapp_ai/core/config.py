@@ -227,6 +227,9 @@ class StripeSettings(BaseModel):
 
 ProviderName = Literal["openai", "groq", "gemini", "openai_compatible", "offline"]
 HOSTED_PROVIDERS = ("openai", "groq", "gemini")
+# Which hosted models answer a request the router is unsure of: "cheap" ones first, then
+# "strong" ones when the cheap answer is unusable.
+ProviderTier = Literal["cheap", "strong"]
 
 
 class ProviderSpec(BaseModel):
@@ -244,6 +247,10 @@ class ProviderSpec(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10)
     temperature: float | None = Field(
         default=None, ge=0, le=2, description="None keeps the model's own default."
+    )
+    tier: ProviderTier = Field(
+        default="cheap",
+        description="cheap models are tried first; strong ones when a cheap answer is unusable.",
     )
 
     @model_validator(mode="after")
@@ -324,7 +331,20 @@ class AiSettings(BaseModel):
         '{"provider":"openai_compatible","model":"llama3.1",'
         '"base_url":"http://127.0.0.1:11434/v1"}]. '
         "Fields: provider (openai, groq, gemini, openai_compatible, offline), model, base_url, "
-        "api_key, timeout_s, max_retries, temperature. Empty: the offline model only.",
+        "api_key, timeout_s, max_retries, temperature, tier (cheap, strong). "
+        "Empty: the offline model only.",
+    )
+    hosted_for: Literal["low_confidence", "every_request"] = Field(
+        default="low_confidence",
+        description="low_confidence: the offline planner answers what the router is sure of and "
+        "hosted models the rest; every_request: every request goes to the chain.",
+    )
+    confident_score: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Router score below which a request counts as unsure (the router's own "
+        "threshold when higher; 0: that threshold).",
     )
     prices: Annotated[PriceTable, NoDecode] = Field(
         default_factory=lambda: PriceTable(dict(DEFAULT_PRICES)),

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from langchain_core.messages import HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, Field
 
 from whatsapp_ai.ai.agents.context import Moment, RunContext, read_header
@@ -152,3 +153,40 @@ def test_a_prompt_without_a_context_header_is_dated_by_the_models_clock() -> Non
     [(_text, _tools, moment)] = planner.seen
     assert moment.now == NOW
     assert moment.timezone == "America/Sao_Paulo"
+
+
+async def test_an_answer_given_first_counts_as_the_first_step(runtime: ToolRuntime) -> None:
+    model = OfflineChatModel(planner=Scripted())
+    first = AIMessage(
+        content="", tool_calls=[{"name": "take_note", "args": {"text": "leite"}, "id": "c1"}]
+    )
+    run = await run_agent("notes", model, [NOTE], runtime, _messages(runtime, "oi"), first=first)
+    assert (run.text, run.steps, run.tool_calls) == ("Anotado: leite", 2, ["take_note"])
+
+
+class _Broken(OfflineChatModel):
+    """Fails whenever it is called after a tool answered."""
+
+    async def _agenerate(
+        self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> Any:
+        if isinstance(messages[-1], ToolMessage):
+            raise RuntimeError("provider down")
+        return await super()._agenerate(messages, stop, run_manager, **kw)
+
+
+async def test_a_model_failing_after_the_tools_ran_still_tells_what_they_did(
+    runtime: ToolRuntime,
+) -> None:
+    model = _Broken(planner=Scripted())
+    run = await run_agent("notes", model, [NOTE], runtime, _messages(runtime, "anota pão"))
+    assert (run.text, run.stopped) == ("Anotado: pão", "failed")
+    with pytest.raises(RuntimeError):
+        await run_agent(
+            "notes", _Broken(planner=_Failing()), [NOTE], runtime, _messages(runtime, "x")
+        )
+
+
+class _Failing:
+    def plan(self, text: str, tools: Sequence[str], moment: Moment) -> Plan:
+        raise RuntimeError("provider down")

@@ -1,8 +1,11 @@
 """The assistant: a router that sends each request of a message to its specialist agent, the
 agents' bounded tool loops, and one WhatsApp-sized reply in the contact's language.
 
-Routing is the encoder router (offline, a few milliseconds); each specialist runs on the
-configured chat model (hosted providers with fallbacks, or the offline model). A message with
+Routing is the encoder router (offline, a few milliseconds). What it is sure of, the offline
+model plans for the specialist agent; what it is unsure of goes, when hosted models are
+configured and the tenant's monthly budget allows, to a hosted model that sees every enabled
+agent's tools at once (cheap models first, a strong one when the cheap answer is unusable), the
+offline planner answering when none is usable. A message with
 several requests ("gastei 50 no mercado e me lembra de ligar pro João amanhã") is split into
 clauses and each is handled, in order, in the same reply.
 """
@@ -21,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from whatsapp_ai.ai import dialogue
 from whatsapp_ai.ai import settings as assistant_settings
+from whatsapp_ai.ai import traces as reply_traces
 from whatsapp_ai.ai.agents import (
     finance,
     guard,
@@ -31,6 +35,7 @@ from whatsapp_ai.ai.agents import (
     sales,
     support,
 )
+from whatsapp_ai.ai.agents import hosted as routing
 from whatsapp_ai.ai.agents.context import (
     DEFAULT_CURRENCY,
     DEFAULT_TIMEZONE,
@@ -138,7 +143,18 @@ class AssistantEngine:
     hosted: bool = False
     # What "now" is for a turn that does not say (the platform's clock).
     clock: Clock = field(default_factory=SystemClock)
+    # The offline model alone; None: ``model`` answers every request, sure or not.
+    offline: ChatModel | None = None
+    # The platform's hosted models (a tenant's own replace them) and how to chain some of them.
+    providers: tuple[ProviderSpec, ...] = ()
+    build_hosted: Callable[[Sequence[ProviderSpec]], ChatModel] | None = None
+    # low_confidence: hosted models answer only what the router is unsure of;
+    # every_request: ``model`` answers every request the router is sure of too.
+    hosted_for: str = "low_confidence"
+    # A router score below this (or below the router's own threshold) is unsure.
+    confident_score: float = 0.0
     _chains: dict[str, ChatModel] = field(default_factory=dict)
+    _tiers: dict[str, list[routing.Level]] = field(default_factory=dict)
 
     async def _tenant(self, tenant_id: str) -> TenantAssistant:
         if self.box is None:
@@ -150,13 +166,31 @@ class AssistantEngine:
         """The default chain, or the tenant's own (built once per distinct chain)."""
         if not specs or self.build is None:
             return self.model
-        key = json.dumps(
-            [s.model_dump(mode="json") | {"k": s.api_key.get_secret_value()[-6:]} for s in specs],
-            sort_keys=True,
-        )
+        key = _chain_key(specs)
         if key not in self._chains:
             self._chains[key] = self.build(specs)
         return self._chains[key]
+
+    def _levels_for(self, specs: Sequence[ProviderSpec]) -> list[routing.Level]:
+        """The hosted models by tier: the tenant's own, else the platform's (built once)."""
+        specs = specs or self.providers
+        if self.build_hosted is None or self.offline is None or not specs:
+            return []
+        key = _chain_key(specs)
+        if key not in self._tiers:
+            self._tiers[key] = routing.levels(specs, self.build_hosted)
+        return self._tiers[key]
+
+    async def _budget(
+        self, tenant_id: str, tenant: TenantAssistant, now: Any
+    ) -> reply_traces.Budget | None:
+        """The tenant's budget this month and its spending (None without a budget)."""
+        if tenant.monthly_ai_budget_usd is None:
+            return None
+        async with self.db.read() as session:
+            return await reply_traces.budget(
+                session, tenant_id=tenant_id, monthly_usd=tenant.monthly_ai_budget_usd, now=now
+            )
 
     async def reply(self, turn: TurnInput) -> Reply:
         """Handle every request in the message; say plainly what could not be handled."""
@@ -168,6 +202,7 @@ class AssistantEngine:
             if tenant.enabled_agents is None or name in tenant.enabled_agents
         }
         model = self._model_for(tenant.providers)
+        tiers = self._levels_for(tenant.providers)
         redacting = tenant.redact_pii and (self.hosted or bool(tenant.providers))
         ctx = self._context(turn)
         trace: dict[str, Any] = {"clauses": [], "model": ""}
@@ -190,10 +225,20 @@ class AssistantEngine:
             return replace(early, trace=trace | (early.trace or {}))
         # --- end business
         usage: list[UsageRecord] = []
+        month = await self._budget(turn.tenant_id, tenant, ctx.now) if tiers else None
+        if month is not None:
+            trace["budget"] = {"monthly_usd": month.monthly_usd, "spent_usd": month.spent_usd}
+
+        def affordable() -> bool:
+            # Checked before every hosted call: this month's replies plus this turn so far.
+            return month is None or month.allows(sum(r.cost_usd or 0.0 for r in usage))
+
+        plan = _Run(agents, model, redacting, state, self.offline or model, tiers, affordable)
         token = _usage.set(usage)
         try:
             for clause in clauses:
                 score = await self.router.abest(clause, enabled_agents=set(agents))
+                sure = score is not None and score.score >= self.confident_score
                 score = score or support.fallback(clause, tenant, agents)  # --- business
                 step: dict[str, Any] = {"score": round(score.score, 3) if score else None}
                 reading = dialogue.read(
@@ -208,16 +253,23 @@ class AssistantEngine:
                     agent_name = reading.intent.split(".", 1)[0]
                     if agent_name in agents:
                         step["dialogue"] = reading.how
+                        sure = True
                         strength = score.score if score else 0.0
                         score = IntentScore(reading.intent, agent_name, strength, strength)
                         clause = reading.text
                 else:
-                    score = statements.restate(score, clause, agents)
+                    restated = statements.restate(score, clause, agents)
+                    # A statement of money is read by rule: as sure as the router.
+                    sure = sure or restated is not score
+                    score = restated
                     if "crm" in agents and await people_notes.about_someone_known(
                         runtime, clause, score.intent if score else None
                     ):
                         score = IntentScore("crm.person_info", "crm", 0.0, 0.0)
-                    score = await records.redirect(runtime, clause, score, agents)
+                        sure = True
+                    redirected = await records.redirect(runtime, clause, score, agents)
+                    sure = sure or redirected is not score
+                    score = redirected
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
                 refusal = guard.refuse_clause(clause, ctx.language)
@@ -227,10 +279,12 @@ class AssistantEngine:
                         parts.append(refusal)
                     continue
                 before = len(runtime.traces)
-                text, resolved = await self._handle(
-                    clause, score, ctx, runtime, turn, step, _Run(agents, model, redacting, state)
+                plan = replace(plan, state=state)
+                text, resolved = await self._answer(
+                    clause, score, sure, ctx, runtime, turn, step, plan
                 )
-                if score is not None and score.agent in agents:
+                by_planner = step.get("agent") != routing.AGENT
+                if score is not None and score.agent in agents and by_planner:
                     calls = [
                         (t.tool, *dialogue.tool_call(t.args, t.result))
                         for t in runtime.traces[before:]
@@ -255,6 +309,7 @@ class AssistantEngine:
         models = [c["model"] for c in trace["clauses"] if c.get("model")]
         used = [r.model or r.provider for r in usage if r.ok]
         trace["model"] = (models or used or [""])[-1]
+        trace["routes"] = [c["route"] for c in trace["clauses"] if c.get("route")]
         trace["tools"] = [t.__dict__ for t in runtime.traces]
         trace["ms"] = round((time.perf_counter() - started) * 1000, 1)
         if not parts:
@@ -275,6 +330,71 @@ class AssistantEngine:
             handoff=handoff,
             trace=trace,
         )
+
+    async def _answer(
+        self,
+        clause: str,
+        score: IntentScore | None,
+        sure: bool,
+        ctx: RunContext,
+        runtime: ToolRuntime,
+        turn: TurnInput,
+        step: dict[str, Any],
+        run_with: _Run,
+    ) -> tuple[str, bool]:
+        """One clause: the offline planner when the router is sure, hosted models when not."""
+        offline = replace(run_with, model=run_with.offline or run_with.model, redacting=False)
+        if self.offline is None:
+            step["route"] = "chain"
+            return await self._handle(clause, score, ctx, runtime, turn, step, run_with)
+        accepted_by_assistant = (
+            score is not None
+            and score.agent == "assistant"
+            and (score.score >= self.router.threshold)
+        )
+        if sure or accepted_by_assistant or not run_with.tiers:
+            chosen, step["route"] = offline, routing.CONFIDENT_OFFLINE
+            if not sure and not accepted_by_assistant:
+                step["route"] = routing.LOW_CONFIDENCE_OFFLINE
+            elif self.hosted_for == "every_request" and run_with.tiers:
+                if run_with.affordable():
+                    chosen, step["route"] = run_with, routing.CONFIDENT_HOSTED
+                else:
+                    step["route"] = routing.BUDGET_EXHAUSTED
+            return await self._handle(clause, score, ctx, runtime, turn, step, chosen)
+        before = runtime.unhelpful
+        outcome = await routing.answer(
+            tiers=run_with.tiers,
+            tools=[tool for agent in run_with.agents.values() for tool in agent.tools],
+            runtime=runtime,
+            messages=self._hosted_messages(run_with, ctx, turn, clause),
+            limits=self.limits,
+            affordable=run_with.affordable,
+        )
+        step["route"], step["hosted"] = outcome.route, outcome.trace()
+        run = outcome.run
+        if run is None:
+            return await self._handle(clause, score, ctx, runtime, turn, step, offline)
+        step.update(
+            agent=routing.AGENT,
+            tier=outcome.tier,
+            steps=run.steps,
+            stopped=run.stopped,
+            tool_calls=run.tool_calls,
+            tokens_in=run.tokens_in,
+            tokens_out=run.tokens_out,
+            model=run.model,
+        )
+        found_nothing = runtime.unhelpful > before
+        return run.text, bool(run.text) and run.stopped == "answered" and not found_nothing
+
+    def _hosted_messages(
+        self, run_with: _Run, ctx: RunContext, turn: TurnInput, clause: str
+    ) -> list[BaseMessage]:
+        """What a hosted model sees of a clause the router is unsure of: every agent's brief."""
+        briefs = [(agent.name, agent.prompt) for agent in run_with.agents.values()]
+        lines = [routing.system_prompt(briefs), STYLE, ctx.header()]
+        return self._conversation(lines, ctx, turn, clause, run_with.redacting, run_with.state)
 
     async def _handle(
         self,
@@ -327,8 +447,20 @@ class AssistantEngine:
         state: dialogue.Dialogue | None = None,
     ) -> list[BaseMessage]:
         """The prompt, the recent turns and the request (PII masked when the tenant asks)."""
-        hide = redact if redacting else (lambda text: text)
         lines = [agent.prompt, STYLE, ctx.header(), route_line(intent)]
+        return self._conversation(lines, ctx, turn, clause, redacting, state)
+
+    def _conversation(
+        self,
+        lines: list[str],
+        ctx: RunContext,
+        turn: TurnInput,
+        clause: str,
+        redacting: bool,
+        state: dialogue.Dialogue | None,
+    ) -> list[BaseMessage]:
+        """The system lines, the recent turns and the request (PII masked when asked)."""
+        hide = redact if redacting else (lambda text: text)
         shown = state.shown() if state is not None else {}
         if shown:
             lines.append(dialogue_line(shown))
@@ -404,6 +536,17 @@ class _Run:
     model: ChatModel
     redacting: bool
     state: dialogue.Dialogue | None = None
+    # The offline model alone, the hosted models by tier, and whether the budget allows a call.
+    offline: ChatModel | None = None
+    tiers: list[routing.Level] = field(default_factory=list)
+    affordable: Callable[[], bool] = lambda: True
+
+
+def _chain_key(specs: Sequence[ProviderSpec]) -> str:
+    return json.dumps(
+        [s.model_dump(mode="json") | {"k": s.api_key.get_secret_value()[-6:]} for s in specs],
+        sort_keys=True,
+    )
 
 
 def contact_currency(preferences: dict[str, Any]) -> str:

@@ -44,7 +44,7 @@ class AgentRun:
     tokens_in: int = 0
     tokens_out: int = 0
     model: str = ""
-    stopped: str = "answered"  # answered | steps | time | tokens | repeated
+    stopped: str = "answered"  # answered | steps | time | tokens | repeated | failed
     tool_calls: list[str] = field(default_factory=list)
 
 
@@ -55,8 +55,15 @@ async def run_agent(
     runtime: ToolRuntime,
     messages: list[BaseMessage],
     limits: Limits = Limits(),
+    *,
+    first: AIMessage | None = None,
 ) -> AgentRun:
-    """Run ``agent`` on ``messages`` with ``tools`` until it answers or hits a limit."""
+    """Run ``agent`` on ``messages`` with ``tools`` until it answers or hits a limit.
+
+    ``first`` is the model's answer to ``messages`` when the caller already has it (it counts
+    as the first step). A model that fails after tools ran stops the run ("failed"); what the
+    tools did is still told. A failure before any tool ran is the caller's to handle.
+    """
     bound_tools = {tool.name: tool.bind(runtime) for tool in tools}
     runnable: Any = model.bind_tools(list(bound_tools.values())) if bound_tools else model
     run = AgentRun(agent=agent, text="")
@@ -70,9 +77,17 @@ async def run_agent(
             break
         run.steps += 1
         try:
-            answer: AIMessage = await asyncio.wait_for(runnable.ainvoke(history), timeout=left)
+            if first is not None:
+                answer, first = first, None
+            else:
+                answer = await asyncio.wait_for(runnable.ainvoke(history), timeout=left)
         except TimeoutError:
             run.stopped = "time"
+            break
+        except Exception:
+            if not any(isinstance(message, ToolMessage) for message in history):
+                raise
+            run.stopped = "failed"
             break
         _count(run, answer)
         history.append(answer)
