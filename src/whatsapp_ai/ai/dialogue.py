@@ -68,6 +68,7 @@ SLOTS = frozenset(
         "text",
         "title",
         "starts_at",
+        "name",
     }
 )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from whatsapp_ai.ai.router import IntentScore
-from whatsapp_ai.ai.router.statements import money_statement, restate
+from whatsapp_ai.ai.router.statements import money_statement, person_statement, restate
 
 
 @pytest.mark.parametrize(
@@ -57,3 +57,37 @@ def test_restate_speaks_only_when_the_router_found_nothing_or_a_question() -> No
 
 def test_without_finance_a_statement_is_left_to_the_other_agents() -> None:
     assert restate(None, "uber 25", {"sales", "knowledge"}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("anota q o Pedro gosta de cafe", "crm.log_interaction"),
+        ("falei com a Tati dia 11/02 sobre a viagem", "crm.log_interaction"),
+        ("met Hannah for coffee on feb 26", "crm.log_interaction"),
+        ("o Marcos me deve 100 conto", "crm.log_interaction"),
+        ("salva a Bianca: 11 98123-4567, bianca.r@gmail.com", "crm.add_contact"),
+    ],
+)
+def test_a_statement_about_a_person_is_a_note(text: str, intent: str) -> None:
+    assert person_statement(text) == intent
+    restated = restate(IntentScore("finance.add_income", "finance", 0.44, 0.44), text, {"crm"})
+    assert restated is not None
+    assert restated.intent == intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["quando falei com a Tati?", "almocei com o Joao, paguei 50", "me lembra de ligar pra Ju"],
+)
+def test_questions_plans_and_spending_with_someone_are_not_notes(text: str) -> None:
+    assert person_statement(text) is None
+
+
+def test_spending_told_without_the_amount_is_never_small_talk_or_a_purchase() -> None:
+    agents = {"finance", "sales"}
+    greeting = IntentScore("smalltalk.greeting", "assistant", 0.37, 0.37)
+    checkout = IntentScore("sales.checkout", "sales", 0.49, 0.49)
+    assert restate(greeting, "gastei no posto hj", agents).intent == "finance.add_expense"  # type: ignore[union-attr]
+    assert restate(checkout, "paguei o aluguel", agents).intent == "finance.add_expense"  # type: ignore[union-attr]
+    assert restate(checkout, "quero pagar o pedido", agents) is checkout

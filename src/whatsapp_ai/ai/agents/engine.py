@@ -212,6 +212,11 @@ class AssistantEngine:
             return Reply(text=verdict.refusal, model="guard", language=ctx.language, trace=trace)
         spans = keep_warnings_whole(verdict.text, [c.span for c in split_intents(verdict.text)])
         clauses = [verdict.text[begin:end] for begin, end in spans] or [verdict.text]
+        # "e quanto disso foi mercado?": the "e" the split leaves out says the message leans on
+        # the one before, so the first clause keeps it.
+        lead = verdict.text[: spans[0][0]] if spans else ""
+        if lead.strip() and clauses:
+            clauses[0] = lead.lstrip() + clauses[0]
         state = await self._dialogue(turn, ctx)
         asked_before = True
         parts: list[str] = []

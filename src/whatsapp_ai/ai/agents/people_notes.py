@@ -15,6 +15,7 @@ from whatsapp_ai.ai.agents import say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
@@ -278,8 +279,11 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
             if field == "all" and pattern.search(folded):
                 field = name  # type: ignore[assignment]
         lookup: dict[str, object] = {"field": field}
+        last = _person_in_thread(moment)
         if names:
             lookup["name"] = names[0]
+        elif last is not None and elliptical(text):
+            lookup["name"] = last  # "e o email?", "and her birthday?": the same person
         else:
             lookup["about"] = " ".join(_STOP.sub(" ", folded.replace("'s", " ")).split())[:200]
         return Plan(calls=[("person_info", lookup)])
@@ -302,6 +306,13 @@ _NOTE_COMMAND = re.compile(
     r"|\s+)",
     re.IGNORECASE,
 )
+
+
+def _person_in_thread(moment: Moment) -> str | None:
+    """The person the conversation was just about, if any."""
+    slots = moment.dialogue.get("slots") or {}
+    found = slots.get("name") or slots.get("person")
+    return found if isinstance(found, str) and found else None
 
 
 def note_text(text: str, name: str) -> str:

@@ -47,8 +47,27 @@ _DEBT = re.compile(
 # A time ahead: an interaction verb with it is a plan ("falei que vou ligar amanha" aside).
 _AHEAD = re.compile(r"\b(?:amanha|depois de amanha|semana que vem|tomorrow|next week)\b")
 CRM = "crm"
+# "salva a Bianca: 11 98123-4567", "save Liam, my plumber": a person to keep.
+_SAVE = re.compile(
+    r"^(?:salva|salve|salvar|cadastra|cadastre|adiciona|add|save)\b(?!\s+(?:que|q|that)\b)"
+)
+# Money spent or received, told in the past without the amount yet ("gastei no posto hj",
+# "paguei o aluguel"): never a purchase from the tenant's shop, never small talk.
+_SPENT_OR_GOT = re.compile(
+    r"\b(?:gastei|paguei|comprei|torrei|recebi|ganhei|spent|paid|bought|received|got paid)\b"
+)
+_NOT_A_RECORD = ("smalltalk.", "knowledge.", "sales.")
 # Intents a statement of money may be mistaken for.
 _READ_AS_QUESTION = frozenset({"finance.query"})
+
+
+def _kind_of(text: str) -> str:
+    return "finance.add_income" if _INCOME.search(fold(text)) else "finance.add_expense"
+
+
+def _told_spending(text: str) -> bool:
+    folded = fold(text)
+    return _SPENT_OR_GOT.search(folded) is not None and _QUESTION.search(folded) is None
 
 
 def money_statement(text: str) -> str | None:
@@ -59,7 +78,7 @@ def money_statement(text: str) -> str | None:
     hint = mentions_money(text) or guess_category(text) is not None
     if not find_amounts(text, money_hint=hint):
         return None
-    return "finance.add_income" if _INCOME.search(folded) else "finance.add_expense"
+    return _kind_of(text)
 
 
 def person_statement(text: str) -> str | None:
@@ -72,6 +91,8 @@ def person_statement(text: str) -> str | None:
         return "crm.log_interaction"
     if find_amounts(text, money_hint=mentions_money(text)):
         return None  # "almocei com o João, paguei 50": money spent, told with whom
+    if _SAVE.search(folded):
+        return "crm.add_contact"
     if _NOTE.search(folded):
         return "crm.log_interaction"
     if _MET.search(folded) and not _AHEAD.search(folded):
@@ -95,6 +116,9 @@ def restate(
             return IntentScore(noted, CRM, strength, strength)
     if FINANCE not in enabled_agents:
         return score
+    if (score is None or score.intent.startswith(_NOT_A_RECORD)) and _told_spending(text):
+        strength = score.score if score is not None else 0.0
+        return IntentScore(money_statement(text) or _kind_of(text), FINANCE, strength, strength)
     if score is not None and score.intent not in _READ_AS_QUESTION:
         return score
     intent = money_statement(text)

@@ -240,7 +240,9 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     before = _earlier_query(text, moment)
     period = _said_period(text, moment)
     if period is None and before.get("start") and before.get("end"):
-        start, end = date.fromisoformat(before["start"]), date.fromisoformat(before["end"])
+        start, end = _shifted(
+            folded, date.fromisoformat(before["start"]), date.fromisoformat(before["end"]), moment
+        )
     else:
         start, end = period or _this_month(moment)
     kind = "income" if _INCOME_WORDS.search(folded) else before.get("kind") or "expense"
@@ -251,6 +253,38 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     elif before.get("category"):
         args["category"] = before["category"]
     return Plan(calls=[("finance_report", args)])
+
+
+_EARLIER = re.compile(r"\b(?:passad[ao]|anterior|previous|before that|last one|the one before)\b")
+_WHOLE_MONTH = re.compile(
+    r"\b(?:mes (?:todo|inteiro)|todo o mes|whole month|all month|full month)\b"
+)
+_WHOLE_WEEK = re.compile(r"\b(?:semana (?:toda|inteira)|toda a semana|whole week|all week)\b")
+
+
+def _shifted(folded: str, start: date, end: date, moment: Moment) -> tuple[date, date]:
+    """The period a follow-up means relative to the last question's: the one before it ("e na
+    passada?", "e no anterior?"), or the whole month or week around it ("e no mês todo?")."""
+    today = _local_now(moment).date()
+    if _WHOLE_MONTH.search(folded):
+        first = start.replace(day=1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return first, min(last, today)
+    if _WHOLE_WEEK.search(folded):
+        monday = start - timedelta(days=start.weekday())
+        return monday, min(monday + timedelta(days=6), today)
+    if not _EARLIER.search(folded):
+        return start, end
+    if (start.day == 1 and (end + timedelta(days=1)).day == 1) or (
+        start.day == 1 and start.month == today.month and start.year == today.year
+    ):
+        last = start - timedelta(days=1)  # a month: the month before
+        return last.replace(day=1), last
+    if start.weekday() == 0 and (end - start).days <= 6:
+        monday = start - timedelta(days=7)  # a week: the week before
+        return monday, monday + timedelta(days=6)
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
 
 
 def _earlier_query(text: str, moment: Moment) -> dict[str, str]:
