@@ -46,6 +46,11 @@ _NOT_A_NAME = frozenset((
     "outro", "other", "conta", "contas", "compra", "compras", "coisa", "one", "pagamento",
     "payment", "bill"
 ))  # fmt: skip
+# "apaga", "tira", "move": a request to remove or move an entry, which names it by its words.
+_REMOVE_OR_MOVE = re.compile(
+    r"\b(?:apag\w*|exclu\w*|delet\w*|remov\w*|tira|tirar|cancela|desfaz|esquece|move|mover"
+    r"|passa|arruma|delete|erase|drop|undo)\b"
+)
 # Words that say what to do with an entry, never what it is.
 _COMMANDS = frozenset((
     "apaga", "apague", "apagar", "exclui", "exclua", "excluir", "deleta", "deletar", "remove",
@@ -54,7 +59,8 @@ _COMMANDS = frozenset((
     "move", "passa", "delete", "erase", "fix", "change", "correct", "undo", "drop", "data",
     "valor", "categoria", "date", "amount", "category", "errado", "errada", "wrong", "ops",
     "opa", "actually", "vdd", "verdade", "nao", "not", "lancei", "anotei", "coloquei", "pera",
-    "digitei", "escrevi", "mandei", "sorry", "oops", "typed"
+    "digitei", "escrevi", "mandei", "sorry", "oops", "typed", "errei", "errou", "erro", "fiz",
+    "feito", "make", "eu", "quero", "queria", "pode", "podia"
 ))  # fmt: skip
 # "nao era 75", "not 5": the amount a correction replaces, not the new one.
 _WAS_NOT = re.compile(
@@ -91,13 +97,17 @@ def named(text: str) -> str | None:
         for word in _NAMED.findall(fold(text))
         if word not in _NOT_A_NAME and word not in _FILLER and guess_payment_method(word) is None
     ]
-    if not found and _COMMANDS.intersection(_WORD.findall(fold(text))):
+    if not found and _REMOVE_OR_MOVE.search(fold(text)):
         # "apaga o gasto com roupa", "exclui a conta de luz": the words left once the command,
         # the generic nouns and the fillers are gone.
         # What follows "pra", "para" or "to" is where it goes, not which entry it is.
         which_part = re.split(r"\b(?:pra|para|pro|to|into)\b", fold(text), maxsplit=1)[0]
         rest = (description(which_part) or "").split()
-        found = [w for w in map(fold, rest) if w not in _COMMANDS and w not in _NOT_A_NAME]
+        found = [
+            w
+            for w in map(fold, rest)
+            if len(w) >= 3 and w not in _COMMANDS and w not in _NOT_A_NAME
+        ]
     return " ".join(dict.fromkeys(found)) or None
 
 
