@@ -13,6 +13,7 @@ from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import TurnInput
 from whatsapp_ai.bootstrap import Container
 from whatsapp_ai.core.db import tenant_scope
+from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.relationships import service as crm
 
@@ -120,3 +121,20 @@ async def test_a_question_about_someone_known_reads_their_notes(
     assert "0173" in await chat.say("what's my accountant's number?")
     # A question about nobody the contact keeps is left to the other agents.
     assert "Paulista" not in await chat.say("onde fica o consultorio do Roberto?")
+
+
+async def test_notes_keep_only_what_was_noted_and_the_list_of_people(
+    container: Container, tenant: dict[str, str], ana: str, router: IntentRouter
+) -> None:
+    chat = Chat(container, router, tenant["id"], ana)
+    assert "Você ainda não salvou ninguém" in await chat.say("quem sao meus contatos?")
+    noted = await chat.say("anota q o Pedro gosta de cafe")
+    assert "gosta de cafe" in noted
+    assert "anota" not in noted
+    await chat.say("o Marcos me deve 100 conto")
+    assert "Marcos" in await chat.say("quem sao meus contatos?")
+    assert "me deve 100" in await chat.say("o que eu sei sobre o Marcos?")
+    with tenant_scope(tenant["id"]):
+        async with container.db.read() as session:
+            page = await finance.list_entries(session, tenant_id=tenant["id"], contact_id=ana)
+    assert list(page.items) == []  # a debt is not an expense

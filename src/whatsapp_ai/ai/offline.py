@@ -19,7 +19,25 @@ from whatsapp_ai.core.text import fold
 MODEL_NAME = "offline-basic"
 
 _GREETINGS = frozenset(
-    ["oi", "ola", "hi", "hello", "hey", "bom", "boa", "good", "eae", "eai", "opa", "salve"]
+    [
+        "oi",
+        "ola",
+        "hi",
+        "hello",
+        "hey",
+        "bom",
+        "boa",
+        "good",
+        "eae",
+        "eai",
+        "iae",
+        "opa",
+        "salve",
+        "fala",
+        "coe",
+        "yo",
+        "hola",
+    ]
 )
 _THANKS = frozenset(
     ["obrigado", "obrigada", "valeu", "vlw", "brigado", "brigada", "thanks", "thank", "ty", "thx"]
@@ -42,12 +60,18 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
     "how_are_you": re.compile(
         r"\b(?:tudo (?:bem|bom|certo|joia|tranquilo)|td (?:bem|bom|certo|blz)"
         r"|como (?:vai|vc (?:esta|ta)|voce (?:esta|ta)|esta voce)|como (?:esta|ta)\??$"
-        r"|beleza\?|suave\?)"
+        r"|beleza\?|suave\?|blz\?|de boa\?|tudo em cima)"
         r"|\bhow (?:are|r) (?:you|u)\b|\bhow'?s it going\b|\bwhat'?s up\b|\bhow are things\b"
+    ),
+    "name": re.compile(
+        r"\b(?:qual (?:e |eh )?(?:o )?meu nome|como (?:vc|voce|tu) me chama|(?:vc |voce )?sabe"
+        r" (?:o )?meu nome|quem sou eu|what'?s my name|do you know my name|who am i)\b"
     ),
     "sorry": re.compile(
         r"\b(?:burr[oa]|lerd[oa]|inutil|idiota|errou tudo|nao entende(?:u)? nada|nao serve pra nada"
-        r"|demorou|q raiva|que raiva|pessimo)\b"
+        r"|demorou|q raiva|que raiva|pessimo|porcaria|lixo|merda|pqp|droga|nao funciona|nao presta"
+        r"|(?:anotou|registrou|entendeu|fez|colocou) (?:tudo )?errad[oa]"
+        r"|ja (?:falei|disse|expliquei)|de novo isso|affs?|ridiculo)\b"
         r"|\b(?:useless|stupid|dumb|so slow|too slow|you suck|got it all wrong"
         r"|doesn'?t understand)\b"
     ),
@@ -65,16 +89,21 @@ _SHORT = 8
 _FILLER_WORDS = """
 oi ola eae eai opa bom dia boa tarde noite e ai por com vc voce tu ne que q pra bot robo de hj
 hoje mto muito ta you re are is this the so hi hey hello and good morning evening o a um uma me
+mano mana parceiro parca cara brother bro man vei amigo amiga tmj fala ai eai iae blz beleza
+x vezes ja nada meu minha
 """
 _FILLER = frozenset(_FILLER_WORDS.split())
 _LEFT_OVER = 2
 _STRETCH = re.compile(r"(\w)\1{2,}")
+_E_AI = re.compile(r"\b[eE] a[ií]\b")
+_TIMES = re.compile(r"\b\d{1,2}\s*(?:x|vezes)\b")
 
 
 def small_talk(message: str) -> str | None:
     """The kind of small talk a short message is ("bot", "how_are_you", ...), if it is all the
     message says ("tudo bem? gastei 50" is a request)."""
-    folded = fold(message).strip()
+    # "ja falei 3x": a count of times is part of the complaint, not a request's number.
+    folded = _TIMES.sub(" x ", fold(message)).strip()
     if not folded or len(folded.split()) > _SHORT or any(c.isdigit() for c in folded):
         return None
     for kind, pattern in _SMALL_TALK.items():
@@ -105,7 +134,7 @@ class OfflineReplyStep:
             turn.text, previous, assumed_language(turn.contact_preferences)
         )
         # "obrigadaaa", "oiii": a stretched word is the word.
-        said = {_STRETCH.sub(r"\1", word) for word in words(turn.text)}
+        said = {_STRETCH.sub(r"\1", word) for word in words(_E_AI.sub("eai", turn.text))}
         first_name = (turn.contact_name or "").split(" ")[0].strip()
         name = f", {first_name}" if first_name else ""
         voice = voice_of(turn)
@@ -120,6 +149,9 @@ class OfflineReplyStep:
             reply = text(language, "assistant.thanks", name=name)
         elif said & _GREETINGS and len(said) <= 4 and talk != "how_are_you":
             reply = greeting(language, voice, name)
+        elif talk == "name":
+            known = "assistant.your_name" if first_name else "assistant.your_name_unknown"
+            reply = text(language, known, name=first_name)
         elif talk is not None:
             reply = text(language, f"support.{talk}", name=name)
         else:

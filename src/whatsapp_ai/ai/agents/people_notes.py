@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from whatsapp_ai.ai.agents import say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
-from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.core import i18n
@@ -23,6 +23,8 @@ from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.relationships.errors import RelationshipError
 
 AGENT = "crm"
+# How many people a list shows at most in one WhatsApp message.
+LISTED = 30
 # The intents this module plans for (the agenda agent hands them over).
 INTENTS = frozenset(
     {"crm.add_contact", "crm.log_interaction", "crm.person_info", "crm.person_update"}
@@ -209,7 +211,30 @@ async def log_interaction(runtime: ToolRuntime, args: PersonEvent) -> ToolOutcom
     return ToolOutcome(say=text.rstrip(".") + ".", data={"person_id": person.id})
 
 
+async def list_people(runtime: ToolRuntime, args: NoArgs) -> ToolOutcome:
+    ctx = runtime.ctx
+    async with runtime.db.read() as session:
+        found = await crm.list_people(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            limit=LISTED,
+        )
+    people = list(found.items)
+    if not people:
+        return ToolOutcome(say=i18n.text(ctx.language, "people.nobody"))
+    names = ", ".join(p.name for p in people)
+    return ToolOutcome(say=i18n.text(ctx.language, "people.listed", names=names))
+
+
 TOOLS = [
+    Tool(
+        "list_people",
+        AGENT,
+        "The people the contact keeps, by name.",
+        NoArgs,
+        list_people,
+    ),
     Tool(
         "person_info",
         AGENT,
@@ -273,6 +298,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
     if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
         intent = "crm.person_info"  # nothing asks to save: a question about them at most
+    if intent == "crm.person_info" and _EVERYONE.search(folded):
+        return Plan(calls=[("list_people", {})])
     if intent == "crm.person_info" or (intent == "crm.log_interaction" and _LAST.search(folded)):
         field: Field_ = "last_talk" if _LAST.search(folded) else "all"
         for name, pattern in _ASKS.items():
@@ -305,6 +332,13 @@ _NOTE_COMMAND = re.compile(
     r"(?:\s+(?:ai|aí|isso|ae|pra mim|for me))?(?:\s*:\s*|\s+(?:que|q|that|sobre|about)\b\s*:?\s*"
     r"|\s+)",
     re.IGNORECASE,
+)
+
+
+# "quem são meus contatos?", "lista meus contatos", "who do I have saved?"
+_EVERYONE = re.compile(
+    r"\b(?:(?:meus|todos os) contatos|minha lista de contatos|quem (?:eu )?tenho (?:salvo|anotado)"
+    r"|my contacts|who do i have|everyone i (?:saved|know))\b"
 )
 
 

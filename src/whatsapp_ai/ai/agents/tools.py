@@ -25,6 +25,12 @@ from whatsapp_ai.core.pii import redact
 log = get_logger(__name__)
 
 
+class NoArgs(BaseModel):
+    """No arguments."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class ToolOutcome(BaseModel):
     """What a tool did: a sentence for the contact in their language, and the data."""
 

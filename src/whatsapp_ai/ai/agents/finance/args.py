@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_ai.ai.agents.tools import NoArgs as NoArgs  # the shared shape, named here
 from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency
 from whatsapp_ai.core.vocabulary import Category, Kind, PaymentMethod
 
@@ -58,12 +59,6 @@ class EditArgs(Which):
 
 class RemoveArgs(Which):
     """The entry to delete (the one named, else the last)."""
-
-
-class NoArgs(BaseModel):
-    """No arguments."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ReportArgs(BaseModel):

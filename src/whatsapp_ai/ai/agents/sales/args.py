@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_ai.ai.agents.tools import NoArgs as NoArgs  # the shared shape, named here
 from whatsapp_ai.sales import service as sales
 
 
@@ -44,9 +45,3 @@ class QuantityArgs(BaseModel):
 
     product: str = Field(min_length=1, max_length=200)
     quantity: int = Field(ge=0, le=sales.MAX_QUANTITY)
-
-
-class NoArgs(BaseModel):
-    """No arguments."""
-
-    model_config = ConfigDict(extra="forbid")
