@@ -401,3 +401,17 @@ async def test_a_cancel_finds_the_record_by_the_words_it_shares(chat: Chat) -> N
     await chat.say("me lembra de comprar pao amanha as 8h")
     await chat.say("desmarca com o Lucas, ele cancelou")
     assert await _agenda(chat) == [("comprar pao", "05 11:00")]
+
+
+async def test_the_agenda_of_one_day_and_a_reminder_stopped(chat: Chat) -> None:
+    await chat.say("me lembra de ligar pro Gui amanha as 9h")
+    await chat.say("me lembra de ir na academia sexta as 7h")
+    tomorrow = await chat.say("o que tenho pra amanha?")
+    assert "Gui" in tomorrow
+    assert "academia" not in tomorrow
+    friday = await chat.say("e pra sexta?")
+    assert "academia" in friday
+    assert "Gui" not in friday
+    assert "Nada marcado" in await chat.say("o que eu tenho no sabado?")
+    await chat.say("para de me lembrar de ir na academia")
+    assert await _agenda(chat) == [("ligar pro Gui", "05 12:00")]

@@ -21,7 +21,8 @@ from .tools import ToolRuntime
 
 _REMOVE = re.compile(
     r"\b(?:apag\w*|exclu\w*|delet\w*|remov\w*|tira|tirar|cancel\w*|desmarc\w*|esquece|drop"
-    r"|erase)\b"
+    r"|erase|para de (?:me )?lembrar|pare de (?:me )?lembrar|nao precisa mais (?:me )?lembrar"
+    r"|stop reminding)\b"
 )
 _CHANGE = re.compile(
     r"\b(?:muda|mude|mudar|move|mover|passa|passar|adia|adiar|adianta|arruma|arrumar|corrige"

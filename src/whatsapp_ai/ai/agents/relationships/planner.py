@@ -45,10 +45,11 @@ Call = tuple[str, dict[str, object]]
 
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for an agenda message, read without a language model."""
-    if intent in people_notes.INTENTS:
+    if intent in people_notes.INTENTS and not _ASKS_AGENDA.search(fold(text)):
         return people_notes.plan(intent, text, moment)
-    if intent == "crm.list_reminders":
-        return Plan(calls=[("upcoming", {})])
+    if intent == "crm.list_reminders" or intent in people_notes.INTENTS:
+        on = _day_asked(text, moment)
+        return Plan(calls=[("upcoming", {"on": on.isoformat()} if on else {})])
     if intent in ("crm.cancel", "crm.move"):
         return plan_change(intent, text, moment)
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
@@ -74,6 +75,23 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if intent == "crm.add_contact":
         return Plan(calls=[("add_person", {"name": names[0]})])
     return Plan(calls=[("log_interaction", {"person": names[0], "summary": text.strip()[:1000]})])
+
+
+# "o que eu tenho na terça?", "tenho algo amanhã?", "what do I have on friday?"
+_ASKS_AGENDA = re.compile(
+    r"\b(?:o ?q(?:ue)? (?:eu )?tenho|tenho (?:algo|alguma coisa|compromisso)|what do i have"
+    r"|what'?s on|anything on)\b"
+)
+
+
+def _day_asked(text: str, moment: Moment) -> date | None:
+    """The one day a question about the agenda names ("amanhã", "na terça"), if any."""
+    tz = ZoneInfo(moment.timezone)
+    local = moment.now.astimezone(tz)
+    for found in find_when(text, now=local, tz=moment.timezone, prefer="future"):
+        if found.kind == "day":
+            return found.start.astimezone(tz).date()
+    return None
 
 
 def _reminders(text: str, moment: Moment) -> Plan:

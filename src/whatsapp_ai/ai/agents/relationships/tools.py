@@ -3,7 +3,7 @@ repeating), meetings, people and what happened with them."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -55,6 +55,7 @@ class UpcomingArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: int | None = Field(default=None, ge=1, le=3650, description="None: all ahead")
+    on: date | None = Field(default=None, description="only this local day")
 
 
 def _today(runtime: ToolRuntime) -> datetime:
@@ -141,11 +142,18 @@ async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
             days=args.days,
         )
     repeats = i18n.text(ctx.language, "agenda.repeats")
-    lines = [
-        f"• {_when(runtime, r.due_at)}: {r.text}" + (f" {repeats}" if r.rrule else "")
-        for r in ahead.reminders
-    ]
-    lines += [f"• {_when(runtime, m.starts_at)}: {m.title}" for m in ahead.meetings]
+    zone = ZoneInfo(ctx.timezone)
+    items = [(r.due_at, r.text + (f" {repeats}" if r.rrule else "")) for r in ahead.reminders]
+    items += [(m.starts_at, m.title) for m in ahead.meetings]
+    if args.on is not None:
+        items = [(at, what) for at, what in items if at.astimezone(zone).date() == args.on]
+    lines = [f"• {_when(runtime, at)}: {what}" for at, what in sorted(items, key=lambda i: i[0])]
+    if args.on is not None:
+        day = say.day(args.on, ctx.language, ctx.local_now.date())
+        if not lines:
+            return ToolOutcome(say=i18n.text(ctx.language, "agenda.nothing_on", day=day))
+        head = i18n.text(ctx.language, "agenda.on_day", day=day)
+        return ToolOutcome(say="\n".join([head, *lines]), data={"count": len(lines)})
     if not lines:
         text = (
             i18n.text(ctx.language, "agenda.nothing_ahead", days=args.days)
