@@ -36,6 +36,7 @@ __all__ = [
     "Turn",
     "answer_of",
     "before_reply",
+    "burst_text",
     "burst_wait",
     "erasure_confirmation",
     "erasure_step",
@@ -251,8 +252,13 @@ def profile_confirmations(changes: dict[str, str], language: str) -> list[str]:
 
 
 def profile_only(context: Context, confirmations: list[str], meta: dict[str, Any]) -> Answer | None:
-    """The whole answer when the message was only a profile request: its confirmations."""
-    if confirmations and len(context.text.split()) <= PROFILE_ONLY_WORDS:
+    """The whole answer when the message was only a profile request: its confirmations (a
+    burst says more than that: its other messages are answered too)."""
+    if (
+        confirmations
+        and len(context.messages) <= 1
+        and len(context.text.split()) <= PROFILE_ONLY_WORDS
+    ):
         return Answer("\n\n".join(confirmations), meta)
     return None
 
@@ -319,3 +325,13 @@ def burst_wait(
         return timedelta(0)
     due = min(max(received) + window, min(received) + max_wait)
     return max(timedelta(0), due - now)
+
+
+def burst_text(texts: list[str]) -> str:
+    """The messages of a burst as one text for the assistant: one per line, each closed as a
+    sentence, so each stays a request of its own even where line breaks are folded away."""
+    lines = [text.strip() for text in texts if text.strip()]
+    return "\n".join(
+        line if line.endswith((".", "!", "?", ";")) or n == len(lines) - 1 else f"{line};"
+        for n, line in enumerate(lines)
+    )

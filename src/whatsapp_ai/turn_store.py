@@ -44,6 +44,7 @@ from whatsapp_ai.turn import (
     Said,
     Then,
     Turn,
+    burst_text,
 )
 
 log = get_logger(__name__)
@@ -103,10 +104,7 @@ class TurnStore:
                 )
                 if created:
                     new_messages.append(user_message)
-            # One message per line: the assistant reads each as a request of its own.
-            text = first.body
-            if len(said) > 1:
-                text = "\n".join(part.text for part in said if part.text.strip())
+            text = burst_text([part.text for part in said]) if len(said) > 1 else first.body
             earlier = await self._history(session, thread, exclude={s.message_id for s in said})
             language = preferred_language(contact.language) or conversation_language(
                 text, [h.body for h in earlier]
