@@ -143,10 +143,12 @@ def as_app_role(url: str) -> str:
 
 
 def make_settings(db_url: str, tmp_path: Path, **groups: dict[str, Any]) -> Settings:
-    """Test settings: the given database, a private data dir, fast queue timings."""
+    """Test settings: the given database, a private data dir, fast queue timings, and each
+    message answered on its own (tests of bursts set a window)."""
     base: dict[str, dict[str, Any]] = {
         "app": {"env": "test", "data_dir": str(tmp_path / "data")},
         "database": {"url": db_url, "pool_size": 5},
+        "conversation": {"burst_window_ms": 0},
         "queue": {
             "poll_interval_s": 0.05,
             "backoff_base_s": 0.01,

@@ -118,6 +118,8 @@ class Container:
             turn_lease=timedelta(seconds=self.settings.conversation.turn_lease_s),
             history_turns=self.settings.conversation.history_turns,
             typing_after=timedelta(seconds=self.settings.conversation.typing_after_s),
+            burst_window=timedelta(milliseconds=self.settings.conversation.burst_window_ms),
+            burst_max_wait=timedelta(milliseconds=self.settings.conversation.burst_max_wait_ms),
         )
 
     async def authenticate(self, token: str) -> Principal | None:

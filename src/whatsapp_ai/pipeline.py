@@ -41,6 +41,8 @@ __all__ = ["DELIVER_JOB", "NOTICE_JOB", "LeaseLostError", "Pipeline"]
 
 TURN_BUSY_RETRY = timedelta(milliseconds=500)
 MAX_TURNS_PER_JOB = 50
+# The most messages one reply answers; a longer burst is answered in several replies.
+MAX_BURST = 10
 
 log = get_logger(__name__)
 
@@ -73,6 +75,9 @@ class Pipeline:
     turn_lease: timedelta
     history_turns: int
     typing_after: timedelta = timedelta(seconds=1)
+    # Zero: each message is answered on its own.
+    burst_window: timedelta = timedelta(0)
+    burst_max_wait: timedelta = timedelta(0)
 
     @property
     def outbound(self) -> Outbound:
@@ -102,7 +107,8 @@ class Pipeline:
         return {kind: _in_tenant_scope(handler) for kind, handler in handlers.items()}
 
     async def handle_inbound(self, payload: dict[str, Any], job: LeasedJob) -> None:
-        """Answer the event and every earlier unanswered event of its sender, in arrival order."""
+        """Answer the event and every earlier unanswered event of its sender, in arrival order;
+        with a burst window, messages sent close together get one reply."""
         tenant_id = str(payload["tenant_id"])
         async with self.db.read() as session:
             event = await channels.get_event(
@@ -111,23 +117,42 @@ class Pipeline:
         if event is None:
             raise PermanentJobError(f"inbound event {payload['event_id']} not found")
         if event.status != "pending":
-            return
+            return  # answered already (alone, or with the burst it came in)
         lease_key = f"turn:{tenant_id}:{event.channel}:{event.sender}"
         owner = f"{job.id}:{job.lease_token}"
         store = self.store
         failures: list[str] = []
+        answered = False
         async with self.leases.hold(lease_key, owner, self.turn_lease) as held:
             if not held:
                 raise Snooze(TURN_BUSY_RETRY, "another turn of this conversation is running")
             for _ in range(MAX_TURNS_PER_JOB):
                 async with self.db.read() as session:
-                    pending = await channels.next_pending(
-                        session, tenant_id=tenant_id, channel=event.channel, sender=event.sender
+                    pending = await channels.pending_events(
+                        session,
+                        tenant_id=tenant_id,
+                        channel=event.channel,
+                        sender=event.sender,
+                        limit=MAX_BURST if self.burst_window else 1,
                     )
-                if pending is None:
+                if not pending:
                     break
+                wait = decide.burst_wait(
+                    [p.received_at for p in pending],
+                    now=self.clock.now(),
+                    window=self.burst_window,
+                    max_wait=self.burst_max_wait,
+                )
+                if wait > timedelta(0):
+                    if answered:
+                        return  # the rest has jobs of its own, which wait for the window
+                    raise Snooze(wait, "waiting for the rest of a burst of messages")
+                answered = answered or event.id in {p.id for p in pending}
                 turn = Turn(
-                    tenant_id=tenant_id, event_id=pending.id, lease_key=lease_key, owner=owner
+                    tenant_id=tenant_id,
+                    event_ids=tuple(p.id for p in pending),
+                    lease_key=lease_key,
+                    owner=owner,
                 )
                 try:
                     await self._turn(store, turn)
@@ -138,9 +163,9 @@ class Pipeline:
                     if not (last_try or isinstance(exc, PermanentJobError)):
                         raise
                     # Out of retries: the user gets a fixed answer and later messages move on.
-                    log.error("turn.failed", event_id=pending.id, error=repr(exc)[:500])
+                    log.error("turn.failed", event_id=turn.event_id, error=repr(exc)[:500])
                     await self._fail_turn(store, turn, exc)
-                    failures.append(f"event {pending.id}: {exc!r}")
+                    failures.append(f"event {turn.event_id}: {exc!r}")
         if failures:
             # The users were answered; the dead letter keeps the cause for the operators.
             raise PermanentJobError("turn failed, fixed reply sent; " + "; ".join(failures))
@@ -241,11 +266,16 @@ class Pipeline:
     ) -> tuple[list[str], list[str], list[AttachmentInfo]]:
         """Fixed notes for unreadable files, transcripts of voice notes, and what was stored."""
         channel = self.channels.get(context.channel)
-        if channel is None or not context.payload.get("media"):
+        with_media = [said for said in context.messages if said.payload.get("media")]
+        if channel is None or not with_media:
             return [], [], []
-        results = await channel.attachments(
-            tenant_id=context.tenant_id, event_id=context.event_id, payload=context.payload
-        )
+        results = [
+            item
+            for said in with_media
+            for item in await channel.attachments(
+                tenant_id=context.tenant_id, event_id=said.event_id, payload=said.payload
+            )
+        ]
         notes: list[str] = []
         heard: list[str] = []
         files: list[AttachmentInfo] = []

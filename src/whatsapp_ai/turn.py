@@ -9,7 +9,7 @@ in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -31,10 +31,13 @@ __all__ = [
     "ErasureStep",
     "HandOff",
     "LeaseLostError",
+    "Said",
     "Then",
     "Turn",
     "answer_of",
     "before_reply",
+    "burst_text",
+    "burst_wait",
     "erasure_confirmation",
     "erasure_step",
     "failed",
@@ -56,18 +59,40 @@ class LeaseLostError(Exception):
 
 @dataclass(frozen=True)
 class Turn:
-    """One pending message of a sender, and the lease that makes this job its only answerer."""
+    """The pending messages of a sender one reply answers (one, or a burst sent close
+    together, oldest first), and the lease that makes this job their only answerer."""
 
     tenant_id: str
-    event_id: str
+    event_ids: tuple[str, ...]
     lease_key: str
     # The job id tells apart jobs leased in one batch; the token, a job re-leased later.
     owner: str
 
+    @property
+    def event_id(self) -> str:
+        """The first message's event; a retry of the turn starts from it again, so it keys
+        what the turn writes."""
+        return self.event_ids[0]
+
+
+@dataclass(frozen=True)
+class Said:
+    """One message of the turn as stored in the conversation."""
+
+    event_id: str
+    external_id: str
+    payload: dict[str, Any]
+    text: str
+    message_id: str
+
 
 @dataclass
 class Context:
-    """What one turn knows once the user's message is stored."""
+    """What one turn knows once the user's messages are stored.
+
+    ``text`` holds every message of the turn, one per line (each its own request);
+    ``external_id`` and ``payload`` are the last message's (the reply answers it, at the
+    address it came from); ``user_message_id`` is the first's (it keys the turn's writes)."""
 
     turn: Turn
     tenant_name: str
@@ -75,6 +100,7 @@ class Context:
     channel: str
     payload: dict[str, Any]
     text: str
+    messages: list[Said]
     contact_id: str
     contact: identity.ContactContext
     recipient: str
@@ -93,8 +119,13 @@ class Context:
 
     @property
     def event_id(self) -> str:
-        """The inbound event the message came in."""
+        """The inbound event of the turn's first message."""
         return self.turn.event_id
+
+    @property
+    def message_ids(self) -> list[str]:
+        """The stored user messages the reply answers, oldest first."""
+        return [said.message_id for said in self.messages]
 
 
 # --- what the reply changes in the conversation, as it is stored ------------------------------
@@ -221,8 +252,13 @@ def profile_confirmations(changes: dict[str, str], language: str) -> list[str]:
 
 
 def profile_only(context: Context, confirmations: list[str], meta: dict[str, Any]) -> Answer | None:
-    """The whole answer when the message was only a profile request: its confirmations."""
-    if confirmations and len(context.text.split()) <= PROFILE_ONLY_WORDS:
+    """The whole answer when the message was only a profile request: its confirmations (a
+    burst says more than that: its other messages are answered too)."""
+    if (
+        confirmations
+        and len(context.messages) <= 1
+        and len(context.text.split()) <= PROFILE_ONLY_WORDS
+    ):
         return Answer("\n\n".join(confirmations), meta)
     return None
 
@@ -277,4 +313,25 @@ def failed(context: Context, error: Exception) -> Answer:
         {**fixed_meta(context), "error": repr(error)[:300]},
         CountUnresolved(False, reason),
         event_status="failed",
+    )
+
+
+def burst_wait(
+    received: list[datetime], *, now: datetime, window: timedelta, max_wait: timedelta
+) -> timedelta:
+    """How long to wait for more messages of a burst before answering it: until ``window``
+    passed without a new one, but never beyond ``max_wait`` after the first; zero when due."""
+    if not received or window <= timedelta(0):
+        return timedelta(0)
+    due = min(max(received) + window, min(received) + max_wait)
+    return max(timedelta(0), due - now)
+
+
+def burst_text(texts: list[str]) -> str:
+    """The messages of a burst as one text for the assistant: one per line, each closed as a
+    sentence, so each stays a request of its own even where line breaks are folded away."""
+    lines = [text.strip() for text in texts if text.strip()]
+    return "\n".join(
+        line if line.endswith((".", "!", "?", ";")) or n == len(lines) - 1 else f"{line};"
+        for n, line in enumerate(lines)
     )

@@ -20,7 +20,7 @@ from whatsapp_ai.channels import service as channels
 from whatsapp_ai.conversation import service as conversation
 from whatsapp_ai.conversation.handoff import Handoff
 from whatsapp_ai.conversation.lifecycle import Lifecycle, schedule
-from whatsapp_ai.conversation.models import Conversation
+from whatsapp_ai.conversation.models import Conversation, Message
 from whatsapp_ai.conversation.notices import notice, took_over
 from whatsapp_ai.conversation.outbox import queue_delivery
 from whatsapp_ai.conversation.policy import Policy
@@ -41,8 +41,10 @@ from whatsapp_ai.turn import (
     CountUnresolved,
     HandOff,
     LeaseLostError,
+    Said,
     Then,
     Turn,
+    burst_text,
 )
 
 log = get_logger(__name__)
@@ -62,55 +64,71 @@ class TurnStore:
     history_turns: int
 
     async def open(self, turn: Turn) -> Context:
-        """Store the user's message in its conversation and gather what the reply needs."""
+        """Store the user's messages in their conversation and gather what the reply needs."""
         now = self.clock.now()
         tenant_id = turn.tenant_id
         async with self.db.transaction() as session:
-            event = await channels.get_event(session, tenant_id=tenant_id, event_id=turn.event_id)
             tenant = await identity.get_tenant(session, tenant_id=tenant_id)
-            if event is None or tenant is None:
+            events = [
+                await channels.get_event(session, tenant_id=tenant_id, event_id=event_id)
+                for event_id in turn.event_ids
+            ]
+            present = [event for event in events if event is not None]
+            if tenant is None or len(present) != len(events):
                 raise PermanentJobError(f"event {turn.event_id} or its tenant is gone")
+            first, last = present[0], present[-1]
             contact = await identity.get_or_create_contact(
                 session,
                 tenant_id=tenant_id,
-                address=event.sender,
-                profile_name=event.profile_name,
+                address=first.sender,
+                profile_name=last.profile_name,
                 now=now,
             )
             thread, opened = await conversation.get_or_open(
-                session, tenant_id=tenant_id, contact_id=contact.id, channel=event.channel, now=now
+                session, tenant_id=tenant_id, contact_id=contact.id, channel=first.channel, now=now
             )
-            user_message, created = await conversation.append_message(
-                session,
-                conversation=thread,
-                direction="in",
-                author="user",
-                body=event.body,
-                source_event_id=event.id,
-                now=now,
-            )
-            earlier = await self._history(session, thread, exclude=user_message.id)
+            said: list[Said] = []
+            new_messages: list[Message] = []
+            for event in present:
+                user_message, created = await conversation.append_message(
+                    session,
+                    conversation=thread,
+                    direction="in",
+                    author="user",
+                    body=event.body,
+                    source_event_id=event.id,
+                    now=now,
+                )
+                said.append(
+                    Said(event.id, event.external_id, event.payload, event.body, user_message.id)
+                )
+                if created:
+                    new_messages.append(user_message)
+            text = burst_text([part.text for part in said]) if len(said) > 1 else first.body
+            earlier = await self._history(session, thread, exclude={s.message_id for s in said})
             language = preferred_language(contact.language) or conversation_language(
-                event.body, [h.body for h in earlier]
+                text, [h.body for h in earlier]
             )
             policy = await self.lifecycle.policy(session, tenant_id)
-            if created:
-                await self._user_wrote(session, thread, event.payload, language, policy, opened)
-                self.lifecycle.emit_message(session, user_message)
+            if new_messages:
+                await self._user_wrote(session, thread, last.payload, language, policy, opened)
+                for user_message in new_messages:
+                    self.lifecycle.emit_message(session, user_message)
             return Context(
                 turn=turn,
                 tenant_name=tenant.name,
-                external_id=event.external_id,
-                channel=event.channel,
-                payload=event.payload,
-                text=event.body,
+                external_id=last.external_id,
+                channel=first.channel,
+                payload=last.payload,
+                text=text,
+                messages=said,
                 contact_id=contact.id,
                 contact=identity.contact_context(contact),
                 recipient=contact.address,
                 conversation_id=thread.id,
                 status=Status(thread.status),
                 policy=policy,
-                user_message_id=user_message.id,
+                user_message_id=said[0].message_id,
                 earlier=earlier,
                 erasure_requested_at=contact.erasure_requested_at,
                 language=language,
@@ -144,15 +162,15 @@ class TurnStore:
             )
 
     async def _history(
-        self, session: AsyncSession, thread: Conversation, *, exclude: str
+        self, session: AsyncSession, thread: Conversation, *, exclude: set[str]
     ) -> list[HistoryItem]:
         """The recent messages the assistant sees; a conversation that continues an ended one
         starts with that one's last messages."""
-        limit = self.history_turns + 1
+        limit = self.history_turns + len(exclude)
         rows = await conversation.recent_messages(
             session, tenant_id=thread.tenant_id, conversation_id=thread.id, limit=limit
         )
-        rows = [m for m in rows if m.id != exclude]
+        rows = [m for m in rows if m.id not in exclude]
         if thread.previous_id and len(rows) < self.history_turns:
             before = await conversation.recent_messages(
                 session,
@@ -193,16 +211,21 @@ class TurnStore:
             if reply_text is not None and answer.then is not None:
                 extra = await self._then(session, thread, answer.then)
                 reply_text = "\n\n".join(part for part in (reply_text, extra) if part)
-            await channels.mark_processed(
-                session,
-                tenant_id=context.tenant_id,
-                event_id=context.event_id,
-                now=self.clock.now(),
-                status=answer.event_status,
-            )
+            for event_id in context.turn.event_ids:
+                await channels.mark_processed(
+                    session,
+                    tenant_id=context.tenant_id,
+                    event_id=event_id,
+                    now=self.clock.now(),
+                    status=answer.event_status,
+                )
             if reply_text is None:
                 return
             trace = meta.pop("trace", None)
+            # Every message the reply answers (several when they came in a burst).
+            meta["answers"] = context.message_ids
+            if trace:
+                trace = {**trace, "answers": context.message_ids}
             reply, created = await conversation.append_message(
                 session,
                 conversation=thread,
@@ -288,15 +311,16 @@ class TurnStore:
         )
 
     async def mark_failed(self, turn: Turn) -> None:
-        """Close the event of a turn that could not even be opened."""
+        """Close the events of a turn that could not even be opened."""
         async with self.db.transaction() as session:
-            await channels.mark_processed(
-                session,
-                tenant_id=turn.tenant_id,
-                event_id=turn.event_id,
-                now=self.clock.now(),
-                status="failed",
-            )
+            for event_id in turn.event_ids:
+                await channels.mark_processed(
+                    session,
+                    tenant_id=turn.tenant_id,
+                    event_id=event_id,
+                    now=self.clock.now(),
+                    status="failed",
+                )
 
     async def remember_erasure_request(self, context: Context, *, at: datetime | None) -> None:
         """Remember (or, with None, forget) that the contact asked in chat to be erased."""

@@ -92,6 +92,9 @@ async def test_are_you_a_bot_gets_an_honest_answer() -> None:
         ("como ta meu saldo", None),
         ("tudo bem? gastei 50 no mercado", None),
         ("tudo bem? me lembra de ligar pro joao amanha", None),
+        ("tudo bem? quanto gastei hoje?", None),
+        ("oi;\ntudo bem?\nquanto gastei hoje?", None),
+        ("oi;\ntudo bem?", "how_are_you"),
     ],
 )
 def test_small_talk_is_only_what_the_whole_message_says(message: str, kind: str | None) -> None:

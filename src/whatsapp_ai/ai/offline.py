@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from whatsapp_ai.ai.extract import split_intents, starts_request
 from whatsapp_ai.ai.language import (
     assumed_language,
     conversation_language,
@@ -106,6 +107,8 @@ def small_talk(message: str) -> str | None:
     folded = _TIMES.sub(" x ", fold(message)).strip()
     if not folded or len(folded.split()) > _SHORT or any(c.isdigit() for c in folded):
         return None
+    if any(starts_request(clause.text) for clause in split_intents(message)[1:]):
+        return None  # "tudo bem? quanto gastei hoje?": the question after the greeting counts
     for kind, pattern in _SMALL_TALK.items():
         if pattern.search(folded):
             rest = [w for w in re.findall(r"[a-z]+", pattern.sub(" ", folded)) if w not in _FILLER]

@@ -204,11 +204,11 @@ async def get_event(session: AsyncSession, *, tenant_id: str, event_id: str) -> 
     )
 
 
-async def next_pending(
-    session: AsyncSession, *, tenant_id: str, channel: str, sender: str
-) -> InboundEvent | None:
-    """The oldest unanswered event from this sender (turns run in arrival order)."""
-    return await session.scalar(
+async def pending_events(
+    session: AsyncSession, *, tenant_id: str, channel: str, sender: str, limit: int
+) -> list[InboundEvent]:
+    """The oldest unanswered events from this sender, oldest first (turns run in arrival order)."""
+    rows = await session.scalars(
         select(InboundEvent)
         .where(
             InboundEvent.tenant_id == tenant_id,
@@ -217,8 +217,9 @@ async def next_pending(
             InboundEvent.status == "pending",
         )
         .order_by(InboundEvent.id)
-        .limit(1)
+        .limit(limit)
     )
+    return list(rows)
 
 
 async def mark_processed(

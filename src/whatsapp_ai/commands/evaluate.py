@@ -30,6 +30,9 @@ def run(
                 app={"env": "test", "data_dir": folder},
                 database={"url": f"sqlite+aiosqlite:///{folder}/eval.db"},
                 log={"level": "WARNING"},
+                # One message at a time, each answered before the next, on a fixed clock:
+                # a burst window would only move the moment of each reply.
+                conversation={"burst_window_ms": 0},
                 ai={"providers": parse_model(model, dict(os.environ))},
             )
         except (SettingsError, ValueError) as exc:

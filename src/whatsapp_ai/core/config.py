@@ -92,6 +92,18 @@ class ConversationSettings(BaseModel):
     typing_after_s: float = Field(
         default=1.0, ge=0, description="Show a typing indicator when a reply takes longer."
     )
+    burst_window_ms: int = Field(
+        default=1200,
+        ge=0,
+        description="Messages of one contact this close together (or sent while their turn "
+        "runs) get one reply; 0 answers each message on its own.",
+    )
+    burst_max_wait_ms: int = Field(
+        default=5000,
+        ge=0,
+        description="A burst that keeps growing is answered at most this long after its first "
+        "message.",
+    )
 
 
 class LifecycleSettings(BaseModel):

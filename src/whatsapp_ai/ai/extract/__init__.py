@@ -11,7 +11,7 @@ from whatsapp_ai.ai.extract.amounts import (
     mentions_money,
 )
 from whatsapp_ai.ai.extract.categories import guess_category, guess_payment_method
-from whatsapp_ai.ai.extract.clauses import Clause, split_intents
+from whatsapp_ai.ai.extract.clauses import Clause, split_intents, starts_request
 from whatsapp_ai.ai.extract.dates import When, find_when
 from whatsapp_ai.ai.extract.names import PersonName, find_person_names
 from whatsapp_ai.core.vocabulary import Category, PaymentMethod
@@ -31,4 +31,5 @@ __all__ = [
     "guess_payment_method",
     "mentions_money",
     "split_intents",
+    "starts_request",
 ]

@@ -118,6 +118,11 @@ def split_intents(text: str) -> list[Clause]:
     return [c for c in clauses if not all(unicodedata.category(ch)[0] in "PZ" for ch in c.text)]
 
 
+def starts_request(text: str) -> bool:
+    """Does ``text`` open with a request ("quanto gastei", "me lembra", "add ...")?"""
+    return _STARTS_HERE.match(fold(text).strip()) is not None
+
+
 def _clause(text: str, start: int, end: int) -> Clause:
     start, end = _trimmed(text, start, end)
     return Clause(text[start:end], (start, end))
