@@ -415,3 +415,15 @@ async def test_the_agenda_of_one_day_and_a_reminder_stopped(chat: Chat) -> None:
     assert "Nada marcado" in await chat.say("o que eu tenho no sabado?")
     await chat.say("para de me lembrar de ir na academia")
     assert await _agenda(chat) == [("ligar pro Gui", "05 12:00")]
+
+
+async def test_two_tasks_with_their_own_times_and_an_event_told_with_its_moment(
+    chat: Chat,
+) -> None:
+    await chat.say("me lembra amnh 9h de ir no banco e 14h de buscar a encomenda")
+    await chat.say("tenho consulta no medico sexta as 10 e meia")
+    assert await _agenda(chat) == [
+        ("Consulta no medico", "06 13:30"),
+        ("buscar a encomenda", "05 17:00"),
+        ("ir no banco", "05 12:00"),
+    ]

@@ -6,7 +6,12 @@ from __future__ import annotations
 import pytest
 
 from whatsapp_ai.ai.router import IntentScore
-from whatsapp_ai.ai.router.statements import money_statement, person_statement, restate
+from whatsapp_ai.ai.router.statements import (
+    agenda_statement,
+    money_statement,
+    person_statement,
+    restate,
+)
 
 
 @pytest.mark.parametrize(
@@ -91,3 +96,23 @@ def test_spending_told_without_the_amount_is_never_small_talk_or_a_purchase() ->
     assert restate(greeting, "gastei no posto hj", agents).intent == "finance.add_expense"  # type: ignore[union-attr]
     assert restate(checkout, "paguei o aluguel", agents).intent == "finance.add_expense"  # type: ignore[union-attr]
     assert restate(checkout, "quero pagar o pedido", agents) is checkout
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("tenho consulta no medico terca q vem as 10 e meia", "crm.add_meeting"),
+        ("I have a dentist appointment friday at 3pm", "crm.add_meeting"),
+        ("tenho q pagar o ipva ate dia 30, me avisa uns dias antes", "crm.add_reminder"),
+    ],
+)
+def test_an_event_told_with_its_moment_goes_to_the_agenda(text: str, intent: str) -> None:
+    assert agenda_statement(text) == intent
+    restated = restate(IntentScore("finance.add_expense", "finance", 0.4, 0.4), text, {"crm"})
+    assert restated is not None
+    assert restated.intent == intent
+
+
+def test_having_something_without_a_moment_is_not_an_event() -> None:
+    assert agenda_statement("tenho consulta marcada?") is None
+    assert agenda_statement("tenho 3 filhos") is None

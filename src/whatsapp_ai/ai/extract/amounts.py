@@ -89,7 +89,8 @@ _FOLLOWERS = frozenset(
         "or", "the", "from", "with", "of", "each", "today", "yesterday", "tomorrow", "last",
         "this", "too", "already", "via", "pix", "me", "i", "eu", "dia", "day", "ate", "until",
         "by", "num", "numa", "uns", "umas", "hj", "dps", "tipo", "actually", "instead", "not",
-        "nao", "vdd", "mesmo", "entao", "then", "ok", "pfv", "please", "tb", "tbm",
+        "nao", "vdd", "mesmo", "entao", "then", "ok", "pfv", "please", "tb", "tbm", "salary",
+        "salario", "bonus", "freela", "freelance", "bucks",
     }
 )  # fmt: skip
 _TIME_BEFORE = frozenset({"as", "at", "das", "pelas", "dia", "day"})

@@ -63,7 +63,10 @@ _SIMPLE = (
 )
 
 _UNIT = r"(min(?:uto)?s?|minutes?|h|hrs?|horas?|hours?|dias?|days?|semanas?|weeks?)"
-_COUNT = r"(\d+(?:[.,]\d+)?|uma?|an?|one|two|three|dois|duas|tres|meia|half an?)"
+_COUNT = (
+    r"(\d+(?:[.,]\d+)?|uma?|an?|one|two|three|dois|duas|tres|meia|half an?|uns|umas|alguns"
+    r"|algumas|a few|a couple of|couple of|few)"
+)
 _OFFSET = re.compile(
     r"\b" + _COUNT + r"\s*" + _UNIT + r"\s+(?:antes|before|de antecedencia|in advance|earlier"
     r"|mais cedo)\b(?:\s+(?:d[aoe]s?|the|my|of the|of my)\s+([^\W\d_]+))?"
@@ -82,6 +85,15 @@ _COUNTS = {
     "meia": 0.5,
     "half a": 0.5,
     "half an": 0.5,
+    # "uns dias antes", "a few days before": a couple.
+    "uns": 2,
+    "umas": 2,
+    "alguns": 2,
+    "algumas": 2,
+    "a few": 2,
+    "few": 2,
+    "a couple of": 2,
+    "couple of": 2,
 }
 
 TRIGGER = re.compile(
@@ -92,7 +104,8 @@ TRIGGER = re.compile(
     re.IGNORECASE,
 )
 _LEADING = re.compile(
-    r"^(?:(?:e|and|de|d|da|do|pra|para|que|to|2|about|of|te|(?:no |at the )?(?:mesmo horario|mesmo"
+    r"^(?:(?:e|and|de|d|da|do|pra|para|que|to|2|about|of|te|tenho (?:que|q)|preciso|i have to"
+    r"|i need to|i gotta|(?:no |at the )?(?:mesmo horario|mesmo"
     r" horário|same time)|,|:|-)(?:\b|(?<=[,:-]))\s*)+",
     re.IGNORECASE,
 )

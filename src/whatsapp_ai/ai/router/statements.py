@@ -17,8 +17,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from datetime import UTC, datetime
 
-from whatsapp_ai.ai.extract import find_amounts, find_person_names, guess_category, mentions_money
+from whatsapp_ai.ai.extract import (
+    find_amounts,
+    find_person_names,
+    find_when,
+    guess_category,
+    mentions_money,
+)
+from whatsapp_ai.ai.extract.reminders import find_offset
 from whatsapp_ai.ai.router.router import IntentScore
 from whatsapp_ai.core.text import fold
 
@@ -57,6 +65,13 @@ _SPENT_OR_GOT = re.compile(
     r"\b(?:gastei|paguei|comprei|torrei|recebi|ganhei|spent|paid|bought|received|got paid)\b"
 )
 _NOT_A_RECORD = ("smalltalk.", "knowledge.", "sales.")
+# "tenho consulta no médico terça às 10", "I have a dentist appointment friday at 3": an event
+# of the contact's own, told with its moment.
+_HAVE_EVENT = re.compile(
+    r"^(?:eu\s+)?(?:tenho|vou ter|i have|i've got|ive got)\s+(?:uma?\s+|an?\s+)?(?:consulta|reuniao"
+    r"|dentista|medico|medica|entrevista|prova|aula|call|compromisso|exame|voo|jogo|festa|evento"
+    r"|apresentacao|appointment|meeting|interview|exam|class|flight|doctor|dentist)\b"
+)
 # Intents a statement of money may be mistaken for.
 _READ_AS_QUESTION = frozenset({"finance.query"})
 
@@ -79,6 +94,22 @@ def money_statement(text: str) -> str | None:
     if not find_amounts(text, money_hint=hint):
         return None
     return _kind_of(text)
+
+
+def _says_when(text: str) -> bool:
+    # Only whether a moment is said; the day it falls on is the planner's to read.
+    return bool(find_when(text, now=datetime.now(UTC), tz="UTC"))
+
+
+def agenda_statement(text: str) -> str | None:
+    """The agenda intent of an event told with its moment ("tenho consulta terça às 10"), or of
+    a request for a warning ahead of something ("me avisa uns dias antes"); else None."""
+    folded = fold(text)
+    if find_offset(text) is not None:
+        return "crm.add_reminder"
+    if _HAVE_EVENT.search(folded) and not _QUESTION.search(folded) and _says_when(text):
+        return "crm.add_meeting"
+    return None
 
 
 def person_statement(text: str) -> str | None:
@@ -109,6 +140,11 @@ def restate(
 ) -> IntentScore | None:
     """The router's verdict, or a statement of money where it found none or read a question,
     or a note about a person whatever the router read."""
+    if CRM in enabled_agents and (score is None or not score.intent.startswith("crm.")):
+        agenda = agenda_statement(text)
+        if agenda is not None:
+            strength = score.score if score is not None else 0.0
+            return IntentScore(agenda, CRM, strength, strength)
     if CRM in enabled_agents and (score is None or score.intent not in _NOT_A_NOTE):
         noted = person_statement(text)
         if noted is not None and (score is None or score.intent != noted):

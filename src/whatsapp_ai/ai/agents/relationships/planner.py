@@ -26,9 +26,15 @@ from whatsapp_ai.core import i18n
 
 DEFAULT_HOUR = 9
 
-_MORE_TASKS = re.compile(r"\s+(?:e|and)\s+(?:de|to|also|tambem|também)\s+", re.IGNORECASE)
+# "... e de mandar email", "... e 14h de buscar a encomenda": another task (its own time kept).
+_MORE_TASKS = re.compile(
+    r"\s+(?:e|and)\s+(?:(?:de|to|also|tambem|também)\s+"
+    r"|(?=(?:as\s+|às\s+|at\s+)?\d{1,2}(?:[:h]\d{2})?\s*(?:h|hs|am|pm)\b))",
+    re.IGNORECASE,
+)
 _MEETING_LEAD = re.compile(
-    r"^\s*(?:marca(?:r)?|agenda(?:r)?|schedule|book|set up)\b\s*(?:uma?\s+|a\s+)?",
+    r"^\s*(?:marca(?:r)?|agenda(?:r)?|schedule|book|set up|(?:eu\s+)?tenho|vou ter|i have"
+    r"|i've got)\b\s*(?:uma?\s+|an?\s+)?",
     re.IGNORECASE,
 )
 _NEXT_WEEK = re.compile(r"\b(?:semana que vem|proxima semana|next week)\b")
@@ -122,6 +128,9 @@ def _reminders(text: str, moment: Moment) -> Plan:
         # With several tasks each may say its own time ("... amanhã e de mandar email sexta
         # às 14h"); a single task keeps its words ("pegar o onibus das 8h").
         own, own_used = _moment_of(part, moment) if len(parts) > 1 else (None, [])
+        if own is not None and due is not None and not _names_a_day(part, moment):
+            # "amanhã 9h de ir no banco e 14h de buscar a encomenda": tomorrow at 14h too.
+            own = datetime.combine(due.date(), own.timetz())
         clean = task_text(blank(part, own_used)) if own else part
         args: dict[str, object] = {"text": (clean or part.strip() or text.strip())[:500]}
         calls.append(("add_reminder", _with_person(args, part, own or due)))
@@ -159,6 +168,14 @@ def _last_task(text: str, moment: Moment) -> str:
         return ""
     leaning = elliptical(text) or BACK_REFERENCE.search(fold(text)) is not None
     return last if leaning else ""
+
+
+def _names_a_day(text: str, moment: Moment) -> bool:
+    local = moment.now.astimezone(ZoneInfo(moment.timezone))
+    found = find_when(text, now=local, tz=moment.timezone, prefer="future")
+    return any(
+        not (w.has_time and _TIME_ONLY.match(fold(text[w.span[0] : w.span[1]]))) for w in found
+    )
 
 
 def _with_person(args: dict[str, object], task: str, due: datetime) -> dict[str, object]:
