@@ -44,6 +44,7 @@ test: lint typecheck imports
 
 bench: dev
 	$(BIN)/python bench/throughput.py
+	$(BIN)/python bench/reply_time.py
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/cli_startup.py
 

@@ -268,9 +268,9 @@ class Evaluator:
                             Message.tenant_id == tenant_id, Message.reply_to_id == asked.id
                         )
                     )
-            if answer is None:
-                return "", {}
-            found = await traces.of_message(session, tenant_id=tenant_id, message_id=answer.id)
+                if answer is None:
+                    return "", {}
+                found = await traces.of_message(session, tenant_id=tenant_id, message_id=answer.id)
         return answer.body, dict(found.detail if found is not None else {})
 
     def _score_route(self, outcome: Outcome, expect: dict[str, Any], trace: dict[str, Any]) -> None:

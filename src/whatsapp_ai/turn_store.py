@@ -209,7 +209,7 @@ class TurnStore:
                 log.info("turn.reply_dropped", conversation_id=thread.id, status=thread.status)
                 reply_text = None
             if reply_text is not None and answer.then is not None:
-                extra = await self._then(session, thread, answer.then)
+                extra = await self._then(session, thread, answer.then, context.policy)
                 reply_text = "\n\n".join(part for part in (reply_text, extra) if part)
             for event_id in context.turn.event_ids:
                 await channels.mark_processed(
@@ -261,20 +261,30 @@ class TurnStore:
                     )
         log.info("turn.replied", conversation_id=context.conversation_id, message_id=reply.id)
 
-    async def _then(self, session: AsyncSession, thread: Conversation, then: Then) -> str:
-        """Change the conversation as the reply is stored; the text to add to the reply."""
+    async def _then(
+        self, session: AsyncSession, thread: Conversation, then: Then, policy: Policy
+    ) -> str:
+        """Change the conversation as the reply is stored (under the tenant's policy read when
+        the turn opened); the text to add to the reply."""
         match then:
             case Close():
                 await self.lifecycle.move(
-                    session, thread, Status.CLOSED, Actor.USER, reason="the contact said goodbye"
+                    session,
+                    thread,
+                    Status.CLOSED,
+                    Actor.USER,
+                    reason="the contact said goodbye",
+                    policy=policy,
                 )
                 return ""
             case HandOff():
-                return await self._hand_off(session, thread, then)
+                return await self._hand_off(session, thread, then, policy)
             case CountUnresolved():
-                return await self._count_unresolved(session, thread, then)
+                return await self._count_unresolved(session, thread, then, policy)
 
-    async def _hand_off(self, session: AsyncSession, thread: Conversation, step: HandOff) -> str:
+    async def _hand_off(
+        self, session: AsyncSession, thread: Conversation, step: HandOff, policy: Policy
+    ) -> str:
         """Put the conversation in the operators' queue; tell the contact, and who took it
         when an operator is free at once."""
         if step.only_if_staffed:
@@ -282,7 +292,6 @@ class TurnStore:
             if not any(operator.available for operator in operators):
                 log.info("turn.handoff_skipped", reason=step.reason, why="no operator available")
                 return ""
-        policy = await self.lifecycle.policy(session, thread.tenant_id)
         name = await self.handoff.request(
             session, thread, step.actor, reason=step.reason, policy=policy, announce=False
         )
@@ -292,7 +301,7 @@ class TurnStore:
         return "\n\n".join(said)
 
     async def _count_unresolved(
-        self, session: AsyncSession, thread: Conversation, step: CountUnresolved
+        self, session: AsyncSession, thread: Conversation, step: CountUnresolved, policy: Policy
     ) -> str:
         """Count replies in a row that could not help; at the tenant's limit, call a person."""
         if step.resolved:
@@ -301,13 +310,13 @@ class TurnStore:
             return ""
         thread.unresolved = (thread.unresolved or 0) + 1
         await self.lifecycle.touch(session, thread)
-        policy = await self.lifecycle.policy(session, thread.tenant_id)
         if thread.unresolved < policy.handoff_after_failures:
             return ""
         return await self._hand_off(
             session,
             thread,
             HandOff(Actor.ASSISTANT, step.reason, "handoff_assistant", only_if_staffed=True),
+            policy,
         )
 
     async def mark_failed(self, turn: Turn) -> None:

@@ -221,9 +221,13 @@ class Database:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # A session used after its block would check out a connection nobody returns (the
+        # garbage collector finds it later): closing is final, so such a use fails at once.
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False, close_resets_only=False)
         self._read_sessions = async_sessionmaker(
-            engine.execution_options(read_only=True), expire_on_commit=False
+            engine.execution_options(read_only=True),
+            expire_on_commit=False,
+            close_resets_only=False,
         )
         self._write_lock = asyncio.Lock() if self.dialect == "sqlite" else None
 

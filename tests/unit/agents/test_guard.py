@@ -132,3 +132,10 @@ def test_asking_about_the_markers_is_still_a_leak() -> None:
 def test_a_profession_of_ones_own_is_not_speaking_for_someone() -> None:
     assert guard.check("sou contadora, gastei 50 no mercado", "pt").refusal is None
     assert guard.check("I'm an accountant and I spent 20 on lunch", "en").refusal is None
+
+
+async def test_the_guard_answers_the_same_without_blocking_the_event_loop() -> None:
+    texts = [text for text, _ in HELD_OUT] + list(OWN_PLAIN)
+    assert [await guard.arefuse_clause(text, "pt") for text in texts] == [
+        guard.refuse_clause(text, "pt") for text in texts
+    ]

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, Field
 
 from whatsapp_ai.ai.agents.context import Moment, RunContext, read_header
+from whatsapp_ai.ai.agents.engine import AGENTS
 from whatsapp_ai.ai.agents.loop import Limits, run_agent
-from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
+from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan, openai_tool
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.core.clock import ManualClock
 from whatsapp_ai.core.config import DatabaseSettings
@@ -190,3 +192,13 @@ async def test_a_model_failing_after_the_tools_ran_still_tells_what_they_did(
 class _Failing:
     def plan(self, text: str, tools: Sequence[str], moment: Moment) -> Plan:
         raise RuntimeError("provider down")
+
+
+def test_a_tools_schema_is_built_once_and_handed_out_as_a_copy(runtime: ToolRuntime) -> None:
+    for agent in AGENTS.values():
+        for tool in agent.tools:
+            bound = tool.bind(runtime)
+            assert openai_tool(bound) == convert_to_openai_tool(bound), tool.name
+    first = openai_tool(NOTE.bind(runtime))
+    first["function"]["name"] = "changed"
+    assert openai_tool(NOTE.bind(runtime))["function"]["name"] == "take_note"

@@ -114,6 +114,7 @@ def test_returned_vectors_do_not_alias_the_cache(offline_encoder: SentenceEncode
 async def test_aencode_runs_off_the_loop_and_matches(
     offline_encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    offline_encoder.cache_clear()
     texts = ["me lembra de pagar o boleto", "remind me to pay the bill"]
     caller = threading.get_ident()
     seen: list[int] = []
@@ -129,6 +130,26 @@ async def test_aencode_runs_off_the_loop_and_matches(
     assert seen
     assert seen[0] != caller
     assert np.array_equal(vectors, offline_encoder.encode(texts))
+
+
+async def test_aencode_answers_remembered_texts_without_a_thread(
+    offline_encoder: SentenceEncoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offline_encoder.cache_clear()
+    texts = ["paguei o aluguel", "bom dia"]
+    expected = offline_encoder.encode(texts)
+    hits = offline_encoder.hits
+
+    def forbidden(batch: Any) -> Any:
+        raise AssertionError(f"encoded again: {batch}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(offline_encoder, "encode", forbidden)
+        vectors = await offline_encoder.aencode(texts[::-1])
+    assert np.array_equal(vectors, expected[::-1])
+    assert offline_encoder.hits == hits + 2
+    vectors[0] = 0.0  # the answer is a copy, never the remembered row
+    assert float(np.linalg.norm(offline_encoder.encode(texts)[1])) == pytest.approx(1.0)
 
 
 def test_texts_waiting_on_a_busy_model_share_one_call(offline_encoder: SentenceEncoder) -> None:

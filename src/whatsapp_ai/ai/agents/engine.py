@@ -156,11 +156,25 @@ class AssistantEngine:
     _chains: dict[str, ChatModel] = field(default_factory=dict)
     _tiers: dict[str, list[routing.Level]] = field(default_factory=dict)
 
-    async def _tenant(self, tenant_id: str) -> TenantAssistant:
-        if self.box is None:
-            return TenantAssistant()
-        async with self.db.read() as session:
-            return await assistant_settings.load(session, self.box, tenant_id=tenant_id)
+    async def _load(
+        self, turn: TurnInput, ctx: RunContext
+    ) -> tuple[TenantAssistant, dialogue.Dialogue]:
+        """The tenant's settings and where the conversation stands (empty for a new or quiet
+        one), read in one transaction."""
+        with tenant_scope(turn.tenant_id):
+            async with self.db.read() as session:
+                tenant = (
+                    TenantAssistant()
+                    if self.box is None
+                    else await assistant_settings.load(session, self.box, tenant_id=turn.tenant_id)
+                )
+                state = await dialogue.load(
+                    session,
+                    tenant_id=turn.tenant_id,
+                    conversation_id=turn.conversation_id,
+                    now=ctx.now,
+                )
+        return tenant, state
 
     def _model_for(self, specs: Sequence[ProviderSpec]) -> ChatModel:
         """The default chain, or the tenant's own (built once per distinct chain)."""
@@ -195,7 +209,8 @@ class AssistantEngine:
     async def reply(self, turn: TurnInput) -> Reply:
         """Handle every request in the message; say plainly what could not be handled."""
         started = time.perf_counter()
-        tenant = await self._tenant(turn.tenant_id)
+        ctx = self._context(turn)
+        tenant, state = await self._load(turn, ctx)
         agents = {
             name: agent
             for name, agent in self.agents.items()
@@ -204,7 +219,6 @@ class AssistantEngine:
         model = self._model_for(tenant.providers)
         tiers = self._levels_for(tenant.providers)
         redacting = tenant.redact_pii and (self.hosted or bool(tenant.providers))
-        ctx = self._context(turn)
         trace: dict[str, Any] = {"clauses": [], "model": ""}
         verdict = guard.check(turn.text, ctx.language)
         if verdict.refusal is not None:
@@ -217,7 +231,6 @@ class AssistantEngine:
         lead = verdict.text[: spans[0][0]] if spans else ""
         if lead.strip() and clauses:
             clauses[0] = lead.lstrip() + clauses[0]
-        state = await self._dialogue(turn, ctx)
         asked_before = True
         parts: list[str] = []
         unresolved = 0
@@ -277,7 +290,7 @@ class AssistantEngine:
                     score = redirected
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
-                refusal = guard.refuse_clause(clause, ctx.language)
+                refusal = await guard.arefuse_clause(clause, ctx.language)
                 if refusal is not None and score is not None and score.agent != "assistant":
                     step["refused"] = True
                     if refusal not in parts:
@@ -483,17 +496,6 @@ class AssistantEngine:
             elif item.author in ("assistant", "operator"):
                 history.insert(0, AIMessage(content=hide(item.body)))
         return [SystemMessage(content=system), *history, HumanMessage(content=hide(clause))]
-
-    async def _dialogue(self, turn: TurnInput, ctx: RunContext) -> dialogue.Dialogue:
-        """Where the conversation stands (empty for a new or quiet one)."""
-        with tenant_scope(turn.tenant_id):
-            async with self.db.read() as session:
-                return await dialogue.load(
-                    session,
-                    tenant_id=turn.tenant_id,
-                    conversation_id=turn.conversation_id,
-                    now=ctx.now,
-                )
 
     async def _keep(self, turn: TurnInput, state: dialogue.Dialogue) -> None:
         """Store where the conversation stands for its next message."""

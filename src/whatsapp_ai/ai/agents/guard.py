@@ -10,6 +10,7 @@ are kept with the request they belong to and are never routed as requests of the
 
 from __future__ import annotations
 
+import asyncio
 import re
 import threading
 from dataclasses import dataclass
@@ -212,3 +213,11 @@ def refuse_clause(clause: str, language: str) -> str | None:
     if about_others(clause):
         return i18n.text(language, "guard.others")
     return None
+
+
+async def arefuse_clause(clause: str, language: str) -> str | None:
+    """`refuse_clause` without blocking the event loop: only a request that may name a third
+    party needs the encoder, and that request is read in a worker thread."""
+    if not _THIRD_PARTY.search(clause.strip()):
+        return refuse_clause(clause, language)
+    return await asyncio.to_thread(refuse_clause, clause, language)

@@ -10,7 +10,9 @@ the same line hosted models read.
 
 from __future__ import annotations
 
+import copy
 import json
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,6 +48,27 @@ class Planner(Protocol):
         ...
 
 
+_SCHEMAS: dict[tuple[str, str, Any], dict[str, Any]] = {}
+_SCHEMAS_LOCK = threading.Lock()
+
+
+def openai_tool(tool: Any) -> dict[str, Any]:
+    """``tool`` in OpenAI's format. A tool's schema depends only on its name, description and
+    argument model, so it is built once per tool: building it (a Pydantic JSON schema) costs
+    milliseconds, and every agent run of every turn binds its tools again."""
+    args = getattr(tool, "args_schema", None)
+    if not isinstance(args, type) or not hasattr(tool, "name"):
+        return convert_to_openai_tool(tool)
+    key = (str(tool.name), str(getattr(tool, "description", "")), args)
+    with _SCHEMAS_LOCK:
+        schema = _SCHEMAS.get(key)
+    if schema is None:
+        schema = convert_to_openai_tool(tool)
+        with _SCHEMAS_LOCK:
+            _SCHEMAS[key] = schema
+    return copy.deepcopy(schema)
+
+
 class OfflineChatModel(BaseChatModel):
     """A chat model backed by a planner; it plans only among the tools bound to the call."""
 
@@ -65,7 +88,7 @@ class OfflineChatModel(BaseChatModel):
     ) -> Runnable[LanguageModelInput, AIMessage]:
         """The model with ``tools`` bound (in OpenAI's format, as every provider binds them)."""
         del tool_choice
-        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
+        return self.bind(tools=[openai_tool(tool) for tool in tools], **kwargs)
 
     def _generate(
         self,

@@ -146,8 +146,24 @@ class SentenceEncoder:
         return out
 
     async def aencode(self, texts: Sequence[str]) -> Vectors:
-        """`encode` in a worker thread, so the event loop keeps serving other messages."""
+        """`encode` in a worker thread, so the event loop keeps serving other messages; texts
+        the encoder remembers are answered at once."""
+        known = self._cached(texts)
+        if known is not None:
+            return known
         return await asyncio.to_thread(self.encode, list(texts))
+
+    def _cached(self, texts: Sequence[str]) -> Vectors | None:
+        """The vectors of ``texts`` when every one is remembered, else None."""
+        with self._cache_lock:
+            if not texts or any(text not in self._cache for text in texts):
+                return None
+            out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+            for row, text in enumerate(texts):
+                self._cache.move_to_end(text)
+                out[row] = self._cache[text]
+                self.hits += 1
+        return out
 
     def cache_clear(self) -> None:
         """Forget the remembered texts (the model stays loaded)."""
