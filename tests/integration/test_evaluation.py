@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from typer.testing import CliRunner
 
 from tests.conftest import make_settings
@@ -58,6 +60,8 @@ def test_model_names_become_provider_specs() -> None:
     assert local.base_url == "http://127.0.0.1:11434/v1"
 
 
+# A whole labelled set through the real pipeline: minutes, not the per-test default.
+@pytest.mark.timeout(900)
 async def test_the_offline_assistant_passes_the_shipped_set(tmp_path: Path) -> None:
     """The bar of the labelled set in evals/: at least 90% end-state correctness offline."""
     dataset = Path(__file__).parent.parent.parent / "evals" / "assistant.jsonl"
