@@ -427,3 +427,16 @@ async def test_two_tasks_with_their_own_times_and_an_event_told_with_its_moment(
         ("buscar a encomenda", "05 17:00"),
         ("ir no banco", "05 12:00"),
     ]
+
+
+async def test_a_list_position_and_a_pronoun_name_their_records(chat: Chat) -> None:
+    await chat.say("me lembra de comprar racao amanha as 18h")
+    await chat.say("me lembra de ligar pra tia amanha as 20h")
+    await chat.say("quais meus lembretes?")
+    await chat.say("cancela o segundo")
+    assert await _agenda(chat) == [("comprar racao", "05 21:00")]
+    await chat.say("muda ele pra 15h")
+    assert await _agenda(chat) == [("comprar racao", "05 18:00")]
+    await chat.say("gastei 75 no restaurante")
+    await chat.say("isso foi anteontem")
+    assert [day for _, _, _, day, _ in await chat.entries()] == ["2026-03-02"]

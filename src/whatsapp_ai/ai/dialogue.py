@@ -43,6 +43,26 @@ _CORRECTING = re.compile(
     r"\*|\b(?:na vdd|na verdade|melhor|opa|ops|actually|make it|muda|mude|troca|corrige|errei"
     r"|digo|quer dizer|i mean|wait|sorry|oops|nao era|era pra ser)\b"
 )
+# "o segundo", "a primeira", "the second one": a position in a list the assistant showed.
+ORDINAL_REF = re.compile(
+    r"\b(?:o|a|the)\s+(?:primeir[oa]|segund[oa]|terceir[oa]|quart[oa]|quint[oa]|ultim[oa]"
+    r"|first|second|third|fourth|fifth|last)\b(?!\s+(?:feira|semana|week))"
+)
+ORDINALS = {
+    "primeiro": 1, "primeira": 1, "first": 1, "segundo": 2, "segunda": 2, "second": 2,
+    "terceiro": 3, "terceira": 3, "third": 3, "quarto": 4, "quarta": 4, "fourth": 4,
+    "quinto": 5, "quinta": 5, "fifth": 5, "ultimo": -1, "ultima": -1, "last": -1,
+}  # fmt: skip
+# "ele", "ela", "isso", "it": the record just made.
+_POINTS_BACK = re.compile(r"\b(?:ele|ela|isso|esse|essa|isto|it|that one|this one)\b")
+_REMOVING = re.compile(
+    r"\b(?:apag\w*|exclu\w*|delet\w*|remov\w*|tira|cancel\w*|desmarc\w*|esquece|drop|erase)\b"
+)
+_CHANGING = re.compile(
+    r"\b(?:muda|mude|mudar|passa|coloca|bota|joga|move|push|change|make|foi|era|was|troca"
+    r"|adia|adianta|remarca)\b"
+)
+_REMOVAL_OF = {"crm": "crm.cancel", "finance": "finance.delete_last"}
 # The request that changes what each kind of request made.
 CHANGE_OF = {
     "crm.add_reminder": "crm.move",
@@ -69,6 +89,7 @@ SLOTS = frozenset(
         "title",
         "starts_at",
         "name",
+        "listed",
     }
 )
 
@@ -184,8 +205,20 @@ def read(
         clause = chosen_option(state.question, clause) or clause
         text = f"{state.pending_text or ''} {clause}".strip()[-TEXT_MAX:]
         return Reading("answer", state.pending_intent, text)
+    folded = fold(clause)
+    if state.slots.get("listed") and short and ORDINAL_REF.search(folded):
+        # "cancela o segundo", "push the second one to the 12th": an item of the list shown.
+        return Reading(
+            "follow_up", "crm.cancel" if _REMOVING.search(folded) else "crm.move", clause
+        )
     change = CHANGE_OF.get(state.intent or "")
-    if change and state.slots.get("record") and short and _CORRECTING.search(fold(clause)):
+    if change and state.slots.get("record") and short and _POINTS_BACK.search(folded):
+        # "muda ele pra 15h", "delete it", "isso foi anteontem": the record just made.
+        if _REMOVING.search(folded):
+            change = _REMOVAL_OF[_agent(change)]
+        if _CHANGING.search(folded) or _REMOVING.search(folded) or _CORRECTING.search(folded):
+            return Reading("follow_up", change, clause)
+    if change and state.slots.get("record") and short and _CORRECTING.search(folded):
         sure_other = intent is not None and score >= SURE and agent != _agent(change)
         if not sure_other:
             return Reading("follow_up", change, clause)
@@ -216,6 +249,8 @@ def after(
         slots.update(state.slots)
     for _tool, args, data in done:
         slots.update({k: v for k, v in args.items() if k in SLOTS})
+        if isinstance(data.get("listed"), list):
+            slots["listed"] = data["listed"][:20]  # what a list showed, in its order
         record = next((v for k, v in data.items() if k.endswith("_id") and v), None)
         if record is not None:
             slots["record"] = record

@@ -223,3 +223,26 @@ def test_a_reminder_follow_up_takes_the_last_reminders_moment() -> None:
     ]
     fresh = planner.plan("crm.add_reminder", "me lembra de comprar pao", moment)
     assert fresh.calls == []
+
+
+def test_a_position_in_the_list_just_shown_names_its_item() -> None:
+    listed = Dialogue(
+        intent="crm.list_reminders", slots={"listed": ["R1", "R2", "M1"]}, updated_at=NOW
+    )
+    cancel = dialogue.read("cancela o segundo", intent=None, agent=None, score=0.0, state=listed)
+    assert (cancel.how, cancel.intent) == ("follow_up", "crm.cancel")
+    move = dialogue.read(
+        "push the second one to the 12th", intent=None, agent=None, score=0.0, state=listed
+    )
+    assert move.intent == "crm.move"
+
+
+def test_a_pronoun_points_at_the_record_just_made() -> None:
+    reminded = Dialogue(intent="crm.add_reminder", slots={"record": "R1"}, updated_at=NOW)
+    moved = dialogue.read("muda ele pra 15h", intent=None, agent=None, score=0.3, state=reminded)
+    assert moved.intent == "crm.move"
+    gone = dialogue.read("delete it", intent=None, agent=None, score=0.3, state=reminded)
+    assert gone.intent == "crm.cancel"
+    spent = Dialogue(intent="finance.add_expense", slots={"record": "E1"}, updated_at=NOW)
+    dated = dialogue.read("isso foi anteontem", intent=None, agent=None, score=0.3, state=spent)
+    assert dated.intent == "finance.edit_last"

@@ -292,10 +292,23 @@ _STOP = re.compile(
 )
 
 
+# Pronouns a name reader may take for a name ("Dela", "Him").
+_PRONOUNS = frozenset(
+    {"ele", "ela", "dele", "dela", "eles", "elas", "him", "her", "he", "she", "them", "his"}
+)
+
+
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for a people-notes message, read without a language model."""
     folded = fold(text)
-    names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
+    names = [
+        re.sub(r"['’]s$", "", n.name)
+        for n in find_person_names(text)
+        if fold(n.name) not in _PRONOUNS
+    ]
+    last = _person_in_thread(moment)
+    if not names and last is not None and _PRONOUN.search(folded):
+        names = [last]  # "e quando falei com ela?", "salva o email dela tb: ..."
     if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
         intent = "crm.person_info"  # nothing asks to save: a question about them at most
     if intent == "crm.person_info" and _EVERYONE.search(folded):
@@ -306,7 +319,6 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
             if field == "all" and pattern.search(folded):
                 field = name  # type: ignore[assignment]
         lookup: dict[str, object] = {"field": field}
-        last = _person_in_thread(moment)
         if names:
             lookup["name"] = names[0]
         elif last is not None and elliptical(text):
@@ -340,6 +352,9 @@ _EVERYONE = re.compile(
     r"\b(?:(?:meus|todos os) contatos|minha lista de contatos|quem (?:eu )?tenho (?:salvo|anotado)"
     r"|my contacts|who do i have|everyone i (?:saved|know))\b"
 )
+
+
+_PRONOUN = re.compile(r"\b(?:ele|ela|dele|dela|him|her|he|she|his)\b")
 
 
 def _person_in_thread(moment: Moment) -> str | None:

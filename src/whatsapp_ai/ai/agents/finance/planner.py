@@ -31,7 +31,11 @@ _QUESTION = re.compile(
     r"\?|\b(quant\w*|qnt\w*|qto|qtos|qual|quais|como|how|what|which|total|saldo|balance"
     r"|resumo|summary|mostra|show|lista|list)\b"
 )
-_BALANCE_WORDS = re.compile(r"\b(saldo|balance|quanto (eu )?tenho|how much do i have)\b")
+_BALANCE_WORDS = re.compile(
+    r"\b(saldo|balance|quanto (eu )?tenho|how much do i have|sobrou|sobra|left over|have left)\b"
+)
+# "e no total?", "and overall?": the last question without its category.
+_ALL_CATEGORIES = re.compile(r"\b(?:no total|total|tudo|no geral|geral|in total|overall|all)\b")
 
 
 # Chat shorthand the date reader does not know ("quanto gastei hj?").
@@ -250,12 +254,15 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     named = guess_category(text) or _category_named(text)
     if named is not None:
         args["category"] = named.value
-    elif before.get("category"):
+    elif before.get("category") and not _ALL_CATEGORIES.search(folded):
         args["category"] = before["category"]
     return Plan(calls=[("finance_report", args)])
 
 
-_EARLIER = re.compile(r"\b(?:passad[ao]|anterior|previous|before that|last one|the one before)\b")
+_EARLIER = re.compile(
+    r"\b(?:passad[ao]|anterior|previous|before that|last one|the one before|the day before"
+    r"|dia antes|o dia anterior)\b"
+)
 _WHOLE_MONTH = re.compile(
     r"\b(?:mes (?:todo|inteiro)|todo o mes|whole month|all month|full month)\b"
 )

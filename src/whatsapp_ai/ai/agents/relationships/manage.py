@@ -17,6 +17,7 @@ from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.relationships.tools import AGENT, _refusal, _when
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.dialogue import ORDINAL_REF, ORDINALS
 from whatsapp_ai.ai.extract import find_when
 from whatsapp_ai.ai.extract._text import fold
 from whatsapp_ai.core import i18n
@@ -359,6 +360,21 @@ _NOISE = frozenset(
         "one",
         "com",
         "with",
+        "ele",
+        "ela",
+        "eles",
+        "elas",
+        "isso",
+        "isto",
+        "coloca",
+        "them",
+        "primeiro",
+        "primeira",
+        "segundo",
+        "terceiro",
+        "first",
+        "second",
+        "third",
     ]
 )
 
@@ -393,6 +409,11 @@ def plan_change(intent: str, text: str, moment: Moment) -> Plan:
         for w in re.findall(r"[^\W\d_]{3,}", selector)
         if w not in _NOISE and not any(w in pair for pair in _WEEKDAYS) and w not in ("am", "pm")
     ]
+    picked = _picked_from_list(folded, moment)
+    if picked is not None:
+        args["record"] = picked
+        args.pop("weekday", None)  # "a segunda" of a list is its second item, not Monday's
+        return Plan(calls=[("change_agenda", args)])
     args["words"] = words[:8]
     record = _just_made(moment)
     if record is not None and not words and "weekday" not in args and "hour" not in args:
@@ -406,6 +427,21 @@ _TIME_WORDS = re.compile(
     r"|friday|saturday|sunday|hoje|amanha|today|tomorrow|\d{1,2}(?:[:h]\d{2})?\s*(?:h|hs|am|pm)?)"
     r"(?!\w)"
 )
+
+
+def _picked_from_list(folded: str, moment: Moment) -> str | None:
+    """The record at the position the request names in the list just shown, if any."""
+    listed = moment.dialogue.get("slots", {}).get("listed")
+    said = ORDINAL_REF.search(folded)
+    if not isinstance(listed, list) or not listed or said is None:
+        return None
+    word = said.group(0).split()[-1]
+    number = ORDINALS.get(word)
+    if number is None:
+        return None
+    index = len(listed) - 1 if number == -1 else number - 1
+    found = listed[index] if 0 <= index < len(listed) else None
+    return found if isinstance(found, str) else None
 
 
 def _just_made(moment: Moment) -> str | None:

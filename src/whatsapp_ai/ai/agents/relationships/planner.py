@@ -155,7 +155,11 @@ def _leaning_on_the_last(text: str, due: datetime | None, moment: Moment) -> dat
         return due
     if due is None:
         return before
-    if _SAME_TIME.search(folded):
+    said_a_time = any(
+        w.has_time for w in find_when(text, now=moment.now, tz=moment.timezone, prefer="future")
+    )
+    if _SAME_TIME.search(folded) or not said_a_time:
+        # "e depois de amanhã tb": another day, the same time.
         return datetime.combine(due.astimezone(before.tzinfo).date(), before.timetz())
     return due
 

@@ -143,17 +143,17 @@ async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
         )
     repeats = i18n.text(ctx.language, "agenda.repeats")
     zone = ZoneInfo(ctx.timezone)
-    items = [(r.due_at, r.text + (f" {repeats}" if r.rrule else "")) for r in ahead.reminders]
-    items += [(m.starts_at, m.title) for m in ahead.meetings]
+    items = [(r.due_at, r.text + (f" {repeats}" if r.rrule else ""), r.id) for r in ahead.reminders]
+    items += [(m.starts_at, m.title, m.id) for m in ahead.meetings]
     if args.on is not None:
-        items = [(at, what) for at, what in items if at.astimezone(zone).date() == args.on]
-    lines = [f"• {_when(runtime, at)}: {what}" for at, what in sorted(items, key=lambda i: i[0])]
+        items = [item for item in items if item[0].astimezone(zone).date() == args.on]
+    lines = [f"• {_when(runtime, at)}: {what}" for at, what, _ in sorted(items, key=lambda i: i[0])]
     if args.on is not None:
         day = say.day(args.on, ctx.language, ctx.local_now.date())
         if not lines:
             return ToolOutcome(say=i18n.text(ctx.language, "agenda.nothing_on", day=day))
         head = i18n.text(ctx.language, "agenda.on_day", day=day)
-        return ToolOutcome(say="\n".join([head, *lines]), data={"count": len(lines)})
+        return ToolOutcome(say="\n".join([head, *lines]), data=_listed(items))
     if not lines:
         text = (
             i18n.text(ctx.language, "agenda.nothing_ahead", days=args.days)
@@ -162,7 +162,13 @@ async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
         )
         return ToolOutcome(say=text, data={"count": 0})
     head = i18n.text(ctx.language, "agenda.coming_up")
-    return ToolOutcome(say="\n".join([head, *lines]), data={"count": len(lines)})
+    return ToolOutcome(say="\n".join([head, *lines]), data=_listed(items))
+
+
+def _listed(items: list[tuple[datetime, str, str]]) -> dict[str, object]:
+    """What a list shows, in its order: "cancela o segundo" picks from it."""
+    ordered = sorted(items, key=lambda i: i[0])
+    return {"count": len(ordered), "listed": [record for _, _, record in ordered]}
 
 
 def _refusal(exc: RelationshipError, language: str) -> str:
