@@ -139,3 +139,9 @@ async def test_the_guard_answers_the_same_without_blocking_the_event_loop() -> N
     assert [await guard.arefuse_clause(text, "pt") for text in texts] == [
         guard.refuse_clause(text, "pt") for text in texts
     ]
+
+
+def test_changing_ones_own_agenda_entry_about_someone_is_not_their_account() -> None:
+    assert guard.refuse_clause("cancela o lembrete do Joao", "pt") is None
+    assert guard.refuse_clause("move my meeting with Ana to 4pm", "en") is None
+    assert guard.refuse_clause("lista os lembretes do Caio", "pt") is not None

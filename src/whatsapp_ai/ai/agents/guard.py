@@ -195,9 +195,20 @@ _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][a-zà-ú]+")
 OWN_OR_OTHER = OwnOrOther(guard_examples.OWN, guard_examples.OTHER)
 
 
+# "cancela o lembrete do João", "move my meeting with Ana": the contact's own agenda entry about
+# someone; nobody can change another person's agenda through this assistant anyway.
+_OWN_AGENDA = re.compile(
+    r"\b(?:cancel\w*|desmarc\w*|muda|mude|move|passa|adia|remarca|apag\w*|exclu\w*|delete"
+    r"|reschedule|push)\b.*\b(?:lembrete|reuniao|compromisso|consulta|call|reminder|meeting"
+    r"|appointment)\s+(?:d[oa]|de|com|pr[oa]|with|about|for)\b"
+)
+
+
 def about_others(clause: str) -> bool:
     """Whether this request asks for someone else's account or records."""
     clause = blank_references(clause)
+    if _OWN_AGENDA.search(fold(clause)):
+        return False
     if any(pattern.search(fold(clause)) for pattern in _ACCOUNT_CUES):
         return True
     if not _THIRD_PARTY.search(clause.strip()):
