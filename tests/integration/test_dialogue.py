@@ -440,3 +440,17 @@ async def test_a_list_position_and_a_pronoun_name_their_records(chat: Chat) -> N
     await chat.say("gastei 75 no restaurante")
     await chat.say("isso foi anteontem")
     assert [day for _, _, _, day, _ in await chat.entries()] == ["2026-03-02"]
+
+
+async def test_a_mistake_said_first_and_an_agenda_question_told_as_people_ask(
+    chat: Chat,
+) -> None:
+    await chat.say("gastei 80 no mercado")
+    said = await chat.say("opa, lancei errado, apaga esse")
+    assert "O que devo mudar" not in said
+    assert await chat.entries() == []
+    await chat.say("tenho consulta no cardiologista sexta as 10 e meia")
+    assert "cardiologista" in await chat.say("qnd e minha consulta?")
+    assert "Nada marcado" in await chat.say("tenho algo marcado sabado?")
+    said = await chat.say("mano vc e mt burro, anotou meu gasto errado ontem")
+    assert said.startswith("Desculpe")

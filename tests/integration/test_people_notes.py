@@ -138,3 +138,13 @@ async def test_notes_keep_only_what_was_noted_and_the_list_of_people(
         async with container.db.read() as session:
             page = await finance.list_entries(session, tenant_id=tenant["id"], contact_id=ana)
     assert list(page.items) == []  # a debt is not an expense
+
+
+async def test_family_words_and_what_was_noted_as_it_happened(
+    container: Container, tenant: dict[str, str], ana: str, router: IntentRouter
+) -> None:
+    chat = Chat(container, router, tenant["id"], ana)
+    await chat.say("aniversario da minha mae e dia 15 de marco")
+    assert "15/03" in await chat.say("qnd e o aniversario da minha mae?")
+    await chat.say("o Marcos me deve 100")
+    assert "Marcos" in await chat.say("quem me deve dinheiro?")

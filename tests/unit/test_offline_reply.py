@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from whatsapp_ai.ai.language import detect_language
-from whatsapp_ai.ai.offline import OfflineReplyStep
+from whatsapp_ai.ai.offline import OfflineReplyStep, complains
 from whatsapp_ai.ai.service import HistoryItem, TurnInput
 
 
@@ -61,3 +61,9 @@ async def test_ambiguous_text_follows_the_conversation_language() -> None:
     history = [HistoryItem(author="user", body="hello, I need help")]
     reply = await OfflineReplyStep().reply(_turn("ok", history=history))
     assert reply.language == "en"
+
+
+def test_a_long_complaint_is_told_apart_from_a_plain_request() -> None:
+    assert complains("mano vc e mt burro, anotou meu gasto errado ontem")
+    assert complains("pqp vc nao entende nada, ja falei 3x")
+    assert not complains("gastei 50 no mercado ontem")

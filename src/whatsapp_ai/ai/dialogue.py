@@ -170,6 +170,19 @@ _OPTION = re.compile(r"(?:^|[;:\n]\s*)(?:\d\)|•)\s*([^;\n]+)")
 _MONEY = re.compile(r"(?:R\$|US\$|\$|€|£)\s?\d[\d.,]*\d|\d[\d.,]*\s?(?:BRL|USD|EUR)")
 
 
+# "opa, lancei errado", "errei", "foi mal": saying a mistake was made, before saying which.
+_ONLY_A_MISTAKE = re.compile(
+    r"^(?:(?:opa|ops|ih|putz|nossa|pera|ah|eita)[\s,!.]*)*(?:eu\s+)?(?:(?:lancei|anotei|digitei"
+    r"|coloquei|mandei|escrevi|botei)\s+(?:tudo\s+)?errado|errei|me enganei|foi mal|my bad"
+    r"|oops|i made a mistake)[\s,!.]*$"
+)
+
+
+def only_a_mistake(clause: str) -> bool:
+    """Whether a clause only says a mistake was made ("opa, lancei errado")."""
+    return _ONLY_A_MISTAKE.match(fold(clause).strip()) is not None
+
+
 def chosen_option(question: str, clause: str) -> str | None:
     """The option a short answer picks from the ones the question listed, told the way the
     request names a record: by its amount ("o de R$ 40,00") or by its own words."""
@@ -186,7 +199,7 @@ def chosen_option(question: str, clause: str) -> str | None:
     money = _MONEY.search(option)
     if money is not None:
         return f"o de {money.group(0)}"
-    return option.split(": ", 1)[-1]
+    return option  # "06/03 às 10:00: ligar pro João": its moment tells it from a namesake
 
 
 def read(

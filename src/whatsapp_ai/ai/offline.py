@@ -100,6 +100,12 @@ _E_AI = re.compile(r"\b[eE] a[ií]\b")
 _TIMES = re.compile(r"\b\d{1,2}\s*(?:x|vezes)\b")
 
 
+def complains(message: str) -> bool:
+    """Whether a message, however long, complains about the assistant ("vc é mt burro, anotou
+    meu gasto errado ontem")."""
+    return _SMALL_TALK["sorry"].search(_TIMES.sub(" x ", fold(message))) is not None
+
+
 def small_talk(message: str) -> str | None:
     """The kind of small talk a short message is ("bot", "how_are_you", ...), if it is all the
     message says ("tudo bem? gastei 50" is a request)."""

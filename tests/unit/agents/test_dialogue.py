@@ -246,3 +246,9 @@ def test_a_pronoun_points_at_the_record_just_made() -> None:
     spent = Dialogue(intent="finance.add_expense", slots={"record": "E1"}, updated_at=NOW)
     dated = dialogue.read("isso foi anteontem", intent=None, agent=None, score=0.3, state=spent)
     assert dated.intent == "finance.edit_last"
+
+
+def test_saying_a_mistake_was_made_is_not_a_request_of_its_own() -> None:
+    assert dialogue.only_a_mistake("opa, lancei errado")
+    assert dialogue.only_a_mistake("errei")
+    assert not dialogue.only_a_mistake("errei, foi 45")

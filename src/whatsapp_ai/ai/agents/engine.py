@@ -51,10 +51,11 @@ from whatsapp_ai.ai.extract import split_intents
 from whatsapp_ai.ai.extract.reminders import keep_warnings_whole
 from whatsapp_ai.ai.language import assumed_language, conversation_language, preferred_language
 from whatsapp_ai.ai.llm import UsageRecord
-from whatsapp_ai.ai.offline import OfflineReplyStep
+from whatsapp_ai.ai.offline import OfflineReplyStep, complains, small_talk
 from whatsapp_ai.ai.router import IntentRouter, IntentScore, statements
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
+from whatsapp_ai.core import i18n
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
@@ -231,6 +232,8 @@ class AssistantEngine:
         lead = verdict.text[: spans[0][0]] if spans else ""
         if lead.strip() and clauses:
             clauses[0] = lead.lstrip() + clauses[0]
+        # "opa, lancei errado, apaga esse": the mistake is said by the request that follows.
+        clauses = [c for c in clauses if not dialogue.only_a_mistake(c)] or clauses
         asked_before = True
         parts: list[str] = []
         unresolved = 0
@@ -340,6 +343,13 @@ class AssistantEngine:
                 trace=trace,
                 handoff=handoff,
             )
+        if complains(turn.text) and small_talk(turn.text) is None:
+            # A complaint with a request in it: the apology first, then the answer.
+            first = (turn.contact_name or "").split(" ")[0].strip()
+            sorry = i18n.text(
+                ctx.language, "support.sorry_short", name=f", {first}" if first else ""
+            )
+            parts.insert(0, sorry)
         return Reply(
             text="\n\n".join(parts),
             model=trace["model"] or "router",

@@ -76,7 +76,18 @@ async def _matching(runtime: ToolRuntime, session: object, args: PersonLookup) -
     if args.name:
         return crm.match_people(people, args.name)
     words = [w for w in re.findall(r"\w+", fold(args.about or "")) if len(w) > 3]
-    return [p for p in people if any(_stem(w) in fold(p.notes or "") for w in words)]
+    by_notes = [p for p in people if any(_stem(w) in fold(p.notes or "") for w in words)]
+    if by_notes or not words:
+        return by_notes
+    # What was noted as it happened ("o Marcos me deve 100") answers "quem me deve?" too.
+    noted = await crm.list_interactions(
+        session,  # type: ignore[arg-type]
+        tenant_id=ctx.tenant_id,
+        contact_id=ctx.contact_id,
+        limit=200,
+    )
+    about = {e.person_id for e in noted.items if any(_stem(w) in fold(e.summary) for w in words)}
+    return [p for p in people if p.id in about]
 
 
 def _stem(word: str) -> str:
@@ -306,6 +317,9 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         for n in find_person_names(text)
         if fold(n.name) not in _PRONOUNS
     ]
+    family = _FAMILY.search(folded)
+    if not names and family is not None:
+        names = [family.group(1).capitalize()]  # "minha mãe": the person the contact calls so
     last = _person_in_thread(moment)
     if not names and last is not None and _PRONOUN.search(folded):
         names = [last]  # "e quando falei com ela?", "salva o email dela tb: ..."
@@ -354,6 +368,11 @@ _EVERYONE = re.compile(
 )
 
 
+_FAMILY = re.compile(
+    r"\b(?:minha|meu|my)\s+(mae|pai|irma|irmao|vo|vovo|avo|tia|tio|prima|primo|esposa|marido"
+    r"|namorada|namorado|filha|filho|chefe|sogra|sogro|madrinha|padrinho|mom|dad|mother|father"
+    r"|sister|brother|wife|husband|boss|grandma|grandpa)\b"
+)
 _PRONOUN = re.compile(r"\b(?:ele|ela|dele|dela|him|her|he|she|his)\b")
 
 
@@ -416,8 +435,8 @@ _ASKING = re.compile(
     r"\?|\b(?:qual|quais|onde|quando|quem|qm|como|o que|oq|what|where|when|who|which|how)\b"
 )
 _MONEY_TALK = re.compile(
-    r"\b(?:gast\w*|pag\w*|receb\w*|ganh\w*|saldo|dinheiro|reais|spen[dt]\w*|paid|pay\w*"
-    r"|earn\w*|balance|money|expenses?)\b"
+    r"\b(?:gast\w*|pag\w*|receb\w*|ganh\w*|saldo|spen[dt]\w*|paid|pay\w*|earn\w*|balance"
+    r"|expenses?)\b"
 )
 # Words of any question, never what a person is known by.
 _QUESTION_WORDS = re.compile(
@@ -446,7 +465,8 @@ async def about_someone_known(runtime: ToolRuntime, clause: str, intent: str | N
     if intent in ("crm.person_info", "crm.person_update"):
         return False
     if not asks_detail and (
-        (intent is not None and intent not in _MISREAD) or not _ASKING.search(folded)
+        (intent is not None and intent not in _MISREAD and not intent.startswith("sales."))
+        or not _ASKING.search(folded)
     ):
         return False
     if _MONEY_TALK.search(folded):

@@ -90,7 +90,8 @@ _FOLLOWERS = frozenset(
         "this", "too", "already", "via", "pix", "me", "i", "eu", "dia", "day", "ate", "until",
         "by", "num", "numa", "uns", "umas", "hj", "dps", "tipo", "actually", "instead", "not",
         "nao", "vdd", "mesmo", "entao", "then", "ok", "pfv", "please", "tb", "tbm", "salary",
-        "salario", "bonus", "freela", "freelance", "bucks",
+        "salario", "bonus", "freela", "freelance", "bucks", "corrige", "corrija", "arruma",
+        "pls", "pf", "por favor",
     }
 )  # fmt: skip
 _TIME_BEFORE = frozenset({"as", "at", "das", "pelas", "dia", "day"})

@@ -101,6 +101,19 @@ def _says_when(text: str) -> bool:
     return bool(find_when(text, now=datetime.now(UTC), tz="UTC"))
 
 
+# "tenho algo marcado terça?", "qnd é minha consulta?", "when is my dentist appointment?"
+_AGENDA_ASKED = re.compile(
+    r"\b(?:marcad[oa]s?|agendad[oa]s?|compromissos?|lembretes?|agenda|reminders?|scheduled"
+    r"|appointments?)\b|\b(?:qnd|quando|when)\s+(?:e|eh|é|is)\s+(?:a |o )?(?:minha|meu|my)\b"
+)
+
+
+def agenda_question(text: str) -> bool:
+    """Whether a question asks about the contact's own agenda."""
+    folded = fold(text)
+    return _QUESTION.search(folded) is not None and _AGENDA_ASKED.search(folded) is not None
+
+
 def agenda_statement(text: str) -> str | None:
     """The agenda intent of an event told with its moment ("tenho consulta terça às 10"), or of
     a request for a warning ahead of something ("me avisa uns dias antes"); else None."""
@@ -140,6 +153,13 @@ def restate(
 ) -> IntentScore | None:
     """The router's verdict, or a statement of money where it found none or read a question,
     or a note about a person whatever the router read."""
+    if (
+        CRM in enabled_agents
+        and (score is None or score.intent.startswith(_NOT_A_RECORD))
+        and agenda_question(text)
+    ):
+        strength = score.score if score is not None else 0.0
+        return IntentScore("crm.list_reminders", CRM, strength, strength)
     if CRM in enabled_agents and (score is None or not score.intent.startswith("crm.")):
         agenda = agenda_statement(text)
         if agenda is not None:

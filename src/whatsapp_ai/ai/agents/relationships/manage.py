@@ -400,8 +400,8 @@ def plan_change(intent: str, text: str, moment: Moment) -> Plan:
     for number, (pt, en) in enumerate(_WEEKDAYS):
         if re.search(rf"\b(?:{pt}|{en})\b", selector):
             args["weekday"] = number
-    hour = _HOUR.search(selector)
-    if hour and (hour.group(3) or hour.group(2)):
+    hour = next((h for h in _HOUR.finditer(selector) if h.group(3) or h.group(2)), None)
+    if hour:
         value = int(hour.group(1)) % 12 + (12 if hour.group(3) == "pm" else 0)
         args["hour"] = value if hour.group(3) in ("am", "pm") else int(hour.group(1))
     words = [

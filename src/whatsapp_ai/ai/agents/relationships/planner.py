@@ -55,7 +55,11 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         return people_notes.plan(intent, text, moment)
     if intent == "crm.list_reminders" or intent in people_notes.INTENTS:
         on = _day_asked(text, moment)
-        return Plan(calls=[("upcoming", {"on": on.isoformat()} if on else {})])
+        listing: dict[str, object] = {"on": on.isoformat()} if on else {}
+        named = [w for w in re.findall(r"[^\W\d_]{4,}", fold(text)) if w not in _ASK_WORDS]
+        if named:
+            listing["words"] = named[:8]  # "qnd é minha consulta?": the consultation
+        return Plan(calls=[("upcoming", listing)])
     if intent in ("crm.cancel", "crm.move"):
         return plan_change(intent, text, moment)
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
@@ -88,6 +92,18 @@ _ASKS_AGENDA = re.compile(
     r"\b(?:o ?q(?:ue)? (?:eu )?tenho|tenho (?:algo|alguma coisa|compromisso)|what do i have"
     r"|what'?s on|anything on)\b"
 )
+
+
+# Words of a question about the agenda, never what a record is called.
+_ASK_WORDS = frozenset((
+    "quais", "quando", "minha", "minhas", "meus", "tenho", "algo", "marcado", "marcada",
+    "marcados", "agendado", "agenda", "lembretes", "lembrete", "compromisso", "compromissos",
+    "proximos", "proximas", "amanha", "hoje", "semana", "segunda", "terca", "quarta", "quinta",
+    "sexta", "sabado", "domingo", "what", "when", "have", "anything", "scheduled", "reminders",
+    "reminder", "appointments", "next", "today", "tomorrow", "week", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "mostra", "lista", "show", "list",
+    "pra", "para", "esta", "essa", "este"
+))  # fmt: skip
 
 
 def _day_asked(text: str, moment: Moment) -> date | None:

@@ -11,7 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from whatsapp_ai.ai.agents import people_notes, say
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.core import i18n
-from whatsapp_ai.core.text import fold_key
+from whatsapp_ai.core.text import fold, fold_key
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.relationships.errors import PastTimeError, RelationshipError
 
@@ -56,6 +56,9 @@ class UpcomingArgs(BaseModel):
 
     days: int | None = Field(default=None, ge=1, le=3650, description="None: all ahead")
     on: date | None = Field(default=None, description="only this local day")
+    words: list[str] = Field(
+        default_factory=list, max_length=8, description="only records with one of these words"
+    )
 
 
 def _today(runtime: ToolRuntime) -> datetime:
@@ -147,6 +150,9 @@ async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
     items += [(m.starts_at, m.title, m.id) for m in ahead.meetings]
     if args.on is not None:
         items = [item for item in items if item[0].astimezone(zone).date() == args.on]
+    if args.words:
+        named = [item for item in items if any(w[:5] in fold(item[1]) for w in args.words)]
+        items = named or items  # nothing by those words: the whole agenda, not a false "nada"
     lines = [f"• {_when(runtime, at)}: {what}" for at, what, _ in sorted(items, key=lambda i: i[0])]
     if args.on is not None:
         day = say.day(args.on, ctx.language, ctx.local_now.date())
