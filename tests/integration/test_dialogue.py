@@ -454,3 +454,9 @@ async def test_a_mistake_said_first_and_an_agenda_question_told_as_people_ask(
     assert "Nada marcado" in await chat.say("tenho algo marcado sabado?")
     said = await chat.say("mano vc e mt burro, anotou meu gasto errado ontem")
     assert said.startswith("Desculpe")
+
+
+async def test_a_question_right_after_a_record_is_answered(chat: Chat) -> None:
+    await chat.say("gastei 35 de uber hj")
+    assert "R$ 35,00" in await chat.say("e quanto gastei hj?")
+    assert len(await chat.entries()) == 1

@@ -63,6 +63,19 @@ _CHANGING = re.compile(
     r"|adia|adianta|remarca)\b"
 )
 _REMOVAL_OF = {"crm": "crm.cancel", "finance": "finance.delete_last"}
+# A question ("?", "quanto", "how much"), and the intents that answer questions.
+_ASKS = re.compile(r"\?|\b(?:quanto|qnto|qto|quais|qual|quando|onde|how much|what|which|when)\b")
+ASKING = frozenset(
+    {
+        "finance.query",
+        "finance.summary",
+        "crm.list_reminders",
+        "crm.person_info",
+        "knowledge.question",
+        "sales.browse",
+        "sales.order_view",
+    }
+)
 # The request that changes what each kind of request made.
 CHANGE_OF = {
     "crm.add_reminder": "crm.move",
@@ -237,7 +250,9 @@ def read(
             return Reading("follow_up", change, clause)
     if state.intent and elliptical(clause):
         sure_other = intent is not None and score >= SURE and agent != _agent(state.intent)
-        if not sure_other:
+        # "e quanto gastei hj?" after a record: a question never takes a record's intent.
+        asks_after_a_record = _ASKS.search(folded) is not None and state.intent not in ASKING
+        if not sure_other and not asks_after_a_record:
             return Reading("follow_up", state.intent, clause)
     if intent is None and state.intent and state.slots.get("record") and short:
         # The router has no idea, and a record was just made: a short remark is about it

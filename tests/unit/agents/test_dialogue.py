@@ -252,3 +252,13 @@ def test_saying_a_mistake_was_made_is_not_a_request_of_its_own() -> None:
     assert dialogue.only_a_mistake("opa, lancei errado")
     assert dialogue.only_a_mistake("errei")
     assert not dialogue.only_a_mistake("errei, foi 45")
+
+
+def test_a_question_after_a_record_is_a_question_of_its_own() -> None:
+    spent = Dialogue(intent="finance.add_expense", slots={"record": "E1"}, updated_at=NOW)
+    reading = dialogue.read(
+        "e quanto gastei hj?", intent="finance.query", agent="finance", score=0.5, state=spent
+    )
+    assert (reading.how, reading.intent) == ("new", "finance.query")
+    followed = dialogue.read("e de uber?", intent=None, agent=None, score=0.0, state=QUERIED)
+    assert (followed.how, followed.intent) == ("follow_up", "finance.query")
