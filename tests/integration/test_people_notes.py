@@ -148,3 +148,4 @@ async def test_family_words_and_what_was_noted_as_it_happened(
     assert "15/03" in await chat.say("qnd e o aniversario da minha mae?")
     await chat.say("o Marcos me deve 100")
     assert "Marcos" in await chat.say("quem me deve dinheiro?")
+    assert "Marcos" in await chat.say("quem me deve?")

@@ -452,6 +452,8 @@ _DETAIL = re.compile(
     r"\b(?:telefone|tel|fone|numero|celular|cel|zap|whats|whatsapp|e-?mail|endereco|aniversario"
     r"|niver|phone|number|address|birthday)\b"
 )
+# Intents that do the contact's own work (record, change, save), never a question about a person.
+_OWN_WORK = ("finance.", "crm.", "profile.")
 # What the router may take a question about a known person for.
 _MISREAD = frozenset({"knowledge.question", "finance.query"})
 
@@ -465,7 +467,7 @@ async def about_someone_known(runtime: ToolRuntime, clause: str, intent: str | N
     if intent in ("crm.person_info", "crm.person_update"):
         return False
     if not asks_detail and (
-        (intent is not None and intent not in _MISREAD and not intent.startswith("sales."))
+        (intent is not None and intent not in _MISREAD and intent.startswith(_OWN_WORK))
         or not _ASKING.search(folded)
     ):
         return False
