@@ -460,3 +460,9 @@ async def test_a_question_right_after_a_record_is_answered(chat: Chat) -> None:
     await chat.say("gastei 35 de uber hj")
     assert "R$ 35,00" in await chat.say("e quanto gastei hj?")
     assert len(await chat.entries()) == 1
+
+
+async def test_no_then_a_new_category_recategorises_the_record(chat: Chat) -> None:
+    await chat.say("gastei 90 no posto")
+    await chat.say("nao, coloca como mercado")
+    assert [category for _, category, _, _, _ in await chat.entries()] == ["groceries"]

@@ -41,7 +41,8 @@ _WORD = re.compile(r"\w+")
 # "melhor 16h", "opa, quinta*", "*83", "actually make it 11": the record just made, corrected.
 _CORRECTING = re.compile(
     r"\*|\b(?:na vdd|na verdade|melhor|opa|ops|actually|make it|muda|mude|troca|corrige|errei"
-    r"|digo|quer dizer|i mean|wait|sorry|oops|nao era|era pra ser)\b"
+    r"|digo|quer dizer|i mean|wait|sorry|oops|nao era|era pra ser|coloca (?:como|em|no|na)"
+    r"|poe (?:como|em)|bota (?:como|em)|put it (?:as|in|under)|file it under)\b"
 )
 # "o segundo", "a primeira", "the second one": a position in a list the assistant showed.
 ORDINAL_REF = re.compile(
@@ -187,7 +188,7 @@ _MONEY = re.compile(r"(?:R\$|US\$|\$|€|£)\s?\d[\d.,]*\d|\d[\d.,]*\s?(?:BRL|US
 _ONLY_A_MISTAKE = re.compile(
     r"^(?:(?:opa|ops|ih|putz|nossa|pera|ah|eita)[\s,!.]*)*(?:eu\s+)?(?:(?:lancei|anotei|digitei"
     r"|coloquei|mandei|escrevi|botei)\s+(?:tudo\s+)?errado|errei|me enganei|foi mal|my bad"
-    r"|oops|i made a mistake)[\s,!.]*$"
+    r"|oops|i made a mistake|nao|no|nope|errado|wrong)[\s,!.]*$"
 )
 
 

@@ -262,3 +262,11 @@ def test_a_question_after_a_record_is_a_question_of_its_own() -> None:
     assert (reading.how, reading.intent) == ("new", "finance.query")
     followed = dialogue.read("e de uber?", intent=None, agent=None, score=0.0, state=QUERIED)
     assert (followed.how, followed.intent) == ("follow_up", "finance.query")
+
+
+def test_a_new_category_right_after_a_record_changes_that_record() -> None:
+    spent = Dialogue(intent="finance.add_expense", slots={"record": "E1"}, updated_at=NOW)
+    for said in ("coloca como mercado", "put it under groceries"):
+        reading = dialogue.read(said, intent=None, agent=None, score=0.3, state=spent)
+        assert reading.intent == "finance.edit_last", said
+    assert dialogue.only_a_mistake("nao")
