@@ -169,14 +169,9 @@ def elliptical(text: str) -> bool:
 
 
 # "2", "o segundo", "opção 1", "the last one": a pick from the options a question listed.
-_ORDINALS = {
-    "primeiro": 1, "primeira": 1, "first": 1, "segundo": 2, "segunda": 2, "second": 2,
-    "terceiro": 3, "terceira": 3, "third": 3, "quarto": 4, "quarta": 4, "fourth": 4,
-    "quinto": 5, "quinta": 5, "fifth": 5, "ultimo": -1, "ultima": -1, "last": -1,
-}  # fmt: skip
 _PICK = re.compile(
     r"^(?:(?:e |eh |é )?(?:o|a|the|opcao|option|numero|number|n)\s+)?(\d|"
-    + "|".join(_ORDINALS)
+    + "|".join(ORDINALS)
     + r")(?:\s+(?:one|opcao|option|deles|delas|of them))?[.!]*$"
 )
 # Numbered options ("1) R$ 15,00 em padaria; 2) ...") or bullets ("• sexta 14:00: dentista").
@@ -205,7 +200,7 @@ def chosen_option(question: str, clause: str) -> str | None:
     if picked is None or len(options) < 2:
         return None
     word = picked.group(1)
-    number = int(word) if word.isdigit() else _ORDINALS[word]
+    number = int(word) if word.isdigit() else ORDINALS[word]
     index = len(options) - 1 if number == -1 else number - 1
     if not 0 <= index < len(options):
         return None

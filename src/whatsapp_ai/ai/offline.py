@@ -13,7 +13,7 @@ from whatsapp_ai.ai.language import (
     words,
 )
 from whatsapp_ai.ai.service import Reply, TurnInput
-from whatsapp_ai.ai.voice import Voice, bot_answer, greeting, help_text
+from whatsapp_ai.ai.voice import Voice, addressed, bot_answer, first_name, greeting, help_text
 from whatsapp_ai.core.i18n import text
 from whatsapp_ai.core.text import fold
 
@@ -144,8 +144,8 @@ class OfflineReplyStep:
         )
         # "obrigadaaa", "oiii": a stretched word is the word.
         said = {_STRETCH.sub(r"\1", word) for word in words(_E_AI.sub("eai", turn.text))}
-        first_name = (turn.contact_name or "").split(" ")[0].strip()
-        name = f", {first_name}" if first_name else ""
+        first = first_name(turn.contact_name)
+        name = addressed(turn.contact_name)
         voice = voice_of(turn)
         talk = small_talk(turn.text)
         if not said and turn.attachments:
@@ -159,8 +159,8 @@ class OfflineReplyStep:
         elif said & _GREETINGS and len(said) <= 4 and talk != "how_are_you":
             reply = greeting(language, voice, name)
         elif talk == "name":
-            known = "assistant.your_name" if first_name else "assistant.your_name_unknown"
-            reply = text(language, known, name=first_name)
+            known = "assistant.your_name" if first else "assistant.your_name_unknown"
+            reply = text(language, known, name=first)
         elif talk is not None:
             reply = text(language, f"support.{talk}", name=name)
         else:

@@ -27,6 +27,17 @@ class Voice:
         return everything and not self.name and not self.description
 
 
+def first_name(full: str | None) -> str:
+    """The first word of a contact's name ("Ana Souza" → "Ana"; none → "")."""
+    return (full or "").split(" ")[0].strip()
+
+
+def addressed(full: str | None) -> str:
+    """The name as a reply's greeting placeholder takes it (", Ana", or nothing)."""
+    first = first_name(full)
+    return f", {first}" if first else ""
+
+
 def who(language: str, voice: Voice) -> str:
     """ "o assistente de Loja" or "Bia, assistente de Loja"."""
     if voice.name:

@@ -55,6 +55,7 @@ from whatsapp_ai.ai.offline import OfflineReplyStep, complains, small_talk
 from whatsapp_ai.ai.router import IntentRouter, IntentScore, statements
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
+from whatsapp_ai.ai.voice import addressed
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import ProviderSpec
@@ -345,11 +346,9 @@ class AssistantEngine:
             )
         if complains(turn.text) and small_talk(turn.text) is None:
             # A complaint with a request in it: the apology first, then the answer.
-            first = (turn.contact_name or "").split(" ")[0].strip()
-            sorry = i18n.text(
-                ctx.language, "support.sorry_short", name=f", {first}" if first else ""
+            parts.insert(
+                0, i18n.text(ctx.language, "support.sorry_short", name=addressed(turn.contact_name))
             )
-            parts.insert(0, sorry)
         return Reply(
             text="\n\n".join(parts),
             model=trace["model"] or "router",
@@ -403,18 +402,8 @@ class AssistantEngine:
         run = outcome.run
         if run is None:
             return await self._handle(clause, score, ctx, runtime, turn, step, offline)
-        step.update(
-            agent=routing.AGENT,
-            tier=outcome.tier,
-            steps=run.steps,
-            stopped=run.stopped,
-            tool_calls=run.tool_calls,
-            tokens_in=run.tokens_in,
-            tokens_out=run.tokens_out,
-            model=run.model,
-        )
-        found_nothing = runtime.unhelpful > before
-        return run.text, bool(run.text) and run.stopped == "answered" and not found_nothing
+        step["tier"] = outcome.tier
+        return _ran(step, routing.AGENT, run, found_nothing=runtime.unhelpful > before)
 
     def _hosted_messages(
         self, run_with: _Run, ctx: RunContext, turn: TurnInput, clause: str
@@ -451,18 +440,7 @@ class AssistantEngine:
         run: AgentRun = await run_agent(
             agent.name, run_with.model, agent.tools, runtime, messages, self.limits
         )
-        step.update(
-            agent=agent.name,
-            steps=run.steps,
-            stopped=run.stopped,
-            tool_calls=run.tool_calls,
-            tokens_in=run.tokens_in,
-            tokens_out=run.tokens_out,
-            model=run.model,
-        )
-        # A search that found nothing answered honestly, but did not help.
-        found_nothing = runtime.unhelpful > before
-        return run.text, bool(run.text) and run.stopped == "answered" and not found_nothing
+        return _ran(step, agent.name, run, found_nothing=runtime.unhelpful > before)
 
     def _messages(
         self,
@@ -564,6 +542,23 @@ def _chain_key(specs: Sequence[ProviderSpec]) -> str:
         [s.model_dump(mode="json") | {"k": s.api_key.get_secret_value()[-6:]} for s in specs],
         sort_keys=True,
     )
+
+
+def _ran(
+    step: dict[str, Any], agent: str, run: AgentRun, *, found_nothing: bool
+) -> tuple[str, bool]:
+    """The clause's trace of an agent run, and its reply with whether it was handled (a search
+    that found nothing answered honestly, but did not help)."""
+    step.update(
+        agent=agent,
+        steps=run.steps,
+        stopped=run.stopped,
+        tool_calls=run.tool_calls,
+        tokens_in=run.tokens_in,
+        tokens_out=run.tokens_out,
+        model=run.model,
+    )
+    return run.text, bool(run.text) and run.stopped == "answered" and not found_nothing
 
 
 def contact_currency(preferences: dict[str, Any]) -> str:

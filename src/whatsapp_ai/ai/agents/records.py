@@ -15,8 +15,8 @@ from whatsapp_ai.ai.extract import guess_category
 from whatsapp_ai.ai.router import IntentScore
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.finance import service as finance
-from whatsapp_ai.relationships import service as crm
 
+from .relationships.manage import agenda, shared_words
 from .tools import ToolRuntime
 
 _REMOVE = re.compile(
@@ -81,19 +81,9 @@ async def _kinds(runtime: ToolRuntime, clause: str, agents: Collection[str]) -> 
             )
             if found:
                 kinds.add("finance")
-        if "crm" in agents and words:
-            ahead = await crm.upcoming(
-                session,
-                tenant_id=ctx.tenant_id,
-                contact_id=ctx.contact_id,
-                now=ctx.now,
-                days=None,
-                limit=200,
-            )
-            labels = [fold(r.text) for r in ahead.reminders]
-            labels += [fold(m.title) for m in ahead.meetings]
-            if any(re.search(r"\b" + re.escape(w[:5]), label) for w in words for label in labels):
-                kinds.add("crm")
+        ahead = await agenda(runtime, session) if "crm" in agents and words else []
+        if any(shared_words(item, words) for item in ahead):
+            kinds.add("crm")
     return kinds
 
 

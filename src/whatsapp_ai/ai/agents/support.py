@@ -18,6 +18,7 @@ from whatsapp_ai.ai.offline import small_talk
 from whatsapp_ai.ai.router import IntentRouter, IntentScore
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
+from whatsapp_ai.ai.voice import addressed
 from whatsapp_ai.core.i18n import text
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.sales import service as sales
@@ -118,8 +119,7 @@ async def answer(
     if kind is None:
         return None
     ctx = runtime.ctx
-    first = (ctx.contact_name or "").split(" ")[0].strip()
-    name = f", {first}" if first else ""
+    name = addressed(ctx.contact_name)
     handoff: str | None = f"support: {kind}"
     if kind == "cancel_order" and tenant.enabled("sales"):
         async with runtime.db.transaction() as session:

@@ -96,9 +96,13 @@ def money_statement(text: str) -> str | None:
     return _kind_of(text)
 
 
+# Any fixed moment will do to ask whether a text says a time: the day it falls on is the
+# planner's to read, with the turn's clock (no wall clock read here).
+_ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 def _says_when(text: str) -> bool:
-    # Only whether a moment is said; the day it falls on is the planner's to read.
-    return bool(find_when(text, now=datetime.now(UTC), tz="UTC"))
+    return bool(find_when(text, now=_ANY_MOMENT, tz="UTC"))
 
 
 # "tenho algo marcado terça?", "qnd é minha consulta?", "when is my dentist appointment?"

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from whatsapp_ai.ai.agents.tools import NoArgs as NoArgs  # the shared shape, named here
 from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency
 from whatsapp_ai.core.vocabulary import Category, Kind, PaymentMethod
 

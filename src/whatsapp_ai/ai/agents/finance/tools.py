@@ -12,12 +12,11 @@ from whatsapp_ai.ai.agents.finance.args import (
     EditArgs,
     EntryArgs,
     MonthArgs,
-    NoArgs,
     RemoveArgs,
     ReportArgs,
     Which,
 )
-from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.extract import guess_category
 from whatsapp_ai.core.i18n import text
 from whatsapp_ai.core.text import fold

@@ -69,7 +69,7 @@ def _fits(item: Item, args: ChangeArgs, tz: ZoneInfo) -> bool:
     return args.hour is None or local.hour == args.hour
 
 
-def _named(item: Item, words: list[str]) -> int:
+def shared_words(item: Item, words: list[str]) -> int:
     """How many of the words the contact used appear in the record's own words."""
     said = fold(_label(item))
     return sum(1 for word in words if re.search(r"\b" + re.escape(word[:5]), said))
@@ -86,8 +86,23 @@ def _chosen(items: list[Item], args: ChangeArgs, tz: ZoneInfo) -> list[Item]:
     fitting = [item for item in items if _fits(item, args, tz)]
     if not args.words:
         return fitting
-    best = max((_named(item, args.words) for item in fitting), default=0)
-    return [item for item in fitting if best and _named(item, args.words) == best]
+    best = max((shared_words(item, args.words) for item in fitting), default=0)
+    return [item for item in fitting if best and shared_words(item, args.words) == best]
+
+
+async def agenda(runtime: ToolRuntime, session: object) -> list[Item]:
+    """Every reminder and meeting of the contact still ahead."""
+    ctx = runtime.ctx
+    ahead = await crm.upcoming(
+        session,  # type: ignore[arg-type]
+        tenant_id=ctx.tenant_id,
+        contact_id=ctx.contact_id,
+        now=ctx.now,
+        days=None,
+        limit=200,
+    )
+    items = [Item(True, r.id, r.text, r.due_at, r.updated_at) for r in ahead.reminders]
+    return items + [Item(False, m.id, m.title, m.starts_at, m.updated_at) for m in ahead.meetings]
 
 
 async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
@@ -95,19 +110,8 @@ async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
     tz = ZoneInfo(ctx.timezone)
     lang = ctx.language
     async with runtime.db.transaction() as session:
-        ahead = await crm.upcoming(
-            session,
-            tenant_id=ctx.tenant_id,
-            contact_id=ctx.contact_id,
-            now=ctx.now,
-            days=None,
-            limit=200,
-        )
-        items: list[Item] = []
-        if args.kind != "meeting":
-            items += [Item(True, r.id, r.text, r.due_at, r.updated_at) for r in ahead.reminders]
-        if args.kind != "reminder":
-            items += [Item(False, m.id, m.title, m.starts_at, m.updated_at) for m in ahead.meetings]
+        kinds = {"meeting": (False,), "reminder": (True,)}.get(args.kind or "", (True, False))
+        items = [i for i in await agenda(runtime, session) if i.is_reminder in kinds]
         found = _chosen(items, args, tz)
         if not args.words and args.weekday is None and args.hour is None and found:
             # "cancela esse lembrete", "change it": the one made or changed last.

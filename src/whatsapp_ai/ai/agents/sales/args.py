@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from whatsapp_ai.ai.agents.tools import NoArgs as NoArgs  # the shared shape, named here
 from whatsapp_ai.sales import service as sales
 
 

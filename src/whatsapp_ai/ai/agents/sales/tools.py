@@ -9,11 +9,10 @@ from whatsapp_ai.ai.agents.sales import replies
 from whatsapp_ai.ai.agents.sales.args import (
     AddArgs,
     BrowseArgs,
-    NoArgs,
     QuantityArgs,
     RemoveArgs,
 )
-from whatsapp_ai.ai.agents.tools import Tool, ToolFn, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolFn, ToolOutcome, ToolRuntime
 from whatsapp_ai.core.i18n import text
 from whatsapp_ai.sales import service as sales
 from whatsapp_ai.sales.errors import EmptyCartError, SalesError
