@@ -63,7 +63,11 @@ _CHANGING = re.compile(
     r"\b(?:muda|mude|mudar|passa|coloca|bota|joga|move|push|change|make|foi|era|was|troca"
     r"|adia|adianta|remarca)\b"
 )
-_REMOVAL_OF = {"crm": "crm.cancel", "finance": "finance.delete_last"}
+_REMOVAL_OF = {
+    "crm.move": "crm.cancel",
+    "crm.person_fix": "crm.person_forget",
+    "finance.edit_last": "finance.delete_last",
+}
 # A question ("?", "quanto", "how much"), and the intents that answer questions.
 _ASKS = re.compile(r"\?|\b(?:quanto|qnto|qto|quais|qual|quando|onde|how much|what|which|when)\b")
 ASKING = frozenset(
@@ -85,6 +89,10 @@ CHANGE_OF = {
     "finance.add_expense": "finance.edit_last",
     "finance.add_income": "finance.edit_last",
     "finance.edit_last": "finance.edit_last",
+    "crm.log_interaction": "crm.person_fix",
+    "crm.add_contact": "crm.person_fix",
+    "crm.person_update": "crm.person_fix",
+    "crm.person_fix": "crm.person_fix",
 }
 # Slots worth carrying over from a tool call's arguments (the rest are the request's own).
 SLOTS = frozenset(
@@ -106,6 +114,8 @@ SLOTS = frozenset(
         "listed",
     }
 )
+# A person's details a request set: a correction right after it ("o final é 4321") is of them.
+DETAILS = ("phone", "email", "birthday")
 
 How = Literal["new", "answer", "follow_up"]
 
@@ -237,7 +247,7 @@ def read(
     if change and state.slots.get("record") and short and _POINTS_BACK.search(folded):
         # "muda ele pra 15h", "delete it", "isso foi anteontem": the record just made.
         if _REMOVING.search(folded):
-            change = _REMOVAL_OF[_agent(change)]
+            change = _REMOVAL_OF[change]
         if _CHANGING.search(folded) or _REMOVING.search(folded) or _CORRECTING.search(folded):
             return Reading("follow_up", change, clause)
     if change and state.slots.get("record") and short and _CORRECTING.search(folded):
@@ -273,6 +283,9 @@ def after(
         slots.update(state.slots)
     for _tool, args, data in done:
         slots.update({k: v for k, v in args.items() if k in SLOTS})
+        details = [k for k in DETAILS if args.get(k)]
+        if details:
+            slots["details"] = details
         if isinstance(data.get("listed"), list):
             slots["listed"] = data["listed"][:20]  # what a list showed, in its order
         record = next((v for k, v in data.items() if k.endswith("_id") and v), None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.core.ids import new_id
@@ -15,6 +15,7 @@ from whatsapp_ai.relationships.records import (
     SKEW,
     add_once,
     checked_key,
+    count,
     required,
     show,
 )
@@ -69,3 +70,38 @@ async def list_interactions(
         stmt = stmt.where(Interaction.person_id == person_id)
     order = by(Interaction.happened_at, Interaction.id, descending=True)
     return await paginate(session, stmt, order=order, cursor=cursor, limit=limit)
+
+
+async def latest_interaction(
+    session: AsyncSession, *, tenant_id: str, contact_id: str, person_id: str
+) -> Interaction | None:
+    """What the contact noted last about a person (by when it was noted)."""
+    return await session.scalar(
+        select(Interaction)
+        .where(
+            Interaction.tenant_id == tenant_id,
+            Interaction.contact_id == contact_id,
+            Interaction.person_id == person_id,
+        )
+        .order_by(Interaction.created_at.desc(), Interaction.id.desc())
+        .limit(1)
+    )
+
+
+async def revise_interaction(
+    session: AsyncSession, *, interaction: Interaction, summary: str
+) -> Interaction:
+    """Put a corrected summary in place of what was noted."""
+    interaction.summary = required(summary, "summary", SUMMARY_MAX)
+    await session.flush()
+    return interaction
+
+
+async def delete_interaction(session: AsyncSession, *, tenant_id: str, interaction_id: str) -> bool:
+    """Forget something that was noted."""
+    result = await session.execute(
+        delete(Interaction).where(
+            Interaction.tenant_id == tenant_id, Interaction.id == interaction_id
+        )
+    )
+    return count(result) > 0

@@ -9,7 +9,13 @@ first time instead of creating it twice. Other packages use the CRM through this
 from __future__ import annotations
 
 from whatsapp_ai.relationships.export import erase_contact, export_contact
-from whatsapp_ai.relationships.interactions import add_interaction, list_interactions
+from whatsapp_ai.relationships.interactions import (
+    add_interaction,
+    delete_interaction,
+    latest_interaction,
+    list_interactions,
+    revise_interaction,
+)
 from whatsapp_ai.relationships.meetings import (
     Upcoming,
     add_meeting,
@@ -57,6 +63,7 @@ __all__ = [
     "claim_due",
     "complete_meeting",
     "complete_reminder",
+    "delete_interaction",
     "delete_meeting",
     "delete_person",
     "delete_reminder",
@@ -70,6 +77,7 @@ __all__ = [
     "get_meeting",
     "get_person",
     "get_reminder",
+    "latest_interaction",
     "list_interactions",
     "list_meetings",
     "list_people",
@@ -77,6 +85,7 @@ __all__ = [
     "mark_sent",
     "match_people",
     "reschedule_reminder",
+    "revise_interaction",
     "upcoming",
     "update_meeting",
     "update_person",

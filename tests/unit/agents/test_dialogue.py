@@ -225,6 +225,48 @@ def test_a_reminder_follow_up_takes_the_last_reminders_moment() -> None:
     assert fresh.calls == []
 
 
+def test_a_follow_up_task_without_its_own_verb_takes_the_last_ones() -> None:
+    state = {
+        "intent": "crm.add_reminder",
+        "slots": {"due_at": "2026-03-05T18:00:00-03:00", "text": "buy flowers"},
+    }
+    moment = Moment(NOW, "America/Sao_Paulo", "en", "crm.add_reminder", state)
+    card = planner.plan("crm.add_reminder", "and a card too", moment)
+    assert card.calls == [
+        ("add_reminder", {"text": "buy a card", "due_at": "2026-03-05T18:00:00-03:00"})
+    ]
+    state["slots"]["text"] = "comprar pao"
+    moment = Moment(NOW, "America/Sao_Paulo", "pt", "crm.add_reminder", state)
+    milk = planner.plan("crm.add_reminder", "e leite tb", moment)
+    assert [c[1]["text"] for c in milk.calls] == ["comprar leite"]
+    own = planner.plan("crm.add_reminder", "e de pagar a internet tb", moment)
+    assert [c[1]["text"] for c in own.calls] == ["pagar a internet"]
+
+
+def test_a_warning_after_a_reminder_is_for_the_same_task() -> None:
+    state = {
+        "intent": "crm.add_reminder",
+        "slots": {"due_at": "2026-03-06T15:00:00-03:00", "text": "ir na consulta do dermato"},
+    }
+    moment = Moment(NOW, "America/Sao_Paulo", "pt", "crm.add_reminder", state)
+    ahead = planner.plan("crm.add_reminder", "e me avisa 1h antes tb", moment)
+    assert ahead.calls == [
+        (
+            "add_reminder",
+            {"text": "ir na consulta do dermato", "due_at": "2026-03-06T14:00:00-03:00"},
+        )
+    ]
+
+
+def test_a_time_of_day_already_reached_asks_which_day() -> None:
+    moment = Moment(NOW, "America/Sao_Paulo", "pt", "crm.add_reminder", {})
+    asked = planner.plan("crm.add_reminder", "me lembra de pagar o IPVA as 10h", moment)
+    assert asked.calls == []
+    assert asked.text.endswith("qual dia?")
+    answered = planner.plan("crm.add_reminder", "me lembra de pagar o IPVA as 10h dia 12", moment)
+    assert [c[1]["due_at"] for c in answered.calls] == ["2026-03-12T10:00:00-03:00"]
+
+
 def test_a_position_in_the_list_just_shown_names_its_item() -> None:
     listed = Dialogue(
         intent="crm.list_reminders", slots={"listed": ["R1", "R2", "M1"]}, updated_at=NOW

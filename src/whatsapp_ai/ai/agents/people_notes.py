@@ -64,7 +64,7 @@ class PersonEvent(BaseModel):
     happened_on: date | None = None
 
 
-async def _matching(runtime: ToolRuntime, session: object, args: PersonLookup) -> list[Any]:
+async def matching(runtime: ToolRuntime, session: object, args: PersonLookup) -> list[Any]:
     ctx = runtime.ctx
     found = await crm.list_people(
         session,  # type: ignore[arg-type]
@@ -104,7 +104,7 @@ def _day(runtime: ToolRuntime, moment: datetime) -> str:
 async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
     ctx, lang = runtime.ctx, runtime.ctx.language
     async with runtime.db.read() as session:
-        people = await _matching(runtime, session, args)
+        people = await matching(runtime, session, args)
         if not people:
             who = args.name or args.about or ""
             return ToolOutcome(say=i18n.text(lang, "people.unknown", name=who), ok=False)
@@ -271,9 +271,9 @@ TOOLS = [
 
 # --- the offline planner -------------------------------------------------------------------
 
-_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_BIRTHDAY = re.compile(r"\b(?:aniversario|niver|birthday|nasceu|born)\b")
+PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+BIRTHDAY = re.compile(r"\b(?:aniversario|niver|birthday|nasceu|born)\b")
 _LAST = re.compile(
     r"\b(?:ultima vez|last time|last (?:talk|spoke|spoken|saw|met)|when did i last)\b|"
     r"\bquando (?:eu )?(?:falei|conversei|vi|encontrei)\b"
@@ -283,7 +283,7 @@ _ASKS = {
         r"\b(?:telefone|tel|fone|numero|celular|zap|whats|whatsapp|phone|number|cel)\b"
     ),
     "email": re.compile(r"\b(?:e-?mail)\b"),
-    "birthday": _BIRTHDAY,
+    "birthday": BIRTHDAY,
 }
 _NOTE_LEAD = re.compile(
     r"^\s*(?:anota(?:r)?|registra|note|lembra)\s+(?:que|sobre|about|that)\s+(?:[oa]\s+)?",
@@ -304,7 +304,7 @@ _STOP = re.compile(
 
 
 # Pronouns a name reader may take for a name ("Dela", "Him").
-_PRONOUNS = frozenset(
+PRONOUNS = frozenset(
     {"ele", "ela", "dele", "dela", "eles", "elas", "him", "her", "he", "she", "them", "his"}
 )
 
@@ -315,12 +315,12 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     names = [
         re.sub(r"['’]s$", "", n.name)
         for n in find_person_names(text)
-        if fold(n.name) not in _PRONOUNS
+        if fold(n.name) not in PRONOUNS
     ]
-    family = _FAMILY.search(folded)
+    family = FAMILY.search(folded)
     if not names and family is not None:
         names = [family.group(1).capitalize()]  # "minha mãe": the person the contact calls so
-    last = _person_in_thread(moment)
+    last = person_in_thread(moment)
     if not names and last is not None and _PRONOUN.search(folded):
         names = [last]  # "e quando falei com ela?", "salva o email dela tb: ..."
     if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
@@ -368,7 +368,7 @@ _EVERYONE = re.compile(
 )
 
 
-_FAMILY = re.compile(
+FAMILY = re.compile(
     r"\b(?:minha|meu|my)\s+(mae|pai|irma|irmao|vo|vovo|avo|tia|tio|prima|primo|esposa|marido"
     r"|namorada|namorado|filha|filho|chefe|sogra|sogro|madrinha|padrinho|mom|dad|mother|father"
     r"|sister|brother|wife|husband|boss|grandma|grandpa)\b"
@@ -376,7 +376,7 @@ _FAMILY = re.compile(
 _PRONOUN = re.compile(r"\b(?:ele|ela|dele|dela|him|her|he|she|his)\b")
 
 
-def _person_in_thread(moment: Moment) -> str | None:
+def person_in_thread(moment: Moment) -> str | None:
     """The person the conversation was just about, if any."""
     slots = moment.dialogue.get("slots") or {}
     found = slots.get("name") or slots.get("person")
@@ -397,15 +397,15 @@ def note_text(text: str, name: str) -> str:
 def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, object]:
     args: dict[str, object] = {"name": name}
     rest = text
-    email = _EMAIL.search(rest)
+    email = EMAIL.search(rest)
     if email:
         args["email"] = email.group()
         rest = rest.replace(email.group(), " ")
-    phone = _PHONE.search(rest)
+    phone = PHONE.search(rest)
     if phone and sum(c.isdigit() for c in phone.group()) >= 7:
         args["phone"] = phone.group().strip()
         rest = rest.replace(phone.group(), " ")
-    if _BIRTHDAY.search(fold(rest)):
+    if BIRTHDAY.search(fold(rest)):
         found = find_when(rest, now=moment.now, tz=moment.timezone, prefer="future")
         if found:
             args["birthday"] = found[0].start.date().isoformat()
@@ -480,4 +480,4 @@ async def about_someone_known(runtime: ToolRuntime, clause: str, intent: str | N
     if lookup.name is None and lookup.about is None:
         return False
     async with runtime.db.read() as session:
-        return bool(await _matching(runtime, session, lookup))
+        return bool(await matching(runtime, session, lookup))

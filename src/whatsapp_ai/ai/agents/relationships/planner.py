@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from whatsapp_ai.ai.agents import people_notes
+from whatsapp_ai.ai.agents import people_fix, people_notes
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.relationships.manage import plan_change
@@ -51,6 +51,8 @@ Call = tuple[str, dict[str, object]]
 
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for an agenda message, read without a language model."""
+    if intent in people_fix.INTENTS:
+        return people_fix.plan(intent, text, moment)
     if intent in people_notes.INTENTS and not _ASKS_AGENDA.search(fold(text)):
         return people_notes.plan(intent, text, moment)
     if intent == "crm.list_reminders" or intent in people_notes.INTENTS:
@@ -127,17 +129,23 @@ def _reminders(text: str, moment: Moment) -> Plan:
     due = _leaning_on_the_last(readable, due, moment)
     if due is None:
         return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
+    if offset is None and due <= moment.now:
+        # "me lembra de pagar o IPVA às 10h" said at 10h: which day is meant is not known.
+        return Plan(text=i18n.text(moment.language, "agenda.ask_day"))
     if offset is not None:
-        task = task_text(blank(readable, used)) or offset.event or text.strip()
+        # "e me avisa 1h antes tb": ahead of the reminder just made, for the same task.
+        told = task_text(blank(readable, used))
+        task = told or _last_task(readable, moment) or offset.event or text.strip()
         calls: list[Call] = [
             ("add_reminder", _with_person({"text": task[:500]}, task, due - offset.before))
         ]
-        if _names_the_event_itself(readable):
+        if told and _names_the_event_itself(readable):
             # "dentista dia 5 as 14h, me avisa 1h antes": the event goes in the agenda too.
             title = task[:1].upper() + task[1:200]
             calls.append(("add_meeting", {"title": title, "starts_at": due.isoformat()}))
         return Plan(calls=calls)
-    body = task_text(blank(readable, used)) or _last_task(readable, moment)
+    body = _carry_verb(task_text(blank(readable, used)), blank(readable, used), moment)
+    body = body or _last_task(readable, moment)
     calls = []
     parts = _MORE_TASKS.split(body) if body else [text]
     for part in parts:
@@ -188,6 +196,37 @@ def _last_task(text: str, moment: Moment) -> str:
         return ""
     leaning = elliptical(text) or BACK_REFERENCE.search(fold(text)) is not None
     return last if leaning else ""
+
+
+# What a task without its own verb starts with ("and a card too", "e o pão tb").
+_NO_VERB = re.compile(
+    r"^(?:a|an|the|some|more|another|o|a|os|as|um|uma|uns|umas|mais|outr[oa]s?|pro|pra|pros"
+    r"|pras|para|do|da|dos|das|de|to|for|with|com)\b",
+    re.IGNORECASE,
+)
+
+
+# "e ... tb", "and ... too": the words around a follow-up, never its task.
+_FOLLOW_UP_EDGES = re.compile(
+    r"^\s*(?:e|and)\s+|\s*\b(?:tb|tbm|tambem|também|too|also)\b[\s.!]*$", re.IGNORECASE
+)
+
+
+def _carry_verb(task: str, text: str, moment: Moment) -> str:
+    """A follow-up task without its own verb ("and a card too" after "buy flowers", "e pra
+    Maria tb" after "ligar pro João") takes the verb of the last reminder's task."""
+    last = _last_task(text, moment)
+    if not task or not last:
+        return task
+    # A single word that is no infinitive ("e leite tb") is a thing, not something to do.
+    thing = len(task.split()) == 1 and not fold(task).endswith(("ar", "er", "ir", "or"))
+    if not (thing or _NO_VERB.match(task)):
+        return task
+    said = " ".join(_FOLLOW_UP_EDGES.sub("", text).split()).strip(" .,!")
+    if _NO_VERB.match(said) and fold(task) in fold(said):
+        task = said  # "pra Maria": the word that ties it to the verb is kept
+    verb = last.split()[0]
+    return task if fold(task).startswith(fold(verb)) else f"{verb} {task}"
 
 
 def _names_a_day(text: str, moment: Moment) -> bool:

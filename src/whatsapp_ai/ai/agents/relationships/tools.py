@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from whatsapp_ai.ai.agents import people_notes, say
+from whatsapp_ai.ai.agents import people_fix, people_notes, say
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold, fold_key
@@ -194,4 +194,5 @@ TOOLS = [
     Tool("add_meeting", AGENT, "Put a meeting in the contact's agenda.", MeetingArgs, add_meeting),
     Tool("upcoming", AGENT, "The contact's reminders and meetings ahead.", UpcomingArgs, upcoming),
     *people_notes.TOOLS,
+    *people_fix.TOOLS,
 ]

@@ -1,0 +1,92 @@
+"""What people say right after telling something, through the engine on real databases: a
+note corrected ("na vdd foi pra Floripa") or forgotten, a detail fixed by its last digits, a
+reminder continued without its verb, a warning ahead of the reminder just made, and a time of
+day already gone asked about."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.chat_support import Chat
+from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model
+from whatsapp_ai.ai.router import IntentRouter
+from whatsapp_ai.bootstrap import Container
+from whatsapp_ai.core.db import tenant_scope
+from whatsapp_ai.relationships import service as crm
+
+
+@pytest.fixture(scope="module")
+def router() -> IntentRouter:
+    built = IntentRouter()
+    built.warm()
+    return built
+
+
+@pytest.fixture
+async def chat(container: Container, tenant: dict[str, str], router: IntentRouter) -> Chat:
+    engine = AssistantEngine(db=container.db, router=router, model=offline_model())
+    return await Chat(container, engine, tenant["id"]).open("+5511999990001")
+
+
+async def _notes(chat: Chat) -> list[str]:
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            page = await crm.list_interactions(
+                session, tenant_id=chat.tenant_id, contact_id=chat.contact_id
+            )
+    return [item.summary for item in page.items]
+
+
+async def _reminders(chat: Chat) -> list[tuple[str, datetime]]:
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            page = await crm.list_reminders(session, tenant_id=chat.tenant_id)
+    return sorted((r.text, r.due_at) for r in page.items)
+
+
+async def test_a_note_corrected_right_after_is_read_back_corrected(chat: Chat) -> None:
+    await chat.say("a Julia se mudou pra Curitiba")
+    said = await chat.say("na vdd foi pra Floripa")
+    assert "Floripa" in said
+    assert await _notes(chat) == ["a Julia se mudou pra Floripa"]
+    about = await chat.say("onde a Julia mora?")
+    assert "Floripa" in about
+    assert "Curitiba" not in about
+
+
+async def test_a_phone_fixed_by_its_last_digits_and_an_email_said_again(chat: Chat) -> None:
+    await chat.say("salva o numero do Carlos 11 97777-1234")
+    await chat.say("na vdd o final e 4321")
+    assert "11 97777-4321" in await chat.say("qual o numero do Carlos?")
+    await chat.say("o email do Lucas e lucas@gmail.com")
+    await chat.say("corrige, e lucas.s@gmail.com")
+    assert "lucas.s@gmail.com" in await chat.say("qual o email do Lucas?")
+
+
+async def test_a_note_forgotten_right_after(chat: Chat) -> None:
+    await chat.say("o Joao me deve 50 conto")
+    said = await chat.say("esquece isso")
+    assert "50" in said
+    assert await _notes(chat) == []
+
+
+async def test_a_reminder_continued_without_its_verb_or_for_a_warning(chat: Chat) -> None:
+    await chat.say("me lembra de ligar pro Joao amanha as 9h")
+    await chat.say("e pra Maria tb")
+    await chat.say("me lembra de ir na consulta do dermato sexta as 15h")
+    await chat.say("e me avisa 1h antes tb")
+    assert await _reminders(chat) == [
+        ("ir na consulta do dermato", datetime(2026, 3, 6, 17, 0, tzinfo=UTC)),
+        ("ir na consulta do dermato", datetime(2026, 3, 6, 18, 0, tzinfo=UTC)),
+        ("ligar pra Maria", datetime(2026, 3, 5, 12, 0, tzinfo=UTC)),
+        ("ligar pro Joao", datetime(2026, 3, 5, 12, 0, tzinfo=UTC)),
+    ]
+
+
+async def test_a_time_of_day_already_gone_asks_the_day(chat: Chat) -> None:
+    chat.now = datetime(2026, 3, 4, 12, 59, 30, tzinfo=UTC)  # 09:59:30 + 30 s: 10:00 sharp
+    assert (await chat.say("me lembra de pagar o IPVA as 10h")).endswith("qual dia?")
+    await chat.say("dia 12")
+    assert await _reminders(chat) == [("pagar o IPVA", datetime(2026, 3, 12, 13, 0, tzinfo=UTC))]
