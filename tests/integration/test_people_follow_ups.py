@@ -6,6 +6,7 @@ day already gone asked about."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -14,6 +15,7 @@ from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.bootstrap import Container
 from whatsapp_ai.core.db import tenant_scope
+from whatsapp_ai.finance import service as finance
 from whatsapp_ai.relationships import service as crm
 
 
@@ -90,3 +92,40 @@ async def test_a_time_of_day_already_gone_asks_the_day(chat: Chat) -> None:
     assert (await chat.say("me lembra de pagar o IPVA as 10h")).endswith("qual dia?")
     await chat.say("dia 12")
     assert await _reminders(chat) == [("pagar o IPVA", datetime(2026, 3, 12, 13, 0, tzinfo=UTC))]
+
+
+async def test_what_is_told_of_a_person_is_noted_and_read_back(chat: Chat) -> None:
+    assert "Globo" in await chat.say("a Bia trabalha na Globo")
+    await chat.say("ela e designer")
+    about = await chat.say("o que vc sabe da Bia?")
+    assert "Globo" in about
+    assert "designer" in about
+    await chat.say("my boss Rick loves golf")
+    assert "golf" in await chat.say("what does Rick like?")
+    await chat.say("o pedro vai casar em junho")
+    assert "junho" in await chat.say("o que eu sei do Pedro?")
+
+
+async def test_who_owes_lists_everyone_noted_as_owing(chat: Chat) -> None:
+    await chat.say("o Joao me deve 50 conto")
+    await chat.say("o Marcos me deve 100")
+    said = await chat.say("quem ta me devendo?")
+    assert "Joao" in said
+    assert "Marcos" in said
+    assert await chat.entries() == []
+
+
+async def test_how_the_last_expense_was_paid_or_what_it_was_said_after_it(chat: Chat) -> None:
+    await chat.say("gastei 25 ontem")
+    await chat.say("foi de uber")
+    await chat.say("gastei 80 no mercado")
+    await chat.say("foi no cartao de credito")
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            page = await finance.list_entries(
+                session, tenant_id=chat.tenant_id, contact_id=chat.contact_id
+            )
+    assert sorted((e.category, e.amount, e.payment_method) for e in page.items) == [
+        ("groceries", Decimal("80.00"), "credit_card"),
+        ("transport", Decimal("25.00"), None),
+    ]

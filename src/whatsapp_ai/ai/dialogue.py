@@ -44,6 +44,12 @@ _CORRECTING = re.compile(
     r"|digo|quer dizer|i mean|wait|sorry|oops|nao era|era pra ser|coloca (?:como|em|no|na)"
     r"|poe (?:como|em)|bota (?:como|em)|put it (?:as|in|under)|file it under)\b"
 )
+# "foi de uber", "foi no pix", "paguei no débito", "it was on my card": how or on what the
+# record just made was, said right after it.
+SAID_OF_THE_LAST = re.compile(
+    r"^(?:(?:e\s+)?(?:foi|era|eh|e|paguei|comprei|was|it was|it's|paid|i paid)\s+(?:tudo\s+)?"
+    r"(?:de|do|da|no|na|com|pelo|pela|em|via|on|with|by|at|for|in|using)\b)"
+)
 # "o segundo", "a primeira", "the second one": a position in a list the assistant showed.
 ORDINAL_REF = re.compile(
     r"\b(?:o|a|the)\s+(?:primeir[oa]|segund[oa]|terceir[oa]|quart[oa]|quint[oa]|ultim[oa]"
@@ -250,7 +256,8 @@ def read(
             change = _REMOVAL_OF[change]
         if _CHANGING.search(folded) or _REMOVING.search(folded) or _CORRECTING.search(folded):
             return Reading("follow_up", change, clause)
-    if change and state.slots.get("record") and short and _CORRECTING.search(folded):
+    correcting = _CORRECTING.search(folded) or SAID_OF_THE_LAST.search(folded)
+    if change and state.slots.get("record") and short and correcting:
         sure_other = intent is not None and score >= SURE and agent != _agent(change)
         if not sure_other:
             return Reading("follow_up", change, clause)
@@ -260,7 +267,7 @@ def read(
         asks_after_a_record = _ASKS.search(folded) is not None and state.intent not in ASKING
         if not sure_other and not asks_after_a_record:
             return Reading("follow_up", state.intent, clause)
-    if intent is None and state.intent and state.slots.get("record") and short:
+    if intent is None and state.intent not in ASKING and state.slots.get("record") and short:
         # The router has no idea, and a record was just made: a short remark is about it
         # ("the dinner was actually yesterday").
         return Reading("follow_up", state.intent, clause)

@@ -29,6 +29,7 @@ from whatsapp_ai.ai.agents import (
     finance,
     guard,
     knowledge,
+    people_fix,
     people_notes,
     records,
     relationships,
@@ -79,6 +80,10 @@ def record_usage(record: UsageRecord) -> None:
     if collected is not None:
         collected.append(record)
 
+
+# What the contact keeps about the people they know is their own record, whoever it names: the
+# guard's "someone else's account" check is not for it (the tools read the contact's own only).
+NOTES = people_notes.INTENTS | people_fix.INTENTS
 
 STYLE = (
     "Answer in the contact's language, briefly, as a WhatsApp message: plain text, no "
@@ -294,8 +299,12 @@ class AssistantEngine:
                     score = redirected
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
-                refusal = await guard.arefuse_clause(clause, ctx.language)
-                if refusal is not None and score is not None and score.agent != "assistant":
+                refusal = (
+                    None
+                    if score is None or score.agent == "assistant" or score.intent in NOTES
+                    else await guard.arefuse_clause(clause, ctx.language)
+                )
+                if refusal is not None:
                     step["refused"] = True
                     if refusal not in parts:
                         parts.append(refusal)

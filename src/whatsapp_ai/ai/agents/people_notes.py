@@ -17,8 +17,9 @@ from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
+from whatsapp_ai.ai.extract.subjects import statement_subject
 from whatsapp_ai.core import i18n
-from whatsapp_ai.core.text import fold
+from whatsapp_ai.core.text import fold, stems
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.relationships.errors import RelationshipError
 
@@ -75,8 +76,8 @@ async def matching(runtime: ToolRuntime, session: object, args: PersonLookup) ->
     people = list(found.items)
     if args.name:
         return crm.match_people(people, args.name)
-    words = [w for w in re.findall(r"\w+", fold(args.about or "")) if len(w) > 3]
-    by_notes = [p for p in people if any(_stem(w) in fold(p.notes or "") for w in words)]
+    words = _about_words(args)
+    by_notes = [p for p in people if _mentions(words, p.notes or "")]
     if by_notes or not words:
         return by_notes
     # What was noted as it happened ("o Marcos me deve 100") answers "quem me deve?" too.
@@ -86,12 +87,38 @@ async def matching(runtime: ToolRuntime, session: object, args: PersonLookup) ->
         contact_id=ctx.contact_id,
         limit=200,
     )
-    about = {e.person_id for e in noted.items if any(_stem(w) in fold(e.summary) for w in words)}
+    about = {e.person_id for e in noted.items if _mentions(words, e.summary)}
     return [p for p in people if p.id in about]
 
 
-def _stem(word: str) -> str:
-    return word[:-1] if word.endswith("s") else word
+async def _each_with_notes(
+    runtime: ToolRuntime, session: Any, people: list[Any], args: PersonLookup
+) -> str:
+    """One line per person a question about their notes fits, with the notes that fit it."""
+    ctx = runtime.ctx
+    words = _about_words(args)
+    noted = await crm.list_interactions(
+        session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id, limit=200
+    )
+    lines = [i18n.text(ctx.language, "people.several")]
+    for person in people[:LISTED]:
+        said = [person.notes or ""] + [e.summary for e in noted.items if e.person_id == person.id]
+        fits = [text for text in said if text and _mentions(words, text)]
+        lines.append(f"• {person.name}: {'; '.join(fits[:3]) or '…'}")
+    return "\n".join(lines)
+
+
+def _about_words(args: PersonLookup) -> list[str]:
+    return [w for w in re.findall(r"\w+", fold(args.about or "")) if len(w) > 3]
+
+
+def _mentions(words: list[str], text: str) -> bool:
+    """Whether a note says one of the words, as written or in another form of it ("quem tá
+    me devendo?" finds "me deve 50")."""
+    folded = fold(text)
+    if any((w[:-1] if w.endswith("s") else w) in folded for w in words):
+        return True
+    return bool(words) and not stems(" ".join(words)).isdisjoint(stems(text))
 
 
 def _day(runtime: ToolRuntime, moment: datetime) -> str:
@@ -108,6 +135,9 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
         if not people:
             who = args.name or args.about or ""
             return ToolOutcome(say=i18n.text(lang, "people.unknown", name=who), ok=False)
+        if len(people) > 1 and args.name is None:
+            # "quem me deve?": everyone it fits, with what was noted that fits.
+            return ToolOutcome(say=await _each_with_notes(runtime, session, people, args))
         if len(people) > 1:
             names = ", ".join(p.name for p in people[:5])
             return ToolOutcome(say=i18n.text(lang, "people.which", names=names), ok=False)
@@ -320,6 +350,9 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     family = FAMILY.search(folded)
     if not names and family is not None:
         names = [family.group(1).capitalize()]  # "minha mãe": the person the contact calls so
+    subject = statement_subject(text)
+    if not names and subject is not None:
+        names = [subject]  # "o pedro vai casar em junho"
     last = person_in_thread(moment)
     if not names and last is not None and _PRONOUN.search(folded):
         names = [last]  # "e quando falei com ela?", "salva o email dela tb: ..."
@@ -343,13 +376,16 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if not names:
         return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
     name = names[0]
+    details = _details(name, text, moment, intent)
+    if intent == "crm.person_update" and details.keys() == {"name"}:
+        intent = "crm.log_interaction"  # no phone, e-mail or birthday: something to note
     if intent == "crm.log_interaction":
         event: dict[str, object] = {"person": name, "summary": note_text(text, name)[:1000]}
         happened = _past_day(text, moment)
         if happened is not None:
             event["happened_on"] = happened.isoformat()
         return Plan(calls=[("log_interaction", event)])
-    return Plan(calls=[("add_person", _details(name, text, moment, intent))])
+    return Plan(calls=[("add_person", details)])
 
 
 # "anota q", "anota ai:", "note that", "anota sobre o Caio:": the command, not the note.
@@ -426,6 +462,8 @@ def _past_day(text: str, moment: Moment) -> date | None:
     for found in find_when(
         text, now=moment.now.astimezone(zone), tz=moment.timezone, prefer="past"
     ):
+        if found.kind == "period":
+            return None  # "vai casar em junho": a month says no day it happened on
         return found.start.astimezone(zone).date()
     return None
 

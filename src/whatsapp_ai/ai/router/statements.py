@@ -27,6 +27,7 @@ from whatsapp_ai.ai.extract import (
     mentions_money,
 )
 from whatsapp_ai.ai.extract.reminders import find_offset
+from whatsapp_ai.ai.extract.subjects import statement_subject
 from whatsapp_ai.ai.router.router import IntentScore
 from whatsapp_ai.core.text import fold
 
@@ -65,6 +66,8 @@ _SPENT_OR_GOT = re.compile(
     r"\b(?:gastei|paguei|comprei|torrei|recebi|ganhei|spent|paid|bought|received|got paid)\b"
 )
 _NOT_A_RECORD = ("smalltalk.", "knowledge.", "sales.")
+# What the router reads a message it cannot place as.
+_UNPLACED = (*_NOT_A_RECORD, "handoff.")
 # "tenho consulta no médico terça às 10", "I have a dentist appointment friday at 3": an event
 # of the contact's own, told with its moment.
 _HAVE_EVENT = re.compile(
@@ -129,12 +132,16 @@ def agenda_statement(text: str) -> str | None:
     return None
 
 
-def person_statement(text: str) -> str | None:
+def person_statement(text: str, *, unplaced: bool = False) -> str | None:
     """The people-notes intent of a statement that notes something about a named person,
-    a past talk with them, or a debt between you; else None."""
+    a past talk with them, or a debt between you; else None. When the router could not place
+    the message (``unplaced``), a statement that opens with a person ("a Bia trabalha na
+    Globo", "minha mãe mora em Santos") is a note about them too."""
     folded = fold(text)
-    if _QUESTION.search(folded) or not find_person_names(text):
+    if _QUESTION.search(folded):
         return None
+    if not find_person_names(text):
+        return _opens_with_person(text) if unplaced else None
     if _DEBT.search(folded):
         return "crm.log_interaction"
     if find_amounts(text, money_hint=mentions_money(text)):
@@ -145,7 +152,16 @@ def person_statement(text: str) -> str | None:
         return "crm.log_interaction"
     if _MET.search(folded) and not _AHEAD.search(folded):
         return "crm.log_interaction"
-    return None
+    return _opens_with_person(text) if unplaced else None
+
+
+_BIRTHDAY = re.compile(r"\b(?:aniversario|niver|birthday|faz anos|nasceu|born)\b")
+
+
+def _opens_with_person(text: str) -> str | None:
+    if statement_subject(text) is None or find_amounts(text, money_hint=mentions_money(text)):
+        return None
+    return "crm.person_update" if _BIRTHDAY.search(fold(text)) else "crm.log_interaction"
 
 
 # What a note about a person may be taken for by the router.
@@ -170,7 +186,8 @@ def restate(
             strength = score.score if score is not None else 0.0
             return IntentScore(agenda, CRM, strength, strength)
     if CRM in enabled_agents and (score is None or score.intent not in _NOT_A_NOTE):
-        noted = person_statement(text)
+        unplaced = score is None or score.intent.startswith(_UNPLACED)
+        noted = person_statement(text, unplaced=unplaced)
         if noted is not None and (score is None or score.intent != noted):
             strength = score.score if score is not None else 0.0
             return IntentScore(noted, CRM, strength, strength)

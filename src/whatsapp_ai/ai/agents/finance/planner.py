@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.finance import naming
 from whatsapp_ai.ai.agents.offline_model import Plan
-from whatsapp_ai.ai.dialogue import elliptical
+from whatsapp_ai.ai.dialogue import SAID_OF_THE_LAST, elliptical
 from whatsapp_ai.ai.extract import (
     bare_number_amount,
     find_amounts,
@@ -148,7 +148,8 @@ def _salary(text: str) -> bool:
 
 def _plan_edit(text: str, moment: Moment) -> Plan:
     args: dict[str, object] = {}
-    which = naming.named(text)
+    # "foi de uber", "foi no pix": what the last entry was, not which entry is meant.
+    which = None if SAID_OF_THE_LAST.search(fold(text)) else naming.named(text)
     new, old = naming.new_and_old(text)
     if new is None and old is None:
         bare = bare_number_amount(text, default_currency=moment.currency)

@@ -1,0 +1,79 @@
+"""Who a statement is about, when it opens with them: "a Bia trabalha na Globo", "my boss Rick
+loves golf", "o pedro vai casar em junho", "minha mãe mora em Santos".
+
+A statement that opens with a person (their name, after an article or a relation such as "meu
+chefe", or the relation alone) and goes on to say something of them is a note about that
+person. A question, or a person named later in the sentence ("liga pro Pedro", "paguei o
+Pedro"), is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from whatsapp_ai.ai.extract._text import fold
+from whatsapp_ai.ai.extract.names import FIRST_NAMES, find_person_names
+
+# What people call those they know, PT and EN (folded).
+RELATIONS = frozenset((
+    "mae", "pai", "mamae", "papai", "vo", "vovo", "avo", "irma", "irmao", "tia", "tio", "prima",
+    "primo", "esposa", "marido", "namorada", "namorado", "noiva", "noivo", "filho", "filha",
+    "sogra", "sogro", "cunhado", "cunhada", "amigo", "amiga", "chefe", "patrao", "patroa",
+    "vizinho", "vizinha", "colega", "socio", "socia", "afilhado", "afilhada", "madrinha",
+    "padrinho", "sobrinho", "sobrinha", "mom", "dad", "mother", "father", "sister", "brother",
+    "aunt", "uncle", "wife", "husband", "girlfriend", "boyfriend", "fiance", "fiancee", "son",
+    "daughter", "grandma", "grandpa", "boss", "friend", "neighbor", "neighbour", "coworker",
+    "colleague", "partner", "cousin", "niece", "nephew",
+))  # fmt: skip
+# Words that may open the phrase naming the person ("o", "my", "minha melhor").
+_LEAD = frozenset((
+    "o", "a", "the", "my", "meu", "minha", "nosso", "nossa", "dona", "seu", "sr", "sra", "dr",
+    "dra", "melhor", "best", "old", "new", "novo", "nova", "ex",
+))  # fmt: skip
+# What never follows the subject of a statement about them.
+_NOT_SAID_OF = frozenset((
+    "e", "and", "ou", "or", "que", "q", "quem", "who", "what", "when", "where", "qual",
+))  # fmt: skip
+_WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_QUESTION = re.compile(
+    r"\?|^(?:qual|quais|quando|onde|quem|qm|como|o que|oq|what|where|when|who|which|how|does"
+    r"|do|did|is|are)\b"
+)
+
+
+def statement_subject(text: str) -> str | None:
+    """The person a statement opens with (their name, or the relation they are called by,
+    capitalised), when it goes on to say something of them; else None."""
+    folded = fold(text)
+    if _QUESTION.search(folded):
+        return None
+    words = list(_WORD.finditer(text))
+    index = 0
+    while index < min(len(words), 4) and fold(words[index].group()) in _LEAD | RELATIONS:
+        index += 1
+    if index >= len(words):
+        return None
+    subject, end = _named(text, words, index)
+    if subject is None and index > 0 and fold(words[index - 1].group()) in RELATIONS:
+        subject, end = words[index - 1].group().capitalize(), words[index - 1].end()
+        if index == 1:
+            return None  # "mãe mora em Santos": no article, likely not a statement of ours
+    if subject is None:
+        return None
+    rest = [fold(w.group()) for w in _WORD.finditer(text[end:])]
+    if len(rest) < 2 or rest[0] in _NOT_SAID_OF:
+        return None
+    return subject
+
+
+def _named(text: str, words: list[re.Match[str]], index: int) -> tuple[str | None, int]:
+    """The name that starts at this word, and where it ends (None when there is none)."""
+    start = words[index].start()
+    for found in find_person_names(text):
+        if found.span[0] == start:
+            return found.name, found.span[1]
+    word = words[index].group()
+    after_article = index > 0 and fold(words[index - 1].group()) in ("o", "a")
+    if after_article and fold(word) in FIRST_NAMES:
+        return word.capitalize(), words[index].end()  # "o pedro vai casar em junho"
+    return None, 0
