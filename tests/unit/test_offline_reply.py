@@ -67,3 +67,8 @@ def test_a_long_complaint_is_told_apart_from_a_plain_request() -> None:
     assert complains("mano vc e mt burro, anotou meu gasto errado ontem")
     assert complains("pqp vc nao entende nada, ja falei 3x")
     assert not complains("gastei 50 no mercado ontem")
+    # "lixo", "droga": the trash to take out, unless said of the assistant
+    assert complains("que lixo de bot")
+    assert complains("droga, errou de novo")
+    assert not complains("me lembra de levar o lixo")
+    assert not complains("demorou!")

@@ -48,7 +48,9 @@ _CORRECTING = re.compile(
 # record just made was, said right after it.
 SAID_OF_THE_LAST = re.compile(
     r"^(?:(?:e\s+)?(?:foi|era|eh|e|paguei|comprei|was|it was|it's|paid|i paid)\s+(?:tudo\s+)?"
-    r"(?:de|do|da|no|na|com|pelo|pela|em|via|on|with|by|at|for|in|using)\b)"
+    r"(?:de|do|da|no|na|com|pelo|pela|em|via|on|with|by|at|for|in|using)\b"
+    # "no mercado", "de gasolina": the place or thing alone, with no amount of its own
+    r"|(?:de|do|da|no|na|num|numa|com|em|pro|pra|on|at|for)\s+(?!.*\d)[^\W\d_]+)"
 )
 # "o segundo", "a primeira", "the second one": a position in a list the assistant showed.
 ORDINAL_REF = re.compile(
@@ -249,14 +251,17 @@ def read(
         return Reading(
             "follow_up", "crm.cancel" if _REMOVING.search(folded) else "crm.move", clause
         )
-    change = CHANGE_OF.get(state.intent or "")
+    # "qto ja foi de mercado esse mes?": a question about the records, never a change of one.
+    change = None if asking or _ASKS.match(folded) else CHANGE_OF.get(state.intent or "")
     if change and state.slots.get("record") and short and _POINTS_BACK.search(folded):
         # "muda ele pra 15h", "delete it", "isso foi anteontem": the record just made.
         if _REMOVING.search(folded):
             change = _REMOVAL_OF[change]
         if _CHANGING.search(folded) or _REMOVING.search(folded) or _CORRECTING.search(folded):
             return Reading("follow_up", change, clause)
-    correcting = _CORRECTING.search(folded) or SAID_OF_THE_LAST.search(folded)
+    correcting = _CORRECTING.search(folded) or (
+        change == "finance.edit_last" and SAID_OF_THE_LAST.search(folded)
+    )
     if change and state.slots.get("record") and short and correcting:
         sure_other = intent is not None and score >= SURE and agent != _agent(change)
         if not sure_other:

@@ -70,9 +70,15 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
     ),
     "sorry": re.compile(
         r"\b(?:burr[oa]|lerd[oa]|inutil|idiota|errou tudo|nao entende(?:u)? nada|nao serve pra nada"
-        r"|demorou|q raiva|que raiva|pessimo|porcaria|lixo|merda|pqp|droga|nao funciona|nao presta"
+        r"|demorou (?:muito|demais|mt|mto|pra responder)|que demora|demorando|q raiva|que raiva"
+        r"|pessimo|pqp|nao funciona|nao presta"
+        # "lixo", "droga": the trash to take out, unless said of the assistant ("que lixo")
+        r"|(?:que|q|mas que|um|uma|isso e|isso eh|vc e|voce e|vc eh|ta uma?|esse|essa|pura|puro)"
+        r" (?:lixo|droga|merda|porcaria|bosta)|(?:lixo|droga|merda|porcaria|bosta) de (?:bot|robo"
+        r"|app|assistente|aplicativo|sistema|atendimento|ia)"
         r"|(?:anotou|registrou|entendeu|fez|colocou) (?:tudo )?errad[oa]"
         r"|ja (?:falei|disse|expliquei)|de novo isso|affs?|ridiculo)\b"
+        r"|^(?:lixo|droga|merda|porcaria|bosta)\b"
         r"|\b(?:useless|stupid|dumb|so slow|too slow|you suck|got it all wrong"
         r"|doesn'?t understand)\b"
     ),

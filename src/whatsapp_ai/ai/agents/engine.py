@@ -81,9 +81,10 @@ def record_usage(record: UsageRecord) -> None:
         collected.append(record)
 
 
-# What the contact keeps about the people they know is their own record, whoever it names: the
-# guard's "someone else's account" check is not for it (the tools read the contact's own only).
-NOTES = people_notes.INTENTS | people_fix.INTENTS
+# A note the contact makes about someone they know is their own record, whoever it names: the
+# guard's "someone else's account" check is not for it. A question about someone still is
+# ("quanto o Bruno gastou?" asks for his account, not for a note).
+NOTES = (people_notes.INTENTS | people_fix.INTENTS) - {"crm.person_info"}
 
 STYLE = (
     "Answer in the contact's language, briefly, as a WhatsApp message: plain text, no "

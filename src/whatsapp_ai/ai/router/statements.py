@@ -26,7 +26,7 @@ from whatsapp_ai.ai.extract import (
     guess_category,
     mentions_money,
 )
-from whatsapp_ai.ai.extract.reminders import find_offset
+from whatsapp_ai.ai.extract.reminders import TRIGGER, find_offset
 from whatsapp_ai.ai.extract.subjects import statement_subject
 from whatsapp_ai.ai.router.router import IntentScore
 from whatsapp_ai.core.text import fold
@@ -75,8 +75,21 @@ _HAVE_EVENT = re.compile(
     r"|dentista|medico|medica|entrevista|prova|aula|call|compromisso|exame|voo|jogo|festa|evento"
     r"|apresentacao|appointment|meeting|interview|exam|class|flight|doctor|dentist)\b"
 )
+# Under this the router's reading of a plan yields to spending told in the past.
+_SURE_OF_A_PLAN = 0.5
 # Intents a statement of money may be mistaken for.
 _READ_AS_QUESTION = frozenset({"finance.query"})
+
+
+def _untold_plan(score: IntentScore, text: str) -> bool:
+    """A reminder or meeting the router is unsure of, with no word asking for one ("comprei
+    remédio na farmácia anteontem" is spending told, not something to be reminded of)."""
+    return (
+        score.intent in ("crm.add_reminder", "crm.add_meeting")
+        and score.score < _SURE_OF_A_PLAN
+        and TRIGGER.search(text) is None
+        and _HAVE_EVENT.search(fold(text)) is None
+    )
 
 
 def _kind_of(text: str) -> str:
@@ -193,7 +206,9 @@ def restate(
             return IntentScore(noted, CRM, strength, strength)
     if FINANCE not in enabled_agents:
         return score
-    if (score is None or score.intent.startswith(_NOT_A_RECORD)) and _told_spending(text):
+    if (score is None or score.intent.startswith(_NOT_A_RECORD) or _untold_plan(score, text)) and (
+        _told_spending(text)
+    ):
         strength = score.score if score is not None else 0.0
         return IntentScore(money_statement(text) or _kind_of(text), FINANCE, strength, strength)
     if score is not None and score.intent not in _READ_AS_QUESTION:

@@ -146,6 +146,9 @@ def _reminders(text: str, moment: Moment) -> Plan:
         return Plan(calls=calls)
     body = _carry_verb(task_text(blank(readable, used)), blank(readable, used), moment)
     body = body or _last_task(readable, moment)
+    if not body and TRIGGER.search(readable):
+        # "me lembra amanhã": when, but not of what.
+        return Plan(text=i18n.text(moment.language, "agenda.ask_what"))
     calls = []
     parts = _MORE_TASKS.split(body) if body else [text]
     for part in parts:
