@@ -104,6 +104,11 @@ async def test_what_is_told_of_a_person_is_noted_and_read_back(chat: Chat) -> No
     assert "golf" in await chat.say("what does Rick like?")
     await chat.say("o pedro vai casar em junho")
     assert "junho" in await chat.say("o que eu sei do Pedro?")
+    assert "Não tenho o aniversário de Pedro" in await chat.say("e o aniversario dele?")
+    await chat.say("meu dentista e o Dr. Paulo, fica na Av Paulista")
+    assert "Paulista" in await chat.say("onde fica o dentista?")
+    await chat.say("o email da Carol e carol.m@uol.com.br")
+    assert "carol.m@uol.com.br" in await chat.say("qual e-mail da carol?")
 
 
 async def test_who_owes_lists_everyone_noted_as_owing(chat: Chat) -> None:

@@ -15,6 +15,8 @@ ABOUT = [
     ("meu chefe odeia atraso", "Chefe"),
     ("Tom lives in Boston", "Tom"),
     ("a Carla tem 2 filhos", "Carla"),
+    ("meu dentista e o Dr. Paulo, fica na Av Paulista", "Paulo"),  # the relation, named
+    ("minha manicure atende no sabado", "Manicure"),
 ]
 NOBODY = [
     "ela e designer",  # a pronoun: the conversation says who

@@ -17,6 +17,7 @@ from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
+from whatsapp_ai.ai.extract.names import FIRST_NAMES
 from whatsapp_ai.ai.extract.subjects import statement_subject
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold, stems
@@ -167,6 +168,9 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
             text = i18n.text(lang, f"people.{args.field}", name=person.name, value=shown)
             return ToolOutcome(say=text, data=data)
     lines = [i18n.text(lang, "people.about", name=person.name)]
+    if args.field in ("phone", "email", "birthday"):
+        # "e o aniversário dele?" with none noted: say so, then what there is.
+        lines.insert(0, i18n.text(lang, f"people.no_{args.field}", name=person.name))
     if person.phone:
         lines.append(i18n.text(lang, "people.line_phone", value=person.phone))
     if person.email:
@@ -366,8 +370,11 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
             if field == "all" and pattern.search(folded):
                 field = name  # type: ignore[assignment]
         lookup: dict[str, object] = {"field": field}
+        lower = _LOWER_NAME.search(folded)
         if names:
             lookup["name"] = names[0]
+        elif lower is not None and lower.group(1) in FIRST_NAMES:
+            lookup["name"] = lower.group(1).capitalize()  # "qual e-mail da carol?"
         elif last is not None and elliptical(text):
             lookup["name"] = last  # "e o email?", "and her birthday?": the same person
         else:
@@ -388,6 +395,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     return Plan(calls=[("add_person", details)])
 
 
+# "... da carol?", "... do rafa": a person named in lower case after "do"/"da".
+_LOWER_NAME = re.compile(r"\b(?:d[oa]|de|of)\s+([a-z]+)\W*$")
 # "anota q", "anota ai:", "note that", "anota sobre o Caio:": the command, not the note.
 _NOTE_COMMAND = re.compile(
     r"^\s*(?:anota|anote|anotar|nota|guarda|registra|salva|lembra|note|write down|remember)"

@@ -24,7 +24,17 @@ RELATIONS = frozenset((
     "aunt", "uncle", "wife", "husband", "girlfriend", "boyfriend", "fiance", "fiancee", "son",
     "daughter", "grandma", "grandpa", "boss", "friend", "neighbor", "neighbour", "coworker",
     "colleague", "partner", "cousin", "niece", "nephew",
+    # the people who look after them
+    "dentista", "medico", "medica", "contador", "contadora", "advogado", "advogada", "personal",
+    "manicure", "cabeleireiro", "cabeleireira", "barbeiro", "encanador", "eletricista",
+    "mecanico", "professor", "professora", "terapeuta", "psicologo", "psicologa",
+    "nutricionista", "dermatologista", "pediatra", "diarista", "faxineira", "motorista",
+    "veterinario", "veterinaria", "corretor", "corretora", "dentist", "doctor", "lawyer",
+    "accountant", "plumber", "electrician", "mechanic", "teacher", "therapist", "trainer",
+    "hairdresser", "barber", "vet", "realtor", "nanny", "cleaner",
 ))  # fmt: skip
+# "meu dentista é o Dr. Paulo": the relation is named by who follows "é".
+_IS = re.compile(r"^\s*(?:e|é|eh|is)\s+(?:(?:o|a|the)\s+)?", re.IGNORECASE)
 # Words that may open the phrase naming the person ("o", "my", "minha melhor").
 _LEAD = frozenset((
     "o", "a", "the", "my", "meu", "minha", "nosso", "nossa", "dona", "seu", "sr", "sra", "dr",
@@ -54,14 +64,21 @@ def statement_subject(text: str) -> str | None:
     if index >= len(words):
         return None
     subject, end = _named(text, words, index)
-    if subject is None and index > 0 and fold(words[index - 1].group()) in RELATIONS:
-        subject, end = words[index - 1].group().capitalize(), words[index - 1].end()
+    relation = subject is None and index > 0 and fold(words[index - 1].group()) in RELATIONS
+    if relation:
         if index == 1:
             return None  # "mãe mora em Santos": no article, likely not a statement of ours
+        subject, end = words[index - 1].group().capitalize(), words[index - 1].end()
+        called = _IS.match(text[end:])
+        at = end + called.end() if called else -1
+        # the name may follow a title ("o Dr. Paulo")
+        named = [n for n in find_person_names(text) if called and 0 <= n.span[0] - at <= 5]
+        if named:
+            return named[0].name  # "meu dentista é o Dr. Paulo, fica na Av. Paulista"
     if subject is None:
         return None
     rest = [fold(w.group()) for w in _WORD.finditer(text[end:])]
-    if len(rest) < 2 or rest[0] in _NOT_SAID_OF:
+    if len(rest) < 2 or (rest[0] in _NOT_SAID_OF and not (relation and rest[0] == "e")):
         return None
     return subject
 
