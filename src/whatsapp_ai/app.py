@@ -130,6 +130,7 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    402: "payment_required",
     409: "conflict",
     413: "body_too_large",
     415: "unsupported_media_type",
@@ -181,7 +182,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status == 422:
             field = _sent_as(request, exc.field or "request")
             return JSONResponse(invalid_body([FieldError(field=field, message=exc.message)]), 422)
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+        extra: dict[str, Any] = getattr(exc, "extra", {})
+        return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=exc.status)
 
     async def _bad_data(_request: Request, exc: Exception) -> JSONResponse:
         log.info("request.bad_data", error=str(exc)[:300])

@@ -183,6 +183,22 @@ class SecuritySettings(BaseModel):
     )
 
 
+class UsageSettings(BaseModel):
+    """Usage metering: alerts to the tenant's webhook, and the grace of a failed payment."""
+
+    alert_webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    alert_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let alert webhooks reach private addresses (local tests only).",
+    )
+    past_due_grace_days: int = Field(
+        default=7,
+        ge=0,
+        le=60,
+        description="Days a plan stays in force after a failed payment, then Free only.",
+    )
+
+
 class TwilioSettings(BaseModel):
     """Twilio WhatsApp channel."""
 
@@ -417,6 +433,7 @@ class Settings(BaseSettings):
     stripe: StripeSettings = StripeSettings()
     security: SecuritySettings = SecuritySettings()
     ai: AiSettings = AiSettings()
+    usage: UsageSettings = UsageSettings()
 
 
 class SettingsError(Exception):
