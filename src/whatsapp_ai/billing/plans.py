@@ -175,7 +175,7 @@ async def update_plan(
     for name in ("name", "price_cents", "currency", "period", "allows_overage"):
         if name in changes and changes[name] is not None:
             value = changes[name]
-            setattr(plan, name, value.lower() if name == "currency" else value)  # type: ignore[union-attr]
+            setattr(plan, name, str(value).lower() if name == "currency" else value)
     plan.updated_at = now
     if isinstance(features, Mapping):
         await _put_features(session, code, features, replace=False)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from whatsapp_ai.billing import alerts, gating, metering
+from whatsapp_ai.billing import alerts, metering
 from whatsapp_ai.billing.errors import PaymentRequiredError, QuotaExceededError
 from whatsapp_ai.billing.features import (
     AGENTS,
@@ -74,16 +74,16 @@ __all__ = [
     "Settled",
     "agent_feature",
     "allowed_agents",
-    "check",
     "cheapest_with",
+    "check",
     "entitlements",
     "get_plan",
     "get_subscription",
     "list_plans",
     "mark_past_due",
     "overage_id",
-    "refusal",
     "plan_in_force",
+    "refusal",
     "set_plan",
     "start_subscription",
 ]
