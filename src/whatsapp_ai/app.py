@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whatsapp_ai import __version__
 from whatsapp_ai.ai.api import router as assistant_router
+from whatsapp_ai.billing.api import router as billing_router
 from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
@@ -387,4 +388,5 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     app.include_router(knowledge_router)
     app.include_router(sales_router)
     app.include_router(identity_router)
+    app.include_router(billing_router)
     return app
