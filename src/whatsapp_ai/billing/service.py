@@ -46,8 +46,11 @@ from whatsapp_ai.billing.subscriptions import (
 )
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.events import Event, EventBus
+from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.queue import Queue
+
+log = get_logger(__name__)
 
 __all__ = [
     "AGENTS",
@@ -182,11 +185,16 @@ class Meter:
             self._refused(rights.plan_code, feature, "feature")
             raise
 
-    def blocked(self, session: AsyncSession, *, tenant_id: str, feature: str, **data: Any) -> None:
-        """Tell the tenant's operators (console event) that a contact met a plan's limit."""
-        alerts.publish_after_commit(
-            session, self.bus, Event(tenant_id, alerts.BLOCKED_EVENT, {"feature": feature, **data})
-        )
+    async def blocked(self, *, tenant_id: str, feature: str, **data: Any) -> None:
+        """Tell the tenant's operators (a console event) that a contact met the plan's limit:
+        ``feature`` and ids only (conversation, contact, message)."""
+        if self.bus is None:
+            return
+        event = Event(tenant_id, alerts.BLOCKED_EVENT, {"feature": feature, **data})
+        try:
+            await self.bus.publish(event)
+        except Exception as exc:  # the console misses a live update; the reply says it all
+            log.warning("billing.event_failed", kind=event.kind, error=repr(exc)[:200])
 
     def _refused(self, plan: str, feature: str, reason: str) -> None:
         if self.metrics is not None:
