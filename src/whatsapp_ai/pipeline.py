@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -38,7 +38,7 @@ from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.core.privacy import PrivacyRegistry
 from whatsapp_ai.core.queue import Handler, LeasedJob, PermanentJobError, Queue, Snooze
 from whatsapp_ai.outbound import NOTICE_JOB, Outbound
-from whatsapp_ai.turn import Answer, Context, ErasureStep, LeaseLostError, Turn
+from whatsapp_ai.turn import Answer, Context, ErasureStep, HandOff, LeaseLostError, Turn
 from whatsapp_ai.turn_store import TurnStore
 
 __all__ = ["DELIVER_JOB", "NOTICE_JOB", "LeaseLostError", "Pipeline"]
@@ -192,7 +192,23 @@ class Pipeline:
                 answer = decide.over_quota(context, used_up)
             else:
                 answer = await self._answer(store, context)
-        await store.finish(context, answer)
+        await store.finish(context, await self._handoff_in_plan(context, answer))
+
+    async def _handoff_in_plan(self, context: Context, answer: Answer) -> Answer:
+        """The answer without its handoff when the plan has no human handoff: the contact is
+        told plainly, the operators see the message."""
+        if self.meter is None or not isinstance(answer.then, HandOff):
+            return answer
+        try:
+            async with self.db.read() as session:
+                await self.meter.check(
+                    session, tenant_id=context.tenant_id, feature=billing.HUMAN_HANDOFF
+                )
+        except billing.PaymentRequiredError:
+            await self._blocked(context, billing.HUMAN_HANDOFF)
+            said = text(context.language, "billing.feature_unavailable", tenant=context.tenant_name)
+            return replace(answer, text="\n\n".join(p for p in (answer.text, said) if p), then=None)
+        return answer
 
     async def _blocked(self, context: Context, feature: str) -> None:
         """Tell the tenant's operators that a contact met the plan's limit."""
