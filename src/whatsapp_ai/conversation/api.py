@@ -34,6 +34,7 @@ from whatsapp_ai.conversation.schemas import (
     TransitionOut,
 )
 from whatsapp_ai.conversation.states import HUMAN, Actor, Status
+from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database
 from whatsapp_ai.core.errors import NotFoundError
 from whatsapp_ai.core.events import EventBus
@@ -52,6 +53,7 @@ RECONNECT_MS = 2000
 
 class _Runtime(Protocol):
     db: Database
+    clock: Clock
     bus: EventBus
     lifecycle: Lifecycle
     stopping: asyncio.Event

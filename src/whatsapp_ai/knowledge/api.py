@@ -53,8 +53,12 @@ async def upload_document(
 ) -> DocumentOut:
     """Add a document: its text is cut into passages and encoded for search. A PDF without
     text is kept as failed, with the reason. The same file again answers 200 with the stored
-    document."""
+    document. The plan must include the knowledge base (402), and each new document counts
+    against its documents and megabytes of the period."""
     rt = runtime(request)
+    meter = billing.Meter.of(rt)
+    async with rt.db.read() as session:
+        await meter.check(session, tenant_id=caller.tenant_id, feature=billing.KNOWLEDGE_BASE)
     data = await file.read(service.MAX_BYTES + 1)
     if len(data) <= service.MAX_BYTES:
         async with rt.db.read() as session:
