@@ -37,6 +37,7 @@ from whatsapp_ai.billing.gating import Entitlements, check, entitlements, refusa
 from whatsapp_ai.billing.metering import Reservation, Settled, overage_id
 from whatsapp_ai.billing.plans import PlanView, cheapest_with, get_plan, list_plans
 from whatsapp_ai.billing.subscriptions import (
+    DEFAULT_GRACE,
     FREE,
     get_subscription,
     mark_past_due,
@@ -57,6 +58,7 @@ __all__ = [
     "AI_TOKENS",
     "CONSOLE_SEATS",
     "CONTACTS",
+    "DEFAULT_GRACE",
     "FEATURES",
     "FREE",
     "HUMAN_HANDOFF",
