@@ -51,6 +51,10 @@ from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.reminders import ReminderSender
 from whatsapp_ai.sales import service as sales
 
+# A reservation older than this was left by a step that will not settle it (longer than any
+# turn with its retries).
+STALE_RESERVATION = timedelta(hours=1)
+
 
 @dataclass
 class Container:
@@ -90,6 +94,12 @@ class Container:
                 return await traces.purge(
                     session, now=self.clock.now(), default_days=DEFAULT_RETENTION_DAYS
                 )
+
+    async def release_stale_reservations(self) -> int:
+        """Give back usage held by steps whose worker died and that nobody retried."""
+        with system_scope():
+            async with self.db.transaction() as session:
+                return await self.meter.release_stale(session, older_than=STALE_RESERVATION)
 
     @property
     def reminders(self) -> ReminderSender:
@@ -202,6 +212,11 @@ class Container:
             PeriodicTask(name="conversation_timeouts", every=timedelta(0), run=timeouts.sweep),
             PeriodicTask(
                 name="purge_reply_traces", every=timedelta(hours=1), run=self.purge_traces
+            ),
+            PeriodicTask(
+                name="release_stale_reservations",
+                every=timedelta(minutes=10),
+                run=self.release_stale_reservations,
             ),
             PeriodicTask(name="send_due_reminders", every=timedelta(0), run=self.reminders.sweep),
             PeriodicTask(

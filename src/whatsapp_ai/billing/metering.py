@@ -280,6 +280,24 @@ async def release(session: AsyncSession, *, tenant_id: str, key: str, now: datet
     return True
 
 
+async def release_stale(session: AsyncSession, *, before: datetime, now: datetime) -> int:
+    """Release reservations held since before ``before`` (their worker died mid-step and no
+    retry settled them), across tenants; how many were released."""
+    stale = list(
+        (
+            await session.execute(
+                select(UsageReservation.tenant_id, UsageReservation.key)
+                .where(UsageReservation.status == RESERVED, UsageReservation.created_at < before)
+                .limit(500)
+            )
+        ).all()
+    )
+    released = 0
+    for tenant_id, key in stale:
+        released += await release(session, tenant_id=tenant_id, key=key, now=now)
+    return released
+
+
 async def usage(
     session: AsyncSession, *, tenant_id: str, now: datetime
 ) -> tuple[Entitlements, dict[str, UsageCounter]]:

@@ -9,7 +9,7 @@ a ``Meter``: reserve before spending, settle with the real figure, release on fa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -197,6 +197,11 @@ class Meter:
             await self.bus.publish(event)
         except Exception as exc:  # the console misses a live update; the reply says it all
             log.warning("billing.event_failed", kind=event.kind, error=repr(exc)[:200])
+
+    async def release_stale(self, session: AsyncSession, *, older_than: timedelta) -> int:
+        """Release reservations nobody settled within ``older_than`` (across tenants)."""
+        now = self.clock.now()
+        return await metering.release_stale(session, before=now - older_than, now=now)
 
     def _refused(self, plan: str, feature: str, reason: str) -> None:
         if self.metrics is not None:
