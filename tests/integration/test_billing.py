@@ -21,6 +21,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from typer.testing import CliRunner
 
 from tests.conftest import auth, drain, make_settings
 from tests.fakes.server import ThreadedServer
@@ -30,6 +31,7 @@ from whatsapp_ai.billing import service as billing
 from whatsapp_ai.billing.alerts import ALERT_EVENT, BLOCKED_EVENT, SIGNATURE_HEADER
 from whatsapp_ai.billing.models import PlanChange, UsageAlert, UsageCounter, UsageReservation
 from whatsapp_ai.bootstrap import Container, bootstrap
+from whatsapp_ai.cli import app as cli
 from whatsapp_ai.core.db import system_scope, tenant_scope
 from whatsapp_ai.core.events import Event
 from whatsapp_ai.core.http import SESSION_COOKIE
@@ -479,3 +481,37 @@ async def test_a_past_due_plan_keeps_its_features_until_the_grace_period_ends(
                 session, tenant_id=tenant["id"], now=now + billing.DEFAULT_GRACE * 2
             )
     assert (within.plan_code, after.plan_code) == ("pro", "free")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_plans_commands_list_create_change_and_assign(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WHATSAPP_AI_DATABASE__URL", db_url)
+    monkeypatch.setenv("WHATSAPP_AI_APP__DATA_DIR", str(tmp_path / "data"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["seed"]).exit_code == 0
+    listed = runner.invoke(cli, ["plans", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [p["code"] for p in json.loads(listed.output)] == ["free", "pro", "enterprise"]
+
+    made = runner.invoke(
+        cli,
+        ["plans", "create", "team", "--name", "Team", "--price-cents", "9900",
+         "--feature", "agent.finance=true", "--feature", "messages=3000",
+         "--feature", "contacts=unlimited"],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    bad = runner.invoke(cli, ["plans", "create", "x", "--name", "X", "--feature", "nope=1"])
+    assert bad.exit_code == 2
+    changed = runner.invoke(cli, ["plans", "change", "team", "--feature", "messages=4000"])
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.output)["features"] == {
+        "agent.finance": True,
+        "messages": 4000,
+        "contacts": None,
+    }
+    moved = runner.invoke(cli, ["plans", "assign", "demo", "team", "--reason", "pilot"])
+    assert moved.exit_code == 0, moved.output
+    assert "demo is on team (active)" in moved.output
+    assert runner.invoke(cli, ["plans", "assign", "demo", "gold"]).exit_code == 2
