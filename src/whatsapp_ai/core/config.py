@@ -184,18 +184,12 @@ class SecuritySettings(BaseModel):
 
 
 class UsageSettings(BaseModel):
-    """Usage metering: alerts to the tenant's webhook, and the grace of a failed payment."""
+    """Usage alerts posted to the tenant's webhook."""
 
     alert_webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
     alert_webhook_allow_private: bool = Field(
         default=False,
         description="Let alert webhooks reach private addresses (local tests only).",
-    )
-    past_due_grace_days: int = Field(
-        default=7,
-        ge=0,
-        le=60,
-        description="Days a plan stays in force after a failed payment, then Free only.",
     )
 
 
