@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whatsapp_ai import __version__
 from whatsapp_ai.ai.api import router as assistant_router
+from whatsapp_ai.billing.api import router as billing_router
 from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
@@ -130,6 +131,7 @@ ERROR_CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    402: "payment_required",
     409: "conflict",
     413: "body_too_large",
     415: "unsupported_media_type",
@@ -181,7 +183,8 @@ def _install_error_handlers(app: FastAPI) -> None:
         if exc.status == 422:
             field = _sent_as(request, exc.field or "request")
             return JSONResponse(invalid_body([FieldError(field=field, message=exc.message)]), 422)
-        return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status)
+        extra: dict[str, Any] = getattr(exc, "extra", {})
+        return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=exc.status)
 
     async def _bad_data(_request: Request, exc: Exception) -> JSONResponse:
         log.info("request.bad_data", error=str(exc)[:300])
@@ -385,4 +388,5 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     app.include_router(knowledge_router)
     app.include_router(sales_router)
     app.include_router(identity_router)
+    app.include_router(billing_router)
     return app

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from whatsapp_ai.ai import dialogue, traces
 from whatsapp_ai.ai.agents import sales as sales_agent
@@ -14,6 +15,8 @@ from whatsapp_ai.ai.llm import FallbackChain, build_chain
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
 from whatsapp_ai.ai.settings import DEFAULT_RETENTION_DAYS
+from whatsapp_ai.billing import alerts as billing_alerts
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.channels import service as channel_service
 from whatsapp_ai.channels.sandbox.service import SandboxChannel
 from whatsapp_ai.channels.service import Channel
@@ -29,14 +32,14 @@ from whatsapp_ai.core.blobs import BlobStore, LocalBlobStore
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import ProviderSpec, Settings, SettingsError, load_settings
 from whatsapp_ai.core.crypto import SecretBox, SecretKeyError, local_key
-from whatsapp_ai.core.db import Database, WriteBatcher, create_engine, system_scope
+from whatsapp_ai.core.db import Database, WriteBatcher, create_engine, system_scope, tenant_scope
 from whatsapp_ai.core.events import EventBus, create_bus
 from whatsapp_ai.core.http import PlatformPrincipal, Principal
 from whatsapp_ai.core.leases import Leases, erase_contact_leases, export_contact_leases
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.privacy import PrivacyRegistry
-from whatsapp_ai.core.queue import Queue
+from whatsapp_ai.core.queue import LeasedJob, Queue
 from whatsapp_ai.core.queue.sql import SqlQueue, erase_contact_jobs, export_contact_jobs
 from whatsapp_ai.core.queue.worker import Worker
 from whatsapp_ai.core.ratelimit import SharedRateLimiter
@@ -47,6 +50,10 @@ from whatsapp_ai.pipeline import Pipeline
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.reminders import ReminderSender
 from whatsapp_ai.sales import service as sales
+
+# A reservation older than this was left by a step that will not settle it (longer than any
+# turn with its retries).
+STALE_RESERVATION = timedelta(hours=1)
 
 
 @dataclass
@@ -69,6 +76,7 @@ class Container:
     speech: SpeechStep
     bus: EventBus
     lifecycle: Lifecycle
+    meter: billing.Meter
     channels: dict[str, Channel] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     # Set when the process is asked to stop: long-lived responses (event streams) end.
@@ -86,6 +94,12 @@ class Container:
                 return await traces.purge(
                     session, now=self.clock.now(), default_days=DEFAULT_RETENTION_DAYS
                 )
+
+    async def release_stale_reservations(self) -> int:
+        """Give back usage held by steps whose worker died and that nobody retried."""
+        with system_scope():
+            async with self.db.transaction() as session:
+                return await self.meter.release_stale(session, older_than=STALE_RESERVATION)
 
     @property
     def reminders(self) -> ReminderSender:
@@ -120,7 +134,24 @@ class Container:
             typing_after=timedelta(seconds=self.settings.conversation.typing_after_s),
             burst_window=timedelta(milliseconds=self.settings.conversation.burst_window_ms),
             burst_max_wait=timedelta(milliseconds=self.settings.conversation.burst_max_wait_ms),
+            meter=self.meter,
         )
+
+    async def deliver_usage_alert(self, payload: dict[str, Any], job: LeasedJob) -> None:
+        """Post a usage alert to the tenant's webhook (a job: retried, then a dead letter)."""
+        del job
+        tenant_id = str(payload["tenant_id"])
+        with tenant_scope(tenant_id):
+            async with self.db.read() as session:
+                await billing_alerts.deliver(
+                    session,
+                    self.box,
+                    tenant_id=tenant_id,
+                    alert=dict(payload["alert"]),
+                    now=self.clock.now(),
+                    timeout_s=self.settings.usage.alert_webhook_timeout_s,
+                    allow_private=self.settings.usage.alert_webhook_allow_private,
+                )
 
     async def authenticate(self, token: str) -> Principal | None:
         """Resolve a bearer API key to its tenant (a read; the use is written once a minute)."""
@@ -138,6 +169,7 @@ class Container:
     async def close(self) -> None:
         """Release every connection and session this container opened."""
         await self.lifecycle.flush_events()
+        await billing_alerts.flush()
         for closer in self.closers:
             await closer()
         await self.bus.close()
@@ -153,9 +185,13 @@ class Container:
     def worker(self) -> Worker:
         """A worker running the pipeline's handlers."""
         queue_settings = self.settings.queue
+        handlers = {
+            **self.pipeline.handlers(),
+            billing_alerts.ALERT_JOB: self.deliver_usage_alert,
+        }
         return Worker(
             self.queue,
-            self.pipeline.handlers(),
+            handlers,
             self.metrics,
             concurrency=queue_settings.concurrency,
             poll_interval_s=queue_settings.poll_interval_s,
@@ -176,6 +212,11 @@ class Container:
             PeriodicTask(name="conversation_timeouts", every=timedelta(0), run=timeouts.sweep),
             PeriodicTask(
                 name="purge_reply_traces", every=timedelta(hours=1), run=self.purge_traces
+            ),
+            PeriodicTask(
+                name="release_stale_reservations",
+                every=timedelta(minutes=10),
+                run=self.release_stale_reservations,
             ),
             PeriodicTask(name="send_due_reminders", every=timedelta(0), run=self.reminders.sweep),
             PeriodicTask(
@@ -218,13 +259,18 @@ def privacy_registry() -> PrivacyRegistry:
 
 
 def assistant(
-    settings: Settings, db: Database, box: SecretBox | None = None, clock: Clock | None = None
+    settings: Settings,
+    db: Database,
+    box: SecretBox | None = None,
+    clock: Clock | None = None,
+    meter: billing.Meter | None = None,
 ) -> AssistantEngine:
     """The assistant: the offline planner for what the router is sure of, the configured hosted
     models (cheap first, then strong; the offline model always last) for the rest;
     with ``box``, each tenant's own settings (agents, chat models, redaction) apply and sales
     checkouts send payment links from the tenant's Stripe account; ``clock`` is "now" for a
-    turn that does not carry its own."""
+    turn that does not carry its own; with ``meter``, the plan's agents and AI-token quota
+    apply."""
     clock = clock or SystemClock()
 
     def chain(specs: Sequence[ProviderSpec]) -> FallbackChain:
@@ -257,6 +303,7 @@ def assistant(
         build_hosted=hosted_only,
         hosted_for=settings.ai.hosted_for,
         confident_score=settings.ai.confident_score,
+        meter=meter,
     )
 
 
@@ -310,6 +357,8 @@ def bootstrap(
         all_channels["sandbox"] = SandboxChannel(db, clock)
     all_channels.update(channels or {})
     bus = create_bus(settings.events, settings.database.url)
+    metrics = Metrics()
+    meter = billing.Meter(clock, queue, metrics, bus)
     batcher = WriteBatcher(db)
     batcher.register(
         channel_service.INBOUND_BULK,
@@ -321,19 +370,20 @@ def bootstrap(
         db=db,
         queue=queue,
         leases=Leases(db, clock),
-        metrics=Metrics(),
+        metrics=metrics,
         box=box,
         batcher=batcher,
         memo=Memo(),
         blobs=blobs,
         limiter=limiter,
         privacy=privacy_registry(),
-        reply_step=reply_step or assistant(settings, db, box, clock),
+        reply_step=reply_step or assistant(settings, db, box, clock, meter),
         speech=speech or NoSpeech(),
         bus=bus,
         lifecycle=Lifecycle(
             clock=clock, queue=queue, bus=bus, defaults=Policy.defaults(settings.lifecycle)
         ),
+        meter=meter,
         channels=all_channels,
         closers=[clients.close, media.close],
     )

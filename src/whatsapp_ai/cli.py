@@ -18,6 +18,8 @@ secrets_app = typer.Typer(help="Secrets stored encrypted at rest.", no_args_is_h
 app.add_typer(secrets_app, name="secrets")
 users_app = typer.Typer(help="Console users.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
+plans_app = typer.Typer(help="Plans and tenants' plans (platform operator).", no_args_is_help=True)
+app.add_typer(plans_app, name="plans")
 
 HostOpt = Annotated[str | None, typer.Option(help="Bind address (default from settings)")]
 PortOpt = Annotated[int | None, typer.Option(help="Port (default from settings)")]
@@ -142,6 +144,88 @@ def users_create(
     admin.create_user(
         email=email, name=name, role=role, tenant=tenant, password_stdin=password_stdin
     )
+
+
+FeatureOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--feature",
+        help="key=value, repeatable: true/false for on/off, a number or 'unlimited' for amounts",
+    ),
+]
+
+
+@plans_app.command("list")
+def plans_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Every plan with its features, cheapest first."""
+    from whatsapp_ai.commands import plans
+
+    plans.list_plans(as_json=as_json)
+
+
+@plans_app.command("create")
+def plans_create(
+    code: Annotated[str, typer.Argument(help="Plan code (lowercase)")],
+    name: Annotated[str, typer.Option(help="Name shown to tenants")],
+    price_cents: Annotated[int, typer.Option(help="Price per period, in cents")] = 0,
+    currency: Annotated[str, typer.Option(help="ISO currency")] = "usd",
+    period: Annotated[str, typer.Option(help="month or year")] = "month",
+    overage: Annotated[bool, typer.Option(help="Usage may go past quotas (billed)")] = False,
+    feature: FeatureOpt = None,
+) -> None:
+    """Add a plan (features not given are off)."""
+    from whatsapp_ai.commands import plans
+
+    plans.create_plan(
+        code=code,
+        name=name,
+        price_cents=price_cents,
+        currency=currency,
+        period=period,
+        allows_overage=overage,
+        features=feature or [],
+    )
+
+
+@plans_app.command("change")
+def plans_change(
+    code: Annotated[str, typer.Argument(help="Plan code")],
+    name: Annotated[str | None, typer.Option(help="Name shown to tenants")] = None,
+    price_cents: Annotated[int | None, typer.Option(help="Price per period, in cents")] = None,
+    period: Annotated[str | None, typer.Option(help="month or year")] = None,
+    overage: Annotated[bool | None, typer.Option(help="Usage may go past quotas")] = None,
+    feature: FeatureOpt = None,
+) -> None:
+    """Change a plan; features given are set, the others kept."""
+    from whatsapp_ai.commands import plans
+
+    plans.change_plan(
+        code=code,
+        changes={
+            "name": name,
+            "price_cents": price_cents,
+            "period": period,
+            "allows_overage": overage,
+        },
+        features=feature or [],
+    )
+
+
+@plans_app.command("assign")
+def plans_assign(
+    tenant: Annotated[str, typer.Argument(help="Tenant slug")],
+    plan: Annotated[str, typer.Argument(help="Plan code")],
+    status: Annotated[str, typer.Option(help="active, trialing, past_due, paused, canceled")] = (
+        "active"
+    ),
+    reason: Annotated[str, typer.Option(help="Kept in the audit record")] = "",
+) -> None:
+    """Put a tenant on a plan (audited)."""
+    from whatsapp_ai.commands import plans
+
+    plans.assign(tenant=tenant, plan=plan, status=status, reason=reason)
 
 
 @app.command("eval")

@@ -8,7 +8,8 @@ store keeps the answer and queues its delivery.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -22,19 +23,22 @@ from whatsapp_ai.ai.service import (
     TurnInput,
     fixed_reply,
 )
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.channels import service as channels
 from whatsapp_ai.conversation.handoff import Handoff
 from whatsapp_ai.conversation.lifecycle import Lifecycle
 from whatsapp_ai.conversation.outbox import DELIVER_JOB
+from whatsapp_ai.core.audio import audio_seconds
 from whatsapp_ai.core.blobs import BlobStore
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database, tenant_scope
+from whatsapp_ai.core.i18n import text
 from whatsapp_ai.core.leases import Leases
 from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.core.privacy import PrivacyRegistry
 from whatsapp_ai.core.queue import Handler, LeasedJob, PermanentJobError, Queue, Snooze
 from whatsapp_ai.outbound import NOTICE_JOB, Outbound
-from whatsapp_ai.turn import Answer, Context, ErasureStep, LeaseLostError, Turn
+from whatsapp_ai.turn import Answer, Context, ErasureStep, HandOff, LeaseLostError, Turn
 from whatsapp_ai.turn_store import TurnStore
 
 __all__ = ["DELIVER_JOB", "NOTICE_JOB", "LeaseLostError", "Pipeline"]
@@ -78,6 +82,8 @@ class Pipeline:
     # Zero: each message is answered on its own.
     burst_window: timedelta = timedelta(0)
     burst_max_wait: timedelta = timedelta(0)
+    # The plan's gates and quotas; None: nothing is gated or metered.
+    meter: billing.Meter | None = None
 
     @property
     def outbound(self) -> Outbound:
@@ -96,6 +102,7 @@ class Pipeline:
             self.lifecycle,
             self.handoff,
             self.history_turns,
+            self.meter,
         )
 
     def handlers(self) -> dict[str, Handler]:
@@ -178,8 +185,41 @@ class Pipeline:
             return
         answer = decide.before_reply(context)
         if answer is None:
-            answer = await self._answer(store, context)
-        await store.finish(context, answer)
+            used_up = await store.reserve_message(context)
+            if used_up is not None:
+                # No model is asked and nothing is spent; the operators see the message.
+                await self._blocked(context, used_up)
+                answer = decide.over_quota(context, used_up)
+            else:
+                answer = await self._answer(store, context)
+        await store.finish(context, await self._handoff_in_plan(context, answer))
+
+    async def _handoff_in_plan(self, context: Context, answer: Answer) -> Answer:
+        """The answer without its handoff when the plan has no human handoff: the contact is
+        told plainly, the operators see the message."""
+        if self.meter is None or not isinstance(answer.then, HandOff):
+            return answer
+        try:
+            async with self.db.read() as session:
+                await self.meter.check(
+                    session, tenant_id=context.tenant_id, feature=billing.HUMAN_HANDOFF
+                )
+        except billing.PaymentRequiredError:
+            await self._blocked(context, billing.HUMAN_HANDOFF)
+            said = text(context.language, "billing.feature_unavailable", tenant=context.tenant_name)
+            return replace(answer, text="\n\n".join(p for p in (answer.text, said) if p), then=None)
+        return answer
+
+    async def _blocked(self, context: Context, feature: str) -> None:
+        """Tell the tenant's operators that a contact met the plan's limit."""
+        if self.meter is not None:
+            await self.meter.blocked(
+                tenant_id=context.tenant_id,
+                feature=feature,
+                conversation_id=context.conversation_id,
+                contact_id=context.contact_id,
+                message_id=context.user_message_id,
+            )
 
     async def _privacy_request(self, store: TurnStore, context: Context) -> bool:
         """Handle "erase my data" in chat: ask to confirm, then erase; True when handled."""
@@ -232,6 +272,8 @@ class Pipeline:
             now=self.clock.now(),
         )
         reply = await self._reply_with_typing(turn, context)
+        for feature in reply.blocked:
+            await self._blocked(context, feature)
         return decide.answer_of(context, reply, notes)
 
     async def _fail_turn(self, store: TurnStore, turn: Turn, error: Exception) -> None:
@@ -241,6 +283,8 @@ class Pipeline:
         except Exception:
             await store.mark_failed(turn)
             return
+        context.reservation = f"turn:{turn.event_id}"
+        await store.release_message(context)
         await store.finish(context, decide.failed(context, error))
 
     async def _reply_with_typing(self, turn: TurnInput, context: Context) -> Reply:
@@ -286,12 +330,72 @@ class Pipeline:
             if item.kind != "audio":
                 files.append(AttachmentInfo(kind=item.kind, content_type=item.content_type))
                 continue
-            transcript = await self.speech.transcribe(
-                await self.blobs.get(item.blob_key), item.content_type
+            audio = await self.blobs.get(item.blob_key)
+            refused, key, minutes = await self._voice_allowed(
+                context, item.media_id, audio, item.content_type
             )
+            if refused is not None:
+                notes.append(refused)
+                continue
+            try:
+                transcript = await self.speech.transcribe(audio, item.content_type)
+            except BaseException:
+                await self._voice_spent(context, key, None)
+                raise
+            await self._voice_spent(context, key, minutes if transcript is not None else None)
             if transcript is None:
                 notes.append(fixed_reply("voice_unavailable", context.language))
                 continue
             heard.append(transcript)
             await store.set_transcript(context, media_id=item.media_id, transcript=transcript)
         return list(dict.fromkeys(notes)), heard, files
+
+    async def _voice_allowed(
+        self, context: Context, media_id: str, audio: bytes, content_type: str
+    ) -> tuple[str | None, str | None, int]:
+        """Whether the plan lets this voice note be transcribed: the fixed note when not; else
+        the key of the minutes held for it and how many."""
+        if self.meter is None:
+            return None, None, 0
+        language, tenant_id = context.language, context.tenant_id
+        try:
+            async with self.db.read() as session:
+                rights = await self.meter.check(
+                    session, tenant_id=tenant_id, feature=billing.VOICE_NOTES
+                )
+        except billing.PaymentRequiredError:
+            await self._blocked(context, billing.VOICE_NOTES)
+            return text(language, "billing.voice_not_included"), None, 0
+        seconds = audio_seconds(audio, content_type)
+        longest = rights.quota(billing.VOICE_NOTE_SECONDS)
+        if longest is not None and seconds > longest:
+            await self._blocked(context, billing.VOICE_NOTE_SECONDS)
+            minutes = max(1, longest // 60)
+            return text(language, "billing.voice_too_long", minutes=minutes), None, 0
+        minutes = max(1, math.ceil(seconds / 60))
+        key = f"voice:{media_id}"
+        try:
+            async with self.db.transaction() as session:
+                await self.meter.reserve(
+                    session,
+                    tenant_id=tenant_id,
+                    feature=billing.TRANSCRIPTION_MINUTES,
+                    quantity=minutes,
+                    key=key,
+                )
+        except billing.QuotaExceededError:
+            await self._blocked(context, billing.TRANSCRIPTION_MINUTES)
+            return text(language, "billing.voice_quota_reached"), None, 0
+        return None, key, minutes
+
+    async def _voice_spent(self, context: Context, key: str | None, minutes: int | None) -> None:
+        """Settle the minutes of a transcribed voice note, or release them (None)."""
+        if self.meter is None or key is None:
+            return
+        async with self.db.transaction() as session:
+            if minutes is None:
+                await self.meter.release(session, tenant_id=context.tenant_id, key=key)
+            else:
+                await self.meter.settle(
+                    session, tenant_id=context.tenant_id, key=key, actual=minutes
+                )

@@ -20,6 +20,7 @@ from whatsapp_ai.ai.service import HistoryItem, Reply, fixed_reply
 from whatsapp_ai.conversation.notices import notice
 from whatsapp_ai.conversation.policy import Policy
 from whatsapp_ai.conversation.states import HUMAN, Actor, Status
+from whatsapp_ai.core.i18n import text as catalogue_text
 from whatsapp_ai.identity import service as identity
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "fixed_meta",
     "handoff_asked",
     "nothing_to_read",
+    "over_quota",
     "profile_confirmations",
     "profile_only",
     "with_confirmations",
@@ -111,6 +113,8 @@ class Context:
     earlier: list[HistoryItem]
     erasure_requested_at: datetime | None
     language: str
+    # The key of the messages-quota reservation this turn holds (settled with the reply).
+    reservation: str | None = None
 
     @property
     def tenant_id(self) -> str:
@@ -281,6 +285,8 @@ def answer_of(context: Context, reply: Reply, notes: list[str]) -> Answer:
     """The reply step's answer after the notes on unreadable files; a handoff the assistant
     decided, or else the count of replies that could not help."""
     meta: dict[str, Any] = {"model": reply.model, "language": reply.language}
+    if reply.blocked:
+        meta["billing"] = {"blocked": list(reply.blocked)}
     if reply.trace is not None:
         meta["trace"] = reply.trace
     text = "\n\n".join([*notes, reply.text])
@@ -296,6 +302,15 @@ def answer_of(context: Context, reply: Reply, notes: list[str]) -> Answer:
         )
     reason = f"{context.policy.handoff_after_failures} replies in a row could not help"
     return Answer(text, meta, CountUnresolved(reply.resolved, reason))
+
+
+def over_quota(context: Context, feature: str) -> Answer:
+    """The fixed answer when the plan's quota is used up: no model is asked; the message is
+    stored and the operators see it."""
+    return Answer(
+        catalogue_text(context.language, "billing.quota_reached", tenant=context.tenant_name),
+        {**fixed_meta(context), "billing": {"blocked": feature}},
+    )
 
 
 def with_confirmations(answer: Answer, confirmations: list[str]) -> Answer:

@@ -16,6 +16,7 @@ from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.ai import traces
 from whatsapp_ai.ai.language import conversation_language, preferred_language
 from whatsapp_ai.ai.service import HistoryItem, fixed_reply
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.channels import service as channels
 from whatsapp_ai.conversation import service as conversation
 from whatsapp_ai.conversation.handoff import Handoff
@@ -62,6 +63,7 @@ class TurnStore:
     lifecycle: Lifecycle
     handoff: Handoff
     history_turns: int
+    meter: billing.Meter | None = None
 
     async def open(self, turn: Turn) -> Context:
         """Store the user's messages in their conversation and gather what the reply needs."""
@@ -219,6 +221,14 @@ class TurnStore:
                     now=self.clock.now(),
                     status=answer.event_status,
                 )
+            if context.reservation is not None and self.meter is not None:
+                # The message counts once its reply is stored (a dropped reply spends nothing).
+                await self.meter.settle(
+                    session,
+                    tenant_id=context.tenant_id,
+                    key=context.reservation,
+                    actual=0 if reply_text is None else 1,
+                )
             if reply_text is None:
                 return
             trace = meta.pop("trace", None)
@@ -318,6 +328,34 @@ class TurnStore:
             HandOff(Actor.ASSISTANT, step.reason, "handoff_assistant", only_if_staffed=True),
             policy,
         )
+
+    async def reserve_message(self, context: Context) -> str | None:
+        """Hold one message of the plan's quota for this turn; the feature that is used up
+        when none is left (nothing is held then)."""
+        if self.meter is None:
+            return None
+        key = f"turn:{context.event_id}"
+        try:
+            async with self.db.transaction() as session:
+                await self.meter.reserve(
+                    session,
+                    tenant_id=context.tenant_id,
+                    feature=billing.MESSAGES,
+                    quantity=1,
+                    key=key,
+                )
+        except billing.QuotaExceededError as exc:
+            return exc.feature
+        context.reservation = key
+        return None
+
+    async def release_message(self, context: Context) -> None:
+        """Give back the turn's message reservation (the turn failed for good)."""
+        if self.meter is None or context.reservation is None:
+            return
+        async with self.db.transaction() as session:
+            await self.meter.release(session, tenant_id=context.tenant_id, key=context.reservation)
+        context.reservation = None
 
     async def mark_failed(self, turn: Turn) -> None:
         """Close the events of a turn that could not even be opened."""

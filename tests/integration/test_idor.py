@@ -64,6 +64,9 @@ SCOPED_READS = {
     ("get", "/assistant/usage"),
     ("get", "/knowledge/documents"),
     ("get", "/knowledge/search"),
+    ("get", "/billing/plans"),
+    ("get", "/billing/subscription"),
+    ("get", "/billing/usage"),
 }
 # Live streams never end by themselves; their tenant isolation is tested with the stream itself
 # (tests/integration/test_conversation_events.py).
@@ -85,8 +88,17 @@ OWN_WRITES = {
     ("post", "/sales/products"),
     ("put", "/sales/stripe-account"),
     ("delete", "/sales/stripe-account"),
+    ("put", "/billing/alert-webhook"),
+    ("delete", "/billing/alert-webhook"),
 }
-PLATFORM_ONLY = {("get", "/identity/tenants")}
+PLATFORM_ONLY = {
+    ("get", "/identity/tenants"),
+    ("get", "/billing/platform/plans"),
+    ("post", "/billing/platform/plans"),
+    ("patch", "/billing/platform/plans/{code}"),
+    ("put", "/billing/platform/tenants/{tenant_id}/plan"),
+    ("get", "/billing/platform/usage"),
+}
 USER = "+5511999990001"
 
 
@@ -225,6 +237,7 @@ async def _seed_victim(container: Container, client: httpx.AsyncClient, key: str
             "media_id": media.id,
             "user_id": user.id,
             "key_id": api_key.id,
+            "tenant_id": tenant_id,
         }
     secrets = [
         *ids.values(),
@@ -301,7 +314,7 @@ VICTIM_PARAMS: dict[tuple[str, str], dict[str, str]] = {
     ("get", "/sales/orders"): {"contact_id": "{contact_id}"},
     ("get", "/sales/leads"): {"contact_id": "{contact_id}"},
 }
-PATH_EXTRAS = {"year": "2026", "month": "11"}
+PATH_EXTRAS = {"year": "2026", "month": "11", "code": "free"}
 
 
 def _fill(template: dict[str, Any], ids: dict[str, str]) -> dict[str, Any]:
@@ -405,6 +418,7 @@ async def test_every_private_route_needs_a_credential(
             person_id="p",
             reminder_id="r",
             meeting_id="m",
+            tenant_id="t",
             **PATH_EXTRAS,
         )
         headers = {"Authorization": header} if header else {}

@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.ai import traces
 from whatsapp_ai.ai.settings import TenantAssistant
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
@@ -160,6 +161,14 @@ async def update_settings(
         changes["providers"] = body.providers
     rt = _runtime(request)
     async with rt.db.transaction() as session:
+        if changes.get("providers"):
+            # The tenant's own hosted models are a plan feature (402 names the plan).
+            await billing.check(
+                session,
+                tenant_id=caller.tenant_id,
+                feature=billing.OWN_MODELS,
+                now=rt.clock.now(),
+            )
         current = await assistant_settings.update(
             session, rt.box, tenant_id=caller.tenant_id, changes=changes, now=rt.clock.now()
         )

@@ -75,6 +75,8 @@ class Reply:
     resolved: bool = True
     # How the reply was made (route, agents, tool calls, tokens, latency), for the audit trail.
     trace: dict[str, Any] | None = None
+    # Features the tenant's plan lacks that the message asked for (answered with a fixed text).
+    blocked: tuple[str, ...] = ()
 
 
 class ReplyStep(Protocol):

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, s
 from fastapi.responses import StreamingResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.conversation import policy as policies
 from whatsapp_ai.conversation import service
 from whatsapp_ai.conversation.errors import OperatorError
@@ -33,6 +34,7 @@ from whatsapp_ai.conversation.schemas import (
     TransitionOut,
 )
 from whatsapp_ai.conversation.states import HUMAN, Actor, Status
+from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import Database
 from whatsapp_ai.core.errors import NotFoundError
 from whatsapp_ai.core.events import EventBus
@@ -51,6 +53,7 @@ RECONNECT_MS = 2000
 
 class _Runtime(Protocol):
     db: Database
+    clock: Clock
     bus: EventBus
     lifecycle: Lifecycle
     stopping: asyncio.Event
@@ -58,6 +61,16 @@ class _Runtime(Protocol):
 
 def _runtime(request: Request) -> _Runtime:
     return cast(_Runtime, request.app.state.runtime)
+
+
+async def _handoff_in_plan(request: Request, session: AsyncSession, caller: Principal) -> None:
+    """402 unless the tenant's plan includes human handoff."""
+    await billing.check(
+        session,
+        tenant_id=caller.tenant_id,
+        feature=billing.HUMAN_HANDOFF,
+        now=_runtime(request).clock.now(),
+    )
 
 
 def _actor_id(caller: Principal) -> str | None:
@@ -239,6 +252,7 @@ async def hand_off(
     action = body or Action()
 
     async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        await _handoff_in_plan(request, session, caller)
         await h.request(
             session,
             c,
@@ -270,6 +284,7 @@ async def assign(
     action = body or AssignIn()
 
     async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        await _handoff_in_plan(request, session, caller)
         return await h.assign(
             session,
             c,
@@ -290,6 +305,7 @@ async def take(
     action = body or Action()
 
     async def run(session: AsyncSession, c: Conversation, p: Policy, h: Handoff) -> object:
+        await _handoff_in_plan(request, session, caller)
         if caller.user_id is None:
             raise OperatorError("an API key is not an operator: use assign with operator_id")
         return await h.assign(

@@ -183,6 +183,16 @@ class SecuritySettings(BaseModel):
     )
 
 
+class UsageSettings(BaseModel):
+    """Usage alerts posted to the tenant's webhook."""
+
+    alert_webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    alert_webhook_allow_private: bool = Field(
+        default=False,
+        description="Let alert webhooks reach private addresses (local tests only).",
+    )
+
+
 class TwilioSettings(BaseModel):
     """Twilio WhatsApp channel."""
 
@@ -417,6 +427,7 @@ class Settings(BaseSettings):
     stripe: StripeSettings = StripeSettings()
     security: SecuritySettings = SecuritySettings()
     ai: AiSettings = AiSettings()
+    usage: UsageSettings = UsageSettings()
 
 
 class SettingsError(Exception):

@@ -16,6 +16,7 @@ from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import Settings
 from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database, WriteBatcher, enter_system, enter_tenant
+from whatsapp_ai.core.events import EventBus
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.privacy import PrivacyRegistry
@@ -65,6 +66,7 @@ class Runtime(Protocol):
     blobs: BlobStore
     limiter: SharedRateLimiter
     privacy: PrivacyRegistry
+    bus: EventBus
 
     async def authenticate(self, token: str) -> Principal | None:
         """Resolve a bearer API key to its principal."""
@@ -181,6 +183,12 @@ class ErrorDetail(BaseModel):
     message: str = Field(examples=["body.amount: Input should be greater than 0"])
     fields: list[FieldError] | None = Field(
         default=None, description="On 422: each value at fault."
+    )
+    feature: str | None = Field(
+        default=None, description="On 402: the feature the tenant's plan does not cover."
+    )
+    plan: str | None = Field(
+        default=None, description="On 402: the cheapest plan that covers it (null: none does)."
     )
 
 

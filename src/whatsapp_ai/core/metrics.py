@@ -50,6 +50,31 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.billing_usage = Counter(
+            "billing_usage",
+            "Metered usage settled, by plan and feature (messages, tokens, minutes, ...)",
+            ["plan", "feature"],
+            registry=self.registry,
+        )
+        self.billing_overage = Counter(
+            "billing_overage",
+            "Usage beyond a quota on plans that allow overage, by plan and feature",
+            ["plan", "feature"],
+            registry=self.registry,
+        )
+        self.billing_refusals = Counter(
+            "billing_refusals",
+            "Requests refused by the plan, by plan, feature and reason (quota, feature)",
+            ["plan", "feature", "reason"],
+            registry=self.registry,
+        )
+        self.billing_alerts = Counter(
+            "billing_alerts",
+            "Usage alerts raised, by plan, feature and threshold (80, 100)",
+            ["plan", "feature", "threshold"],
+            registry=self.registry,
+        )
+
     def render(self) -> bytes:
         """The text exposition format."""
         return generate_latest(self.registry)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.errors import ConflictError, InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import (
@@ -150,6 +151,14 @@ async def create_user(request: Request, caller: Admin, body: UserIn) -> UserOut:
     _within(caller, service.ROLE_PERMISSIONS[body.role])
     rt = runtime(request)
     async with rt.db.transaction() as session:
+        seats = await service.list_users(session, tenant_id=caller.tenant_id)
+        await billing.check(
+            session,
+            tenant_id=caller.tenant_id,
+            feature=billing.CONSOLE_SEATS,
+            now=rt.clock.now(),
+            amount=sum(1 for user in seats if user.disabled_at is None) + 1,
+        )
         user = await service.create_user(
             session,
             tenant_id=caller.tenant_id,

@@ -3,11 +3,13 @@ for operators to see what it would find. The tenant always comes from the creden
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile, status
 
 from whatsapp_ai.ai.service import get_encoder
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.core.errors import InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import Principal, require, runtime
 from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -51,8 +53,12 @@ async def upload_document(
 ) -> DocumentOut:
     """Add a document: its text is cut into passages and encoded for search. A PDF without
     text is kept as failed, with the reason. The same file again answers 200 with the stored
-    document."""
+    document. The plan must include the knowledge base (402), and each new document counts
+    against its documents and megabytes of the period."""
     rt = runtime(request)
+    meter = billing.Meter.of(rt)
+    async with rt.db.read() as session:
+        await meter.check(session, tenant_id=caller.tenant_id, feature=billing.KNOWLEDGE_BASE)
     data = await file.read(service.MAX_BYTES + 1)
     if len(data) <= service.MAX_BYTES:
         async with rt.db.read() as session:
@@ -74,6 +80,19 @@ async def upload_document(
         document, created = await service.store(
             session, tenant_id=caller.tenant_id, prepared=prepared, now=rt.clock.now()
         )
+        if created:
+            # Over a quota: 402 and the document is not kept (the transaction rolls back).
+            for feature, quantity in (
+                (billing.KNOWLEDGE_DOCUMENTS, 1),
+                (billing.KNOWLEDGE_MB, max(1, math.ceil(len(data) / 1_000_000))),
+            ):
+                await meter.consume(
+                    session,
+                    tenant_id=caller.tenant_id,
+                    feature=feature,
+                    quantity=quantity,
+                    key=f"{feature}:{document.id}",
+                )
         out = DocumentOut.model_validate(document)
     if not created:
         response.status_code = status.HTTP_200_OK

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -57,11 +57,13 @@ from whatsapp_ai.ai.router import IntentRouter, IntentScore, statements
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
 from whatsapp_ai.ai.voice import addressed
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database, tenant_scope
+from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.logging import get_logger
 from whatsapp_ai.core.money import CURRENCIES
 from whatsapp_ai.core.pii import redact
@@ -161,14 +163,16 @@ class AssistantEngine:
     hosted_for: str = "low_confidence"
     # A router score below this (or below the router's own threshold) is unsure.
     confident_score: float = 0.0
+    # The plan's agents and AI-token quota; None: every agent, unmetered.
+    meter: billing.Meter | None = None
     _chains: dict[str, ChatModel] = field(default_factory=dict)
     _tiers: dict[str, list[routing.Level]] = field(default_factory=dict)
 
     async def _load(
         self, turn: TurnInput, ctx: RunContext
-    ) -> tuple[TenantAssistant, dialogue.Dialogue]:
-        """The tenant's settings and where the conversation stands (empty for a new or quiet
-        one), read in one transaction."""
+    ) -> tuple[TenantAssistant, dialogue.Dialogue, frozenset[str] | None]:
+        """The tenant's settings, where the conversation stands (empty for a new or quiet
+        one) and the agents its plan includes (None: not gated), read in one transaction."""
         with tenant_scope(turn.tenant_id):
             async with self.db.read() as session:
                 tenant = (
@@ -182,7 +186,14 @@ class AssistantEngine:
                     conversation_id=turn.conversation_id,
                     now=ctx.now,
                 )
-        return tenant, state
+                planned = (
+                    None
+                    if self.meter is None
+                    else await billing.allowed_agents(
+                        session, tenant_id=turn.tenant_id, now=ctx.now
+                    )
+                )
+        return tenant, state, planned
 
     def _model_for(self, specs: Sequence[ProviderSpec]) -> ChatModel:
         """The default chain, or the tenant's own (built once per distinct chain)."""
@@ -218,12 +229,17 @@ class AssistantEngine:
         """Handle every request in the message; say plainly what could not be handled."""
         started = time.perf_counter()
         ctx = self._context(turn)
-        tenant, state = await self._load(turn, ctx)
-        agents = {
+        tenant, state, planned = await self._load(turn, ctx)
+        switched_on = {
             name: agent
             for name, agent in self.agents.items()
             if tenant.enabled_agents is None or name in tenant.enabled_agents
         }
+        # Agents the tenant switched on but its plan lacks: recognised, answered with a fixed
+        # text (the operators are told), never run.
+        gated = {name for name in switched_on if planned is not None and name not in planned}
+        agents = {name: agent for name, agent in switched_on.items() if name not in gated}
+        blocked: list[str] = []
         model = self._model_for(tenant.providers)
         tiers = self._levels_for(tenant.providers)
         redacting = tenant.redact_pii and (self.hosted or bool(tenant.providers))
@@ -257,15 +273,23 @@ class AssistantEngine:
         if month is not None:
             trace["budget"] = {"monthly_usd": month.monthly_usd, "spent_usd": month.spent_usd}
 
-        def affordable() -> bool:
-            # Checked before every hosted call: this month's replies plus this turn so far.
-            return month is None or month.allows(sum(r.cost_usd or 0.0 for r in usage))
+        tokens = _Tokens(self.meter, self.db, turn.tenant_id, self.limits.max_tokens)
+
+        async def affordable() -> bool:
+            # Checked before every hosted call: this month's replies plus this turn so far
+            # (the tenant's own budget), then the plan's AI-token quota (held once a turn).
+            if month is not None and not month.allows(sum(r.cost_usd or 0.0 for r in usage)):
+                return False
+            if not await tokens.take():
+                trace["quota"] = billing.AI_TOKENS
+                return False
+            return True
 
         plan = _Run(agents, model, redacting, state, self.offline or model, tiers, affordable)
         token = _usage.set(usage)
         try:
             for clause in clauses:
-                score = await self.router.abest(clause, enabled_agents=set(agents))
+                score = await self.router.abest(clause, enabled_agents=set(agents) | gated)
                 sure = score is not None and score.score >= self.confident_score
                 score = score or support.fallback(clause, tenant, agents)  # --- business
                 step: dict[str, Any] = {"score": round(score.score, 3) if score else None}
@@ -300,6 +324,15 @@ class AssistantEngine:
                     score = redirected
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
+                if score is not None and score.agent in gated:
+                    step["blocked"] = billing.agent_feature(score.agent)
+                    blocked.append(step["blocked"])
+                    said = i18n.text(
+                        ctx.language, "billing.feature_unavailable", tenant=turn.tenant_name
+                    )
+                    if said not in parts:
+                        parts.append(said)
+                    continue
                 refusal = (
                     None
                     if score is None or score.agent == "assistant" or score.intent in NOTES
@@ -333,8 +366,12 @@ class AssistantEngine:
                 unresolved += 0 if resolved else 1
                 if text and text not in parts:
                     parts.append(text)
+        except BaseException:
+            await tokens.done(None)
+            raise
         finally:
             _usage.reset(token)
+        await tokens.done(sum(r.tokens_in + r.tokens_out for r in usage if r.provider != "offline"))
         await self._keep(turn, state)
         trace["usage"] = [asdict(record) for record in usage]
         trace["cost_usd"] = round(sum(r.cost_usd or 0.0 for r in usage), 6)
@@ -353,6 +390,7 @@ class AssistantEngine:
                 resolved=False,
                 trace=trace,
                 handoff=handoff,
+                blocked=tuple(dict.fromkeys(blocked)),
             )
         if complains(turn.text) and small_talk(turn.text) is None:
             # A complaint with a request in it: the apology first, then the answer.
@@ -366,6 +404,7 @@ class AssistantEngine:
             resolved=unresolved < len(clauses),
             handoff=handoff,
             trace=trace,
+            blocked=tuple(dict.fromkeys(blocked)),
         )
 
     async def _answer(
@@ -394,7 +433,7 @@ class AssistantEngine:
             if not sure and not accepted_by_assistant:
                 step["route"] = routing.LOW_CONFIDENCE_OFFLINE
             elif self.hosted_for == "every_request" and run_with.tiers:
-                if run_with.affordable():
+                if await run_with.affordable():
                     chosen, step["route"] = run_with, routing.CONFIDENT_HOSTED
                 else:
                     step["route"] = routing.BUDGET_EXHAUSTED
@@ -544,7 +583,58 @@ class _Run:
     # The offline model alone, the hosted models by tier, and whether the budget allows a call.
     offline: ChatModel | None = None
     tiers: list[routing.Level] = field(default_factory=list)
-    affordable: Callable[[], bool] = lambda: True
+    affordable: Callable[[], Awaitable[bool]] = field(default=lambda: _always())
+
+
+async def _always() -> bool:
+    return True
+
+
+@dataclass
+class _Tokens:
+    """The plan's AI tokens held for one turn: taken before its first hosted call, settled
+    with the tokens the hosted models really used, released when the turn fails."""
+
+    meter: billing.Meter | None
+    db: Database
+    tenant_id: str
+    quantity: int
+    state: str = "new"  # new, held, refused
+    key: str = field(default_factory=lambda: f"tokens:{new_id()}")
+
+    async def take(self) -> bool:
+        """Whether hosted models may be called (the quota is held on the first ask)."""
+        if self.meter is None:
+            return True
+        if self.state == "new":
+            try:
+                with tenant_scope(self.tenant_id):
+                    async with self.db.transaction() as session:
+                        await self.meter.reserve(
+                            session,
+                            tenant_id=self.tenant_id,
+                            feature=billing.AI_TOKENS,
+                            quantity=self.quantity,
+                            key=self.key,
+                        )
+                self.state = "held"
+            except billing.QuotaExceededError:
+                self.state = "refused"
+        return self.state == "held"
+
+    async def done(self, used: int | None) -> None:
+        """Settle ``used`` tokens, or release the hold (None)."""
+        if self.meter is None or self.state != "held":
+            return
+        self.state = "done"
+        with tenant_scope(self.tenant_id):
+            async with self.db.transaction() as session:
+                if used is None:
+                    await self.meter.release(session, tenant_id=self.tenant_id, key=self.key)
+                else:
+                    await self.meter.settle(
+                        session, tenant_id=self.tenant_id, key=self.key, actual=used
+                    )
 
 
 def _chain_key(specs: Sequence[ProviderSpec]) -> str:

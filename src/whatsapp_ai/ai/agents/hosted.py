@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -136,13 +136,13 @@ async def answer(
     runtime: ToolRuntime,
     messages: list[BaseMessage],
     limits: Limits,
-    affordable: Callable[[], bool],
+    affordable: Callable[[], Awaitable[bool]],
 ) -> Outcome:
     """The first usable answer of the tiers, its tool calls run; or why there is none."""
     by_name = {tool.name: tool for tool in tools}
     outcome = Outcome()
     for level in tiers:
-        if not affordable():
+        if not await affordable():
             outcome.attempts.append(Attempt(level.tier, level.models, "budget"))
             outcome.over_budget = True
             break
