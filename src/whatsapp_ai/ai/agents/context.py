@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from whatsapp_ai.core.money import CURRENCIES
+
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 _HEADER = re.compile(
     r"^\[context\] now=(\S+) tz=(\S+) language=(\w+)(?: currency=([A-Z]{3}))?$", re.MULTILINE
@@ -104,3 +106,9 @@ def read_header(text: str) -> Moment | None:
         read_dialogue(text),
         found[4] or DEFAULT_CURRENCY,
     )
+
+
+def contact_currency(preferences: dict[str, Any]) -> str:
+    """The contact's currency (from their number's country or their own choice), if known."""
+    chosen = str(preferences.get("currency") or "").upper()
+    return chosen if chosen in CURRENCIES else DEFAULT_CURRENCY

@@ -27,33 +27,32 @@ from whatsapp_ai.ai import settings as assistant_settings
 from whatsapp_ai.ai import traces as reply_traces
 from whatsapp_ai.ai.agents import (
     finance,
+    grounding,
     guard,
     knowledge,
     people_fix,
     people_notes,
-    records,
     relationships,
     sales,
     support,
 )
 from whatsapp_ai.ai.agents import hosted as routing
 from whatsapp_ai.ai.agents.context import (
-    DEFAULT_CURRENCY,
     DEFAULT_TIMEZONE,
     Moment,
     RunContext,
+    contact_currency,
     dialogue_line,
     route_line,
 )
 from whatsapp_ai.ai.agents.loop import AgentRun, ChatModel, Limits, run_agent
 from whatsapp_ai.ai.agents.offline_model import OfflineChatModel, Plan
+from whatsapp_ai.ai.agents.token_hold import TokenHold
 from whatsapp_ai.ai.agents.tools import Tool, ToolRuntime
-from whatsapp_ai.ai.extract import split_intents
-from whatsapp_ai.ai.extract.reminders import keep_warnings_whole
 from whatsapp_ai.ai.language import assumed_language, conversation_language, preferred_language
 from whatsapp_ai.ai.llm import UsageRecord
 from whatsapp_ai.ai.offline import OfflineReplyStep, complains, small_talk
-from whatsapp_ai.ai.router import IntentRouter, IntentScore, statements
+from whatsapp_ai.ai.router import IntentRouter, IntentScore
 from whatsapp_ai.ai.service import Reply, ReplyStep, TurnInput
 from whatsapp_ai.ai.settings import TenantAssistant
 from whatsapp_ai.ai.voice import addressed
@@ -63,9 +62,7 @@ from whatsapp_ai.core.clock import Clock, SystemClock
 from whatsapp_ai.core.config import ProviderSpec
 from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database, tenant_scope
-from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.logging import get_logger
-from whatsapp_ai.core.money import CURRENCIES
 from whatsapp_ai.core.pii import redact
 
 log = get_logger(__name__)
@@ -248,15 +245,7 @@ class AssistantEngine:
         if verdict.refusal is not None:
             trace["refused"] = verdict.refusal
             return Reply(text=verdict.refusal, model="guard", language=ctx.language, trace=trace)
-        spans = keep_warnings_whole(verdict.text, [c.span for c in split_intents(verdict.text)])
-        clauses = [verdict.text[begin:end] for begin, end in spans] or [verdict.text]
-        # "e quanto disso foi mercado?": the "e" the split leaves out says the message leans on
-        # the one before, so the first clause keeps it.
-        lead = verdict.text[: spans[0][0]] if spans else ""
-        if lead.strip() and clauses:
-            clauses[0] = lead.lstrip() + clauses[0]
-        # "opa, lancei errado, apaga esse": the mistake is said by the request that follows.
-        clauses = [c for c in clauses if not dialogue.only_a_mistake(c)] or clauses
+        clauses = grounding.requests(verdict.text)
         asked_before = True
         parts: list[str] = []
         unresolved = 0
@@ -273,7 +262,7 @@ class AssistantEngine:
         if month is not None:
             trace["budget"] = {"monthly_usd": month.monthly_usd, "spent_usd": month.spent_usd}
 
-        tokens = _Tokens(self.meter, self.db, turn.tenant_id, self.limits.max_tokens)
+        tokens = TokenHold(self.meter, self.db, turn.tenant_id, self.limits.max_tokens)
 
         async def affordable() -> bool:
             # Checked before every hosted call: this month's replies plus this turn so far
@@ -293,35 +282,18 @@ class AssistantEngine:
                 sure = score is not None and score.score >= self.confident_score
                 score = score or support.fallback(clause, tenant, agents)  # --- business
                 step: dict[str, Any] = {"score": round(score.score, 3) if score else None}
-                reading = dialogue.read(
+                grounded = await grounding.ground(
                     clause,
-                    intent=score.intent if score else None,
-                    agent=score.agent if score else None,
-                    score=score.score if score else 0.0,
+                    score,
+                    sure,
                     # A question asked in this reply is answered by the next message only.
                     state=state if asked_before else dialogue.without_question(state),
+                    agents=agents,
+                    runtime=runtime,
                 )
-                if reading.how != "new" and reading.intent is not None:
-                    agent_name = reading.intent.split(".", 1)[0]
-                    if agent_name in agents:
-                        step["dialogue"] = reading.how
-                        sure = True
-                        strength = score.score if score else 0.0
-                        score = IntentScore(reading.intent, agent_name, strength, strength)
-                        clause = reading.text
-                else:
-                    restated = statements.restate(score, clause, agents)
-                    # A statement of money is read by rule: as sure as the router.
-                    sure = sure or restated is not score
-                    score = restated
-                    if "crm" in agents and await people_notes.about_someone_known(
-                        runtime, clause, score.intent if score else None
-                    ):
-                        score = IntentScore("crm.person_info", "crm", 0.0, 0.0)
-                        sure = True
-                    redirected = await records.redirect(runtime, clause, score, agents)
-                    sure = sure or redirected is not score
-                    score = redirected
+                score, sure, clause = grounded.score, grounded.sure, grounded.clause
+                if grounded.reading.how != "new":
+                    step["dialogue"] = grounded.reading.how
                 step["intent"] = score.intent if score else None
                 trace["clauses"].append(step)
                 if score is not None and score.agent in gated:
@@ -354,10 +326,8 @@ class AssistantEngine:
                         (t.tool, *dialogue.tool_call(t.args, t.result))
                         for t in runtime.traces[before:]
                     ]
-                    if step.get("dialogue") is None:
-                        reading = dialogue.Reading("new", score.intent, clause)
                     state = dialogue.after(
-                        state, reading=reading, calls=calls, reply=text, now=ctx.now
+                        state, reading=grounded.reading, calls=calls, reply=text, now=ctx.now
                     )
                     asked_before = False
                 if score is not None and score.intent == "handoff.human":
@@ -590,53 +560,6 @@ async def _always() -> bool:
     return True
 
 
-@dataclass
-class _Tokens:
-    """The plan's AI tokens held for one turn: taken before its first hosted call, settled
-    with the tokens the hosted models really used, released when the turn fails."""
-
-    meter: billing.Meter | None
-    db: Database
-    tenant_id: str
-    quantity: int
-    state: str = "new"  # new, held, refused
-    key: str = field(default_factory=lambda: f"tokens:{new_id()}")
-
-    async def take(self) -> bool:
-        """Whether hosted models may be called (the quota is held on the first ask)."""
-        if self.meter is None:
-            return True
-        if self.state == "new":
-            try:
-                with tenant_scope(self.tenant_id):
-                    async with self.db.transaction() as session:
-                        await self.meter.reserve(
-                            session,
-                            tenant_id=self.tenant_id,
-                            feature=billing.AI_TOKENS,
-                            quantity=self.quantity,
-                            key=self.key,
-                        )
-                self.state = "held"
-            except billing.QuotaExceededError:
-                self.state = "refused"
-        return self.state == "held"
-
-    async def done(self, used: int | None) -> None:
-        """Settle ``used`` tokens, or release the hold (None)."""
-        if self.meter is None or self.state != "held":
-            return
-        self.state = "done"
-        with tenant_scope(self.tenant_id):
-            async with self.db.transaction() as session:
-                if used is None:
-                    await self.meter.release(session, tenant_id=self.tenant_id, key=self.key)
-                else:
-                    await self.meter.settle(
-                        session, tenant_id=self.tenant_id, key=self.key, actual=used
-                    )
-
-
 def _chain_key(specs: Sequence[ProviderSpec]) -> str:
     return json.dumps(
         [s.model_dump(mode="json") | {"k": s.api_key.get_secret_value()[-6:]} for s in specs],
@@ -659,12 +582,6 @@ def _ran(
         model=run.model,
     )
     return run.text, bool(run.text) and run.stopped == "answered" and not found_nothing
-
-
-def contact_currency(preferences: dict[str, Any]) -> str:
-    """The contact's currency (from their number's country or their own choice), if known."""
-    chosen = str(preferences.get("currency") or "").upper()
-    return chosen if chosen in CURRENCIES else DEFAULT_CURRENCY
 
 
 def _with_text(turn: TurnInput, text: str) -> TurnInput:
