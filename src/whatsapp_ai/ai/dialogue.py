@@ -52,6 +52,13 @@ SAID_OF_THE_LAST = re.compile(
     # "no mercado", "de gasolina": the place or thing alone, with no amount of its own
     r"|(?:de|do|da|no|na|num|numa|com|em|pro|pra|on|at|for)\s+(?!.*\d)[^\W\d_]+)"
 )
+_CORRECTION_LEAD = re.compile(
+    r"^(?:na vdd|na verdade|errei|me enganei|corrigindo|quer dizer|actually|i mean|correction)\b"
+)
+# "send me ...", "me passa ...": a request of its own, never a remark about the last record.
+_COMMAND = re.compile(
+    r"^(?:send|give|tell|show|list|me passa|passa|manda|me manda|me da|me diz|mostra|lista)\b"
+)
 # "o segundo", "a primeira", "the second one": a position in a list the assistant showed.
 ORDINAL_REF = re.compile(
     r"\b(?:o|a|the)\s+(?:primeir[oa]|segund[oa]|terceir[oa]|quart[oa]|quint[oa]|ultim[oa]"
@@ -262,7 +269,9 @@ def read(
     correcting = _CORRECTING.search(folded) or (
         change == "finance.edit_last" and SAID_OF_THE_LAST.search(folded)
     )
-    if change and state.slots.get("record") and short and correcting:
+    # "na vdd ela mudou pra Sorocaba mes passado": a correction said first may run longer.
+    led = words(clause) <= 2 * SHORT_WORDS and _CORRECTION_LEAD.match(folded) is not None
+    if change and state.slots.get("record") and (short or led) and correcting:
         sure_other = intent is not None and score >= SURE and agent != _agent(change)
         if not sure_other:
             return Reading("follow_up", change, clause)
@@ -272,7 +281,14 @@ def read(
         asks_after_a_record = _ASKS.search(folded) is not None and state.intent not in ASKING
         if not sure_other and not asks_after_a_record:
             return Reading("follow_up", state.intent, clause)
-    if intent is None and state.intent not in ASKING and state.slots.get("record") and short:
+    remark = not (_ASKS.search(folded) or _COMMAND.match(folded))
+    if (
+        intent is None
+        and state.intent not in ASKING
+        and state.slots.get("record")
+        and short
+        and remark
+    ):
         # The router has no idea, and a record was just made: a short remark is about it
         # ("the dinner was actually yesterday").
         return Reading("follow_up", state.intent, clause)

@@ -58,7 +58,7 @@ _PRETEND = re.compile(
     r"mas nao (?:salva|registra|anota)|e nao (?:registra|salva|anota))\b"
 )
 _EVERYONE = re.compile(
-    r"\b(?:todos os (?:clientes|contatos|usuarios)|de todo mundo|todo mundo|all (?:users|"
+    r"\b(?:todos os (?:clientes|contatos|usuarios)|(?:de|do|pra|para) todo mundo|all (?:users|"
     r"contacts|customers|clients)|every (?:contact|user|customer|client)|all of the users"
     r"|apag\w* tudo|delete (?:all|everything))\b"
 )

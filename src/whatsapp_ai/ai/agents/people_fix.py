@@ -175,6 +175,23 @@ def _detail_of(text: str, moment: Moment) -> Detail:
     return "note"
 
 
+# Words that correct what was just noted, wherever they are in the message.
+_FIXING = re.compile(
+    r"\b(?:errei|me enganei|na vdd|na verdade|corrig\w*|o final (?:e|eh|é)|termina (?:em|com)"
+    r"|actually|i mean|correction|wrong)\b"
+)
+
+
+def corrects(intent: str, text: str, moment: Moment) -> bool:
+    """Whether a note about someone the conversation is about corrects what was just noted
+    ("errei o numero do Wagner, o final é 1133")."""
+    return (
+        intent in ("crm.log_interaction", "crm.person_update", "crm.add_contact")
+        and person_in_thread(moment) is not None
+        and _FIXING.search(fold(text)) is not None
+    )
+
+
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """The correction (or forgetting) of what was just noted about a person."""
     person = person_in_thread(moment) or next((n.name for n in find_person_names(text)), None)

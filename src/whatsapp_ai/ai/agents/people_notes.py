@@ -18,7 +18,7 @@ from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, To
 from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.ai.extract.names import FIRST_NAMES
-from whatsapp_ai.ai.extract.subjects import statement_subject
+from whatsapp_ai.ai.extract.subjects import RELATIONS, statement_subject
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold, stems
 from whatsapp_ai.relationships import service as crm
@@ -76,9 +76,16 @@ async def matching(runtime: ToolRuntime, session: object, args: PersonLookup) ->
     )
     people = list(found.items)
     if args.name:
-        return crm.match_people(people, args.name)
-    words = _about_words(args)
-    by_notes = [p for p in people if _mentions(words, p.notes or "")]
+        named = crm.match_people(people, args.name)
+        if named:
+            return named
+        # "o Cadu", "minha irmã", "meu chefe": a nickname or what they are to the contact,
+        # kept in their notes.
+        words = [fold(args.name)]
+        exact = True
+    else:
+        words, exact = _about_words(args), False
+    by_notes = [p for p in people if _mentions(words, p.notes or "", exact=exact)]
     if by_notes or not words:
         return by_notes
     # What was noted as it happened ("o Marcos me deve 100") answers "quem me deve?" too.
@@ -88,7 +95,7 @@ async def matching(runtime: ToolRuntime, session: object, args: PersonLookup) ->
         contact_id=ctx.contact_id,
         limit=200,
     )
-    about = {e.person_id for e in noted.items if _mentions(words, e.summary)}
+    about = {e.person_id for e in noted.items if _mentions(words, e.summary, exact=exact)}
     return [p for p in people if p.id in about]
 
 
@@ -113,10 +120,12 @@ def _about_words(args: PersonLookup) -> list[str]:
     return [w for w in re.findall(r"\w+", fold(args.about or "")) if len(w) > 3]
 
 
-def _mentions(words: list[str], text: str) -> bool:
+def _mentions(words: list[str], text: str, *, exact: bool = False) -> bool:
     """Whether a note says one of the words, as written or in another form of it ("quem tá
-    me devendo?" finds "me deve 50")."""
+    me devendo?" finds "me deve 50"); ``exact``: as a whole word only (a nickname)."""
     folded = fold(text)
+    if exact:
+        return any(re.search(rf"\b{re.escape(w)}\b", folded) for w in words)
     if any((w[:-1] if w.endswith("s") else w) in folded for w in words):
         return True
     return bool(words) and not stems(" ".join(words)).isdisjoint(stems(text))
@@ -346,20 +355,24 @@ PRONOUNS = frozenset(
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for a people-notes message, read without a language model."""
     folded = fold(text)
+    said = EMAIL.sub(" ", text)  # "ryan.blake@..." names nobody
     names = [
         re.sub(r"['’]s$", "", n.name)
-        for n in find_person_names(text)
+        for n in find_person_names(said)
         if fold(n.name) not in PRONOUNS
     ]
+    subject = statement_subject(said)
+    if subject is not None and subject not in names[:1]:
+        names = [subject, *names]  # "Omar moved to Denver": Omar, not Denver
     family = FAMILY.search(folded)
     if not names and family is not None:
         names = [family.group(1).capitalize()]  # "minha mãe": the person the contact calls so
-    subject = statement_subject(text)
-    if not names and subject is not None:
-        names = [subject]  # "o pedro vai casar em junho"
     last = person_in_thread(moment)
-    if not names and last is not None and _PRONOUN.search(folded):
-        names = [last]  # "e quando falei com ela?", "salva o email dela tb: ..."
+    if last is not None and (
+        _SAID_OF_THEM.match(folded) or (not names and _PRONOUN.search(folded))
+    ):
+        names = [last]  # "ela mora em Floripa", "e quando falei com ela?"
+
     if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
         intent = "crm.person_info"  # nothing asks to save: a question about them at most
     if intent == "crm.person_info" and _EVERYONE.search(folded):
@@ -383,6 +396,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if not names:
         return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
     name = names[0]
+    if intent == "crm.log_interaction" and (EMAIL.search(text) or _LONG_PHONE.search(text)):
+        intent = "crm.person_update"  # "meu chefe se chama Ricardo, o email dele é ...": kept
     details = _details(name, text, moment, intent)
     if intent == "crm.person_update" and details.keys() == {"name"}:
         intent = "crm.log_interaction"  # no phone, e-mail or birthday: something to note
@@ -395,11 +410,16 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     return Plan(calls=[("add_person", details)])
 
 
+# "ela mora em ...", "she moved to ...": the person the conversation is about, said again.
+_SAID_OF_THEM = re.compile(
+    r"^(?:(?:na vdd|na verdade|actually|e|and|mas|but)[\s,]+)?(?:ele|ela|he|she)\b"
+)
 # "... da carol?", "... do rafa": a person named in lower case after "do"/"da".
 _LOWER_NAME = re.compile(r"\b(?:d[oa]|de|of)\s+([a-z]+)\W*$")
 # "anota q", "anota ai:", "note that", "anota sobre o Caio:": the command, not the note.
 _NOTE_COMMAND = re.compile(
-    r"^\s*(?:anota|anote|anotar|nota|guarda|registra|salva|lembra|note|write down|remember)"
+    r"^\s*(?:(?:entao|então|ah|ok|blz|ei|mano|oi|e|so|please|pls)[\s,]+)*"
+    r"(?:anota|anote|anotar|nota|guarda|registra|salva|lembra|note|write down|remember)"
     r"(?:\s+(?:ai|aí|isso|ae|pra mim|for me))?(?:\s*:\s*|\s+(?:que|q|that|sobre|about)\b\s*:?\s*"
     r"|\s+)",
     re.IGNORECASE,
@@ -413,6 +433,9 @@ _EVERYONE = re.compile(
 )
 
 
+# "minha irmã", "meu chefe", "my boss": what a person is to the contact.
+RELATION = re.compile(r"\b(?:minha|meu|my)\s+(?:" + "|".join(sorted(RELATIONS)) + r")\b")
+_LONG_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{7,}\d")
 FAMILY = re.compile(
     r"\b(?:minha|meu|my)\s+(mae|pai|irma|irmao|vo|vovo|avo|tia|tio|prima|primo|esposa|marido"
     r"|namorada|namorado|filha|filho|chefe|sogra|sogro|madrinha|padrinho|mom|dad|mother|father"
@@ -456,6 +479,9 @@ def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, obj
             args["birthday"] = found[0].start.date().isoformat()
             return args
     if intent == "crm.person_update":
+        relation = RELATION.search(fold(text))
+        if relation is not None:
+            args["notes"] = relation.group(0)  # "minha irmã Julia": found again as "minha irmã"
         return args
     lead = _NOTE_LEAD.sub("", rest) if _NOTE_LEAD.search(rest) else _SAVE_LEAD.sub("", rest)
     notes = re.sub(rf"^\W*(?:{re.escape(name)}\W*)?", "", lead.strip(), flags=re.IGNORECASE)
@@ -466,7 +492,16 @@ def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, obj
     return args
 
 
+# "ela volta de férias dia 16", "vai pagar dia 15": a day ahead, not when it happened.
+_AHEAD = re.compile(
+    r"\b(?:vai|vou|vao|volta|voltar|voltara|vem|pretende|will|going to|amanha|semana que vem"
+    r"|proxim\w*|next)\b"
+)
+
+
 def _past_day(text: str, moment: Moment) -> date | None:
+    if _AHEAD.search(fold(text)):
+        return None
     zone = ZoneInfo(moment.timezone)
     for found in find_when(
         text, now=moment.now.astimezone(zone), tz=moment.timezone, prefer="past"
@@ -479,8 +514,11 @@ def _past_day(text: str, moment: Moment) -> date | None:
 
 # A question ("onde fica o consultório da Helena?", "what's my accountant's number?").
 _ASKING = re.compile(
-    r"\?|\b(?:qual|quais|onde|quando|quem|qm|como|o que|oq|what|where|when|who|which|how)\b"
+    r"\?|\b(?:qual|quais|onde|quando|qnd|qdo|quem|qm|como|o que|oq|what|where|when|who|which"
+    r"|how)\b"
 )
+# "qnd o Mateus vai me pagar?", "does Tom still owe me?": a debt noted about them, asked after.
+_DEBT_ASKED = re.compile(r"\b(?:me pag\w*|me dev\w*|owes? me|pay me)\b")
 _MONEY_TALK = re.compile(
     r"\b(?:gast\w*|pag\w*|receb\w*|ganh\w*|saldo|spen[dt]\w*|paid|pay\w*|earn\w*|balance"
     r"|expenses?)\b"
@@ -518,7 +556,7 @@ async def about_someone_known(runtime: ToolRuntime, clause: str, intent: str | N
         or not _ASKING.search(folded)
     ):
         return False
-    if _MONEY_TALK.search(folded):
+    if _MONEY_TALK.search(folded) and not _DEBT_ASKED.search(folded):
         return False
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(clause)]
     kept = _QUESTION_WORDS.sub(" ", _STOP.sub(" ", folded.replace("'s", " ")))

@@ -113,6 +113,11 @@ def _anchored(note: str, said: str) -> str | None:
                 and not c[i + length].stop
             ):
                 length += 1
+            weak = all(len(t.key) <= 3 for t in c[i : i + length])
+            # "moved to Seattle": a bare "to" or "in" anchors nothing when the words before
+            # it are new ("foi pra Floripa" keeps "pra": "foi" says nothing new).
+            if weak and any(len(t.key) > 3 for t in c[:i]):
+                continue
             if length and i + length < len(c) and (best is None or length >= best[0]):
                 best = (length, j + length, i + length)
     if best is None:

@@ -133,7 +133,9 @@ _STRONG_PT = (
     r"|visite|mandar\s+(?:uma\s+)?mensagem|manda\s+(?:uma\s+)?mensagem|mande\s+(?:uma\s+)?mensagem"
     r"|mandar\s+(?:um\s+)?(?:zap|whats|whatsapp|email|e-mail)"
     r"|manda\s+(?:um\s+)?(?:zap|whats|whatsapp|email|e-mail)|chamar|chama|chame|avisar|avisa"
-    r"|avise|cobrar|cobra|cobre)"
+    r"|avise|cobrar|cobra|cobre"
+    # "salva aí: Cintia manicure 11 9...": who is saved
+    r"|(?:salva|salve|salvar|cadastra|cadastre|adiciona|adicione)(?:\s+(?:ai|ae|la))?\s*:)"
     r"(?:\s+(?:com|pro|pra|para|pros|pras|ao|a|o))?(?:\s+(?:o|a|os|as))?"
 )
 _STRONG_EN = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from whatsapp_ai.ai.extract._text import fold
-from whatsapp_ai.ai.extract.names import FIRST_NAMES, find_person_names
+from whatsapp_ai.ai.extract.names import FIRST_NAMES, NOT_NAMES, find_person_names
 
 # What people call those they know, PT and EN (folded).
 RELATIONS = frozenset((
@@ -34,7 +34,10 @@ RELATIONS = frozenset((
     "hairdresser", "barber", "vet", "realtor", "nanny", "cleaner",
 ))  # fmt: skip
 # "meu dentista é o Dr. Paulo": the relation is named by who follows "é".
-_IS = re.compile(r"^\s*(?:e|é|eh|is)\s+(?:(?:o|a|the)\s+)?", re.IGNORECASE)
+_IS = re.compile(
+    r"^\s*(?:e|é|eh|is|se chama|chama|is called|(?:'s|’s) name is)\s+(?:(?:o|a|the)\s+)?",
+    re.IGNORECASE,
+)
 # Words that may open the phrase naming the person ("o", "my", "minha melhor").
 _LEAD = frozenset((
     "o", "a", "the", "my", "meu", "minha", "nosso", "nossa", "dona", "seu", "sr", "sra", "dr",
@@ -93,4 +96,13 @@ def _named(text: str, words: list[re.Match[str]], index: int) -> tuple[str | Non
     after_article = index > 0 and fold(words[index - 1].group()) in ("o", "a")
     if after_article and fold(word) in FIRST_NAMES:
         return word.capitalize(), words[index].end()  # "o pedro vai casar em junho"
+    following = words[index + 1].group() if index + 1 < len(words) else ""
+    if (
+        word[:1].isupper()
+        and not word.isupper()
+        and fold(word) not in NOT_NAMES
+        and following[:1].islower()
+    ):
+        # "Omar moved to Denver", "Nina works at Spotify", "Ryan's email is ..."
+        return re.sub(r"['’]s$", "", word), words[index].end()
     return None, 0

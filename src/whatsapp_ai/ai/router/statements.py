@@ -42,7 +42,8 @@ _INCOME = re.compile(
     r"|me devolveu|vendi|received|earned|got paid|paid me|salary|income|refund|sold)\b"
 )
 _NOTE = re.compile(
-    r"^(?:anota|anote|anotar|nota|guarda|registra|lembra que|salva que|note that|note:|write down"
+    r"^(?:(?:entao|ah|ok|blz|ei|mano|oi|e|so|please|pls)[\s,]+)*"
+    r"(?:anota|anote|anotar|nota|guarda|registra|lembra que|salva que|note that|note:|write down"
     r"|remember that)\b"
 )
 _MET = re.compile(
@@ -50,8 +51,10 @@ _MET = re.compile(
     r"|called|met|talked|spoke|saw|visited|had (?:lunch|dinner|coffee|a call))\b"
 )
 _DEBT = re.compile(
-    r"\b(?:me deve|me devem|te devo|devo|to devendo|estou devendo|emprestei|me emprestou"
-    r"|owes me|owe|lent|borrowed)\b"
+    r"\b(?:me dev\w*|te dev\w*|devo|to devendo|tô devendo|estou devendo|ficou devendo"
+    r"|emprest\w*|owes? me|owed me|owe|lent|borrowed)\b"
+    # a debt paid back in part, with no amount to record ("a Rebeca me pagou metade")
+    r"|\bme (?:pagou|devolveu) (?:metade|parte|um pouco|so um pouco)\b"
 )
 # A time ahead: an interaction verb with it is a plan ("falei que vou ligar amanha" aside).
 _AHEAD = re.compile(r"\b(?:amanha|depois de amanha|semana que vem|tomorrow|next week)\b")
@@ -199,7 +202,13 @@ def restate(
             strength = score.score if score is not None else 0.0
             return IntentScore(agenda, CRM, strength, strength)
     if CRM in enabled_agents and (score is None or score.intent not in _NOT_A_NOTE):
-        unplaced = score is None or score.intent.startswith(_UNPLACED)
+        # "meu chefe, o Augusto, prefere reunião de manhã": no plan, whatever the router read
+        # (one told with its hour, "o João vem amanhã às 15h", stays a plan).
+        unplaced = (
+            score is None
+            or score.intent.startswith(_UNPLACED)
+            or (_untold_plan(score, text) and not re.search(r"\d", text))
+        )
         noted = person_statement(text, unplaced=unplaced)
         if noted is not None and (score is None or score.intent != noted):
             strength = score.score if score is not None else 0.0

@@ -51,8 +51,10 @@ Call = tuple[str, dict[str, object]]
 
 def plan(intent: str, text: str, moment: Moment) -> Plan:
     """Tool calls for an agenda message, read without a language model."""
-    if intent in people_fix.INTENTS:
-        return people_fix.plan(intent, text, moment)
+    if intent in people_fix.INTENTS or people_fix.corrects(intent, text, moment):
+        return people_fix.plan(
+            "crm.person_forget" if intent == "crm.person_forget" else "crm.person_fix", text, moment
+        )
     if intent in people_notes.INTENTS and not _ASKS_AGENDA.search(fold(text)):
         return people_notes.plan(intent, text, moment)
     if intent == "crm.list_reminders" or intent in people_notes.INTENTS:
