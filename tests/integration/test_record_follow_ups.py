@@ -63,3 +63,62 @@ async def test_a_reminder_without_what_asks_what_and_trash_is_no_complaint(chat:
         ("buscar o terno", datetime(2026, 3, 5, 12, 0, tzinfo=UTC)),
         ("levar o lixo", datetime(2026, 3, 5, 0, 0, tzinfo=UTC)),
     ]
+
+
+async def _agenda(chat: Chat) -> list[tuple[str, datetime]]:
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            reminders = await crm.list_reminders(session, tenant_id=chat.tenant_id)
+            meetings = await crm.list_meetings(session, tenant_id=chat.tenant_id)
+    said = [(r.text, r.due_at) for r in reminders.items]
+    said += [(m.title, m.starts_at) for m in meetings.items if m.status != "cancelled"]
+    return sorted(said)
+
+
+async def test_expenses_corrected_the_way_people_type(chat: Chat) -> None:
+    await chat.say("gastei 67 no mercado")
+    assert "R$ 76,00" in await chat.say("pera, foi 76 kkk inverti")
+    await chat.say("spent 38 on lunch")
+    await chat.say("wait no, that was dinner last night")
+    await chat.say("got 600 from a freelance gig yesterday")
+    await chat.say("paguei o dentista")
+    await chat.say("350 no pix")
+    await chat.say("gastei 12 de cafe")
+    await chat.say("apaga ele")
+    assert sorted(await chat.entries()) == [
+        ("expense", "groceries", Decimal("76.00"), "2026-03-04", "mercado"),
+        ("expense", "health", Decimal("350.00"), "2026-03-04", "dentista"),
+        ("expense", "restaurants", Decimal("38.00"), "2026-03-03", "lunch"),
+        ("income", "freelance", Decimal("600.00"), "2026-03-03", "freelance gig"),
+    ]
+    said = await chat.say("quanto gastei esse mes?")
+    assert "R$ 464,00" in said
+    assert "R$ 388,00" in await chat.say("e tirando o mercado?")
+
+
+async def test_agenda_follow_ups_keep_the_day_the_time_or_the_kind(chat: Chat) -> None:
+    await chat.say("marca reuniao com o Tiago sexta as 15h")
+    await chat.say("quer dizer, sabado")
+    await chat.say("remind me to call the bank tomorrow at 10am")
+    await chat.say("oops, 11am*")
+    await chat.say("me lembra de ligar pro seguro segunda as 14h")
+    await chat.say("e terca tb, msm hora")
+    await chat.say("me lembra de ligar pra Dani amanha as 10h")
+    await chat.say("e pro Rafa tb, as 11h")
+    await chat.say("marca reuniao com o Fabio quinta as 9h")
+    await chat.say("e com a Lais no msm horario na sexta")
+    assert await _agenda(chat) == [
+        ("Reuniao com Lais", datetime(2026, 3, 6, 12, 0, tzinfo=UTC)),
+        ("Reuniao com o Fabio", datetime(2026, 3, 5, 12, 0, tzinfo=UTC)),
+        ("Reuniao com o Tiago", datetime(2026, 3, 7, 18, 0, tzinfo=UTC)),
+        ("call the bank", datetime(2026, 3, 5, 14, 0, tzinfo=UTC)),
+        ("ligar pra Dani", datetime(2026, 3, 5, 13, 0, tzinfo=UTC)),
+        ("ligar pro Rafa", datetime(2026, 3, 5, 14, 0, tzinfo=UTC)),
+        ("ligar pro seguro", datetime(2026, 3, 9, 17, 0, tzinfo=UTC)),
+        ("ligar pro seguro", datetime(2026, 3, 10, 17, 0, tzinfo=UTC)),
+    ]
+    await chat.say("quais reunioes eu tenho?")
+    await chat.say("cancela esse ultimo")
+    assert ("Reuniao com o Tiago", datetime(2026, 3, 7, 18, 0, tzinfo=UTC)) not in await _agenda(
+        chat
+    )

@@ -35,7 +35,8 @@ TEXT_MAX = 500
 _ELLIPSIS = re.compile(r"^(?:e|and|what about|how about|e quanto a|e o|e a|e os|e as)\b")
 # Words that point back at the last request ("tbm", "no mesmo horário", "same time").
 BACK_REFERENCE = re.compile(
-    r"\b(?:tbm|tb|tambem|too|also|mesmo horario|mesma hora|same time|do mesmo jeito)\b"
+    r"\b(?:tbm|tb|tambem|too|also|(?:mesmo|msm) (?:horario|hr|hora)|(?:mesma|msm) hora"
+    r"|same time|do mesmo jeito)\b"
 )
 _WORD = re.compile(r"\w+")
 # "melhor 16h", "opa, quinta*", "*83", "actually make it 11": the record just made, corrected.
@@ -61,7 +62,7 @@ _COMMAND = re.compile(
 )
 # "o segundo", "a primeira", "the second one": a position in a list the assistant showed.
 ORDINAL_REF = re.compile(
-    r"\b(?:o|a|the)\s+(?:primeir[oa]|segund[oa]|terceir[oa]|quart[oa]|quint[oa]|ultim[oa]"
+    r"\b(?:o|a|the|esse|essa|este|esta|that|this)\s+(?:primeir[oa]|segund[oa]|terceir[oa]|quart[oa]|quint[oa]|ultim[oa]"
     r"|first|second|third|fourth|fifth|last)\b(?!\s+(?:feira|semana|week))"
 )
 ORDINALS = {

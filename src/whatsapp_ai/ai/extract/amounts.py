@@ -80,6 +80,8 @@ _CENTS_TAIL = re.compile(
 _JOINER = re.compile(r"\s*(?:,|-|(?<!\S)(?:e|ou|a|and|or|to)(?!\S))\s*")
 
 # Words that may follow a bare amount: prepositions, articles, conjunctions, time words.
+# "foi 76 kkk", "50 rsrs": laughter after a number says nothing of what it counts.
+_LAUGH = re.compile(r"k{2,}|(?:rs)+|(?:ha)+h?|(?:he)+|(?:hue)+|lol|lmao")
 _FOLLOWERS = frozenset(
     {
         "de", "do", "da", "dos", "das", "no", "na", "nos", "nas", "em", "com", "pra", "pro",
@@ -252,8 +254,10 @@ def _not_money(folded: str, number: _Number, *, money_hint: bool) -> bool:
     # "my salary of 6,200 came in".
     grouped = _GROUPED.fullmatch(folded, number.start, end) is not None
     shaped = number.cents or (grouped and not number.spelled)
-    if follower is not None and follower not in _FOLLOWERS and not (money_hint and shaped):
-        return True
+    laughing = follower is not None and _LAUGH.fullmatch(follower) is not None
+    if follower is not None and follower not in _FOLLOWERS and not laughing:
+        if not (money_hint and shaped):
+            return True
     before = previous_word(folded, number.start)
     if before in _TIME_BEFORE or before in _MONTHS or _AT_SIGN.search(folded, 0, number.start):
         return True

@@ -117,7 +117,9 @@ NOT_NAMES = frozenset(
         "onde", "como", "quem", "what", "when", "where", "how", "who", "why", "add", "spent",
         "paid", "bought", "received", "preciso", "quero", "tenho", "vou", "vai", "pode", "posso",
         "need", "want", "have", "will", "can", "should", "could", "would", "tem", "favor", "cpf",
-        "cnpj", "rg", "pdf"
+        "cnpj", "rg", "pdf", "seguro", "seguradora", "detran", "cartorio", "receita",
+        "prefeitura", "operadora", "vivo", "claro", "tim", "oi", "net", "sky", "correios",
+        "pessoal", "galera", "turma", "time", "equipe", "familia", "povo"
     }
 )  # fmt: skip
 # Places and brands of several words, folded.

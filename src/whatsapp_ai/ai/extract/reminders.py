@@ -106,13 +106,14 @@ TRIGGER = re.compile(
 _LEADING = re.compile(
     r"^(?:(?:e|and|de|d|da|do|pra|para|que|to|2|about|of|te|tenho (?:que|q)|preciso|i have to"
     r"|i need to|i gotta|(?:no |at the )?(?:mesmo horario|mesmo"
-    r" horário|same time)|,|:|-)(?:\b|(?<=[,:-]))\s*)+",
+    r" horário|same time|msm horario|msm hora)|tb|tbm|tambem|também|,|:|-)(?:\b|(?<=[,:-]))\s*)+",
     re.IGNORECASE,
 )
 _TRAILING = re.compile(
     r"(?:\s*(?:\b(?:na|no|nas|nos|em|de|da|do|on|at|the|as|às|a|pra|para|e|and|by|for|hoje|"
     r"hj|today|tonight|me|ai|aí|please|por favor|pfv|pf|pfvr|tbm|tb|tambem|também|too|also"
-    r"|no mesmo horario|no mesmo horário|mesmo horario|mesmo horário|same time|at the same time)"
+    r"|no mesmo horario|no mesmo horário|mesmo horario|mesmo horário|same time|at the same time"
+    r"|(?:no )?msm (?:horario|hora|hr)|mesma hora)"
     r"\b|[,.;:!?-]))+\s*$",
     re.IGNORECASE,
 )

@@ -78,6 +78,10 @@ _HAVE_EVENT = re.compile(
     r"|dentista|medico|medica|entrevista|prova|aula|call|compromisso|exame|voo|jogo|festa|evento"
     r"|apresentacao|appointment|meeting|interview|exam|class|flight|doctor|dentist)\b"
 )
+# Words of the agenda: with them, a change is of a reminder or a meeting.
+_AGENDA_WORDS = re.compile(
+    r"\b(?:lembrete|reuniao|compromisso|consulta|agenda|reminder|meeting|appointment)s?\b"
+)
 # Under this the router's reading of a plan yields to spending told in the past.
 _SURE_OF_A_PLAN = 0.5
 # Intents a statement of money may be mistaken for.
@@ -88,8 +92,9 @@ def _untold_plan(score: IntentScore, text: str) -> bool:
     """A reminder or meeting the router is unsure of, with no word asking for one ("comprei
     remédio na farmácia anteontem" is spending told, not something to be reminded of)."""
     return (
-        score.intent in ("crm.add_reminder", "crm.add_meeting")
+        score.intent in ("crm.add_reminder", "crm.add_meeting", "crm.cancel", "crm.move")
         and score.score < _SURE_OF_A_PLAN
+        and _AGENDA_WORDS.search(fold(text)) is None
         and TRIGGER.search(text) is None
         and _HAVE_EVENT.search(fold(text)) is None
     )

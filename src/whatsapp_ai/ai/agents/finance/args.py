@@ -69,6 +69,7 @@ class ReportArgs(BaseModel):
     start: date
     end: date
     category: Category | None = None
+    excluding: Category | None = Field(default=None, description="all categories but this one")
 
 
 class MonthArgs(BaseModel):

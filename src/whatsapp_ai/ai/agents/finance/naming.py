@@ -44,7 +44,8 @@ _NOT_A_NAME = frozenset((
     "categoria", "category", "data", "date", "dia", "day", "verdade", "vdd", "mesmo", "mesma",
     "same", "previous", "anterior", "primeiro", "primeira", "first", "second", "segundo",
     "outro", "other", "conta", "contas", "compra", "compras", "coisa", "one", "pagamento",
-    "payment", "bill"
+    "payment", "bill", "ele", "ela", "isso", "esse", "essa", "este", "esta", "aquele", "aquela",
+    "it", "this", "that"
 ))  # fmt: skip
 # "apaga", "tira", "move": a request to remove or move an entry, which names it by its words.
 _REMOVE_OR_MOVE = re.compile(

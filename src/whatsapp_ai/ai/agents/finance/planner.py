@@ -138,7 +138,7 @@ def _is_income(intent: str, text: str) -> bool:
     if intent == "finance.add_income" and not earned:
         # "hj fui no dentista, 250 no pix": a place one pays at, with nothing said of earning.
         category = guess_category(text)
-        return category is None or category in (Category.SALARY, Category.OTHER)
+        return category is None or category.is_income or category == Category.OTHER
     return intent == "finance.add_income"
 
 
@@ -152,8 +152,9 @@ def _plan_edit(text: str, moment: Moment) -> Plan:
     which = None if SAID_OF_THE_LAST.search(fold(text)) else naming.named(text)
     new, old = naming.new_and_old(text)
     if new is None and old is None:
-        bare = bare_number_amount(text, default_currency=moment.currency)
-        new = bare.value if bare is not None else None
+        # A change of a record: a bare number in it is its amount ("pera, foi 76 kkk").
+        bare = find_amounts(text, default_currency=moment.currency, money_hint=True)
+        new = bare[0].value if bare else None
     if new is not None:
         args["amount"] = str(new)
     if old is not None:
@@ -253,11 +254,24 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     kind = "income" if _INCOME_WORDS.search(folded) else before.get("kind") or "expense"
     args: dict[str, object] = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
     named = guess_category(text) or _category_named(text)
-    if named is not None:
+    excluded = _EXCLUDING.search(folded)
+    if named is not None and excluded is not None and _ALL_CATEGORIES.search(folded):
+        pass  # "e contando tudo, não só mercado?": every category
+    elif named is not None and excluded is not None:
+        args["excluding"] = named.value  # "e tirando o salário?"
+    elif named is not None:
         args["category"] = named.value
     elif before.get("category") and not _ALL_CATEGORIES.search(folded):
         args["category"] = before["category"]
     return Plan(calls=[("finance_report", args)])
+
+
+# "tirando o salário", "sem contar o mercado", "não só mercado", "except groceries".
+_EXCLUDING = re.compile(
+    r"\b(?:tirando|sem contar|sem o|sem a|fora o|fora a|fora|exceto|menos o|menos a|nao so"
+    r"|nao apenas|alem d[oea]|except|excluding|not counting|besides|other than|not just"
+    r"|apart from)\b"
+)
 
 
 _EARLIER = re.compile(

@@ -93,9 +93,10 @@ def report(
     end: date,
     language: str,
     today: date,
+    excluding: Category | None = None,
 ) -> str:
     """How much was spent or received over the days, per currency, with the largest
-    categories (or only ``category``)."""
+    categories (or only ``category``, or all but ``excluding``)."""
     when = say.period(start, end, language, today)
     parts = []
     for currency, found in sorted(totals.currencies.items()):
@@ -104,17 +105,21 @@ def report(
             amount = kind_totals.by_category.get(category, Decimal(0))
             parts.append(say.money(amount, currency, language))
             continue
+        if excluding:
+            amount = kind_totals.total - kind_totals.by_category.get(excluding, Decimal(0))
+            parts.append(say.money(amount, currency, language))
+            continue
         top = sorted(kind_totals.by_category.items(), key=lambda item: -item[1])[:3]
         detail = "; ".join(
             f"{say.category(c, language)} {say.money(v, currency, language)}" for c, v in top
         )
         total = say.money(kind_totals.total, currency, language)
         parts.append(f"{total} ({detail})" if detail else total)
-    topic = (
-        text(language, "finance.report.on", category=say.category(category, language))
-        if category
-        else ""
-    )
+    topic = ""
+    if category:
+        topic = text(language, "finance.report.on", category=say.category(category, language))
+    elif excluding:
+        topic = text(language, "finance.report.without", category=say.category(excluding, language))
     if not parts:
         return text(language, "finance.report.nothing", period=when.capitalize(), topic=topic)
     return text(

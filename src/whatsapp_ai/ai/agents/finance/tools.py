@@ -168,6 +168,7 @@ async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
         end=args.end,
         language=ctx.language,
         today=_today(runtime),
+        excluding=args.excluding,
     )
     return ToolOutcome(say=said, data={"start": str(args.start), "end": str(args.end)})
 

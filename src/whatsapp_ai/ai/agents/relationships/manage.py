@@ -18,6 +18,7 @@ from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.relationships.tools import AGENT, _refusal, _when
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.dialogue import ORDINAL_REF, ORDINALS
+from whatsapp_ai.ai.extract.corrections import correction_words
 from whatsapp_ai.ai.extract import find_when
 from whatsapp_ai.ai.extract._text import fold
 from whatsapp_ai.core import i18n
@@ -229,6 +230,13 @@ _LAST_HOUR = re.compile(r"\b(?:make it|it|as|at|pras|pra)\s+(\d{1,2})\s*[.!]*$")
 # Words that say what to do or point at the record, not which record it is.
 _NOISE = frozenset(
     [
+        "pode",
+        "ser",
+        "fica",
+        "deixa",
+        "melhor",
+        "entao",
+        "msm",
         "cancela",
         "cancelar",
         "cancele",
@@ -385,6 +393,9 @@ _NOISE = frozenset(
 
 def plan_change(intent: str, text: str, moment: Moment) -> Plan:
     """A cancel or move of an agenda record, read without a language model."""
+    if _just_made(moment):
+        # "quer dizer, sábado", "oops, 11am*": only the correcting words say anything.
+        text = correction_words(text) or text
     folded = fold(text)
     action = "cancel" if intent == "crm.cancel" else "move"
     args: dict[str, object] = {"action": action}

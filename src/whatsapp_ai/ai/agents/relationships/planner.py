@@ -72,11 +72,11 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         return _reminders(text, moment)
     if intent == "crm.add_meeting":
         due, rest = due_at(text, moment)
+        due = _leaning_on_the_last(text, due, moment, kind="crm.add_meeting", slot="starts_at")
         if due is None:
             return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
-        title = _MEETING_LEAD.sub("", rest).strip(" .,:;!") or i18n.text(
-            moment.language, "agenda.meeting_title"
-        )
+        title = _another_meeting(names, moment) or _MEETING_LEAD.sub("", rest).strip(" .,:;!")
+        title = title or i18n.text(moment.language, "agenda.meeting_title")
         meeting: dict[str, object] = {
             "title": title[:1].upper() + title[1:200],
             "starts_at": due.isoformat(),
@@ -166,14 +166,35 @@ def _reminders(text: str, moment: Moment) -> Plan:
     return Plan(calls=calls)
 
 
-_SAME_TIME = re.compile(r"\b(?:mesmo horario|mesma hora|same time)\b")
+_SAME_TIME = re.compile(r"\b(?:(?:mesmo|msm) (?:horario|hr|hora)|(?:mesma|msm) hora|same time)\b")
 
 
-def _leaning_on_the_last(text: str, due: datetime | None, moment: Moment) -> datetime | None:
-    """A follow-up of the last reminder ("e de pagar a internet tbm", "e amanhã no mesmo
-    horário de regar as plantas") takes its moment, or its time of day, from that reminder."""
-    last = moment.dialogue.get("slots", {}).get("due_at")
-    if moment.dialogue.get("intent") != "crm.add_reminder" or not isinstance(last, str):
+def _another_meeting(names: list[str], moment: Moment) -> str:
+    """The title of a meeting like the last one with someone else ("e com a Laís no mesmo
+    horário na sexta" after "Reunião com o Fábio"); empty when it is not that."""
+    slots = moment.dialogue.get("slots", {})
+    last = slots.get("title")
+    if moment.dialogue.get("intent") != "crm.add_meeting" or not isinstance(last, str):
+        return ""
+    if not names or names[0] == slots.get("person"):
+        return ""
+    lead = re.split(r"\s+(?:com|with)\s+", last, maxsplit=1)[0]
+    joiner = "with" if moment.language == "en" else "com"
+    return f"{lead} {joiner} {names[0]}"
+
+
+def _leaning_on_the_last(
+    text: str,
+    due: datetime | None,
+    moment: Moment,
+    *,
+    kind: str = "crm.add_reminder",
+    slot: str = "due_at",
+) -> datetime | None:
+    """A follow-up of the last reminder or meeting ("e de pagar a internet tbm", "e amanhã no
+    mesmo horário de regar as plantas") takes its moment, or its time of day, from it."""
+    last = moment.dialogue.get("slots", {}).get(slot)
+    if moment.dialogue.get("intent") != kind or not isinstance(last, str):
         return due
     folded = fold(text)
     if not (elliptical(text) or BACK_REFERENCE.search(folded)):
@@ -190,6 +211,9 @@ def _leaning_on_the_last(text: str, due: datetime | None, moment: Moment) -> dat
     if _SAME_TIME.search(folded) or not said_a_time:
         # "e depois de amanhã tb": another day, the same time.
         return datetime.combine(due.astimezone(before.tzinfo).date(), before.timetz())
+    if not _names_a_day(text, moment):
+        # "e pro Rafa tb, às 11h": the same day, another time.
+        return datetime.combine(before.date(), due.astimezone(before.tzinfo).timetz())
     return due
 
 
@@ -213,7 +237,7 @@ _NO_VERB = re.compile(
 
 # "e ... tb", "and ... too": the words around a follow-up, never its task.
 _FOLLOW_UP_EDGES = re.compile(
-    r"^\s*(?:e|and)\s+|\s*\b(?:tb|tbm|tambem|também|too|also)\b[\s.!]*$", re.IGNORECASE
+    r"^\s*(?:e|and)\s+|\s*\b(?:tb|tbm|tambem|também|too|also)\b[\s.,;!]*$", re.IGNORECASE
 )
 
 

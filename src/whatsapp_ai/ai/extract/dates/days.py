@@ -71,6 +71,9 @@ _RELATIVE_DAYS: dict[str, tuple[int, int | None]] = {
     "esta manha": (0, 9), "nesta manha": (0, 9), "essa manha": (0, 9), "nessa manha": (0, 9),
     "esta tarde": (0, 15), "nesta tarde": (0, 15), "essa tarde": (0, 15), "nessa tarde": (0, 15),
     "this morning": (0, 9), "this afternoon": (0, 15), "this evening": (0, 20),
+    "last night": (-1, 20), "yesterday evening": (-1, 20), "yesterday morning": (-1, 9),
+    "yesterday afternoon": (-1, 15), "tomorrow morning": (1, 9), "tomorrow evening": (1, 20),
+    "tomorrow night": (1, 20), "tomorrow afternoon": (1, 15),
 }  # fmt: skip
 # The same days as people type them on a phone: abbreviations, typos, numbers for words.
 _TYPED_DAYS: dict[str, tuple[int, int | None]] = {
