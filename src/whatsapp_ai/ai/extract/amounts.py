@@ -255,9 +255,9 @@ def _not_money(folded: str, number: _Number, *, money_hint: bool) -> bool:
     grouped = _GROUPED.fullmatch(folded, number.start, end) is not None
     shaped = number.cents or (grouped and not number.spelled)
     laughing = follower is not None and _LAUGH.fullmatch(follower) is not None
-    if follower is not None and follower not in _FOLLOWERS and not laughing:
-        if not (money_hint and shaped):
-            return True
+    told_after = follower is not None and follower not in _FOLLOWERS and not laughing
+    if told_after and not (money_hint and shaped):
+        return True
     before = previous_word(folded, number.start)
     if before in _TIME_BEFORE or before in _MONTHS or _AT_SIGN.search(folded, 0, number.start):
         return True

@@ -118,7 +118,7 @@ NOT_NAMES = frozenset(
         "paid", "bought", "received", "preciso", "quero", "tenho", "vou", "vai", "pode", "posso",
         "need", "want", "have", "will", "can", "should", "could", "would", "tem", "favor", "cpf",
         "cnpj", "rg", "pdf", "seguro", "seguradora", "detran", "cartorio", "receita",
-        "prefeitura", "operadora", "vivo", "claro", "tim", "oi", "net", "sky", "correios",
+        "prefeitura", "operadora", "vivo", "claro", "tim", "net", "sky", "correios",
         "pessoal", "galera", "turma", "time", "equipe", "familia", "povo"
     }
 )  # fmt: skip

@@ -18,9 +18,9 @@ from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.relationships.tools import AGENT, _refusal, _when
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.dialogue import ORDINAL_REF, ORDINALS
-from whatsapp_ai.ai.extract.corrections import correction_words
 from whatsapp_ai.ai.extract import find_when
 from whatsapp_ai.ai.extract._text import fold
+from whatsapp_ai.ai.extract.corrections import correction_words
 from whatsapp_ai.core import i18n
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.relationships.errors import RelationshipError
