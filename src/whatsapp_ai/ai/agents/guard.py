@@ -201,6 +201,9 @@ _OWN_AGENDA = re.compile(
     r"\b(?:cancel\w*|desmarc\w*|muda|mude|move|passa|adia|remarca|apag\w*|exclu\w*|delete"
     r"|reschedule|push)\b.*\b(?:lembrete|reuniao|compromisso|consulta|call|reminder|meeting"
     r"|appointment)\s+(?:d[oa]|de|com|pr[oa]|with|about|for)\b"
+    # "cancel the one with Dana", "desmarca a com a Nina": an entry of the contact's agenda
+    r"|\b(?:cancel\w*|desmarc\w*|muda|move|reschedule|push)\b.*\b(?:the one|a|o|aquel[ae])"
+    r"\s+(?:with|com)\b"
 )
 
 

@@ -22,11 +22,12 @@ from .tools import ToolRuntime
 _REMOVE = re.compile(
     r"\b(?:apag\w*|exclu\w*|delet\w*|remov\w*|tira|tirar|cancel\w*|desmarc\w*|esquece|drop"
     r"|erase|para de (?:me )?lembrar|pare de (?:me )?lembrar|nao precisa mais (?:me )?lembrar"
-    r"|stop reminding)\b"
+    r"|stop reminding|stop|get rid of)\b"
 )
 _CHANGE = re.compile(
     r"\b(?:muda|mude|mudar|move|mover|passa|passar|adia|adiar|adianta|arruma|arrumar|corrige"
-    r"|troca|altera|foi|era|was|were|nao|not|actually|na vdd|na verdade|errei|wrong|fix)\b"
+    r"|troca|altera|foi|era|was|were|nao|not|actually|na vdd|na verdade|errei|wrong|fix|change"
+    r"|update|edit|make|joga|empurra|push|move)\b"
 )
 # What the router may take a change of the contact's records for.
 _REDIRECTED = frozenset(
@@ -55,7 +56,9 @@ _STOP = frozenset((
     "pro", "hoje", "ontem", "amanha", "today", "yesterday", "tomorrow", "segunda", "terca",
     "quarta", "quinta", "sexta", "sabado", "domingo", "monday", "tuesday", "wednesday",
     "thursday", "friday", "saturday", "sunday", "data", "valor", "date", "amount", "that", "this",
-    "one", "esse", "essa", "aquele", "from", "with", "com"
+    "one", "esse", "essa", "aquele", "from", "with", "com", "stop", "update", "edit", "make",
+    "joga", "empurra", "push", "mais", "tarde", "cedo", "later", "earlier", "hora", "horas",
+    "hour", "hours"
 ))  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]{4,}")
 

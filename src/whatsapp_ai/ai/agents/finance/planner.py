@@ -161,10 +161,18 @@ def _plan_edit(text: str, moment: Moment) -> Plan:
         args["which_amount"] = str(old)
     if which:
         args["which"] = which
-    # A category named as the entry ("o do mercado foi 44") is not a new category for it.
-    rest = re.sub(rf"\b{re.escape(which)}\b", " ", fold(text)) if which else text
-    category = guess_category(rest) or (
-        _category_named(rest) if _RECATEGORISE.search(rest) else None
+    # A category named as the entry ("o do mercado foi 44") is not a new category for it,
+    # nor one said to be wrong ("o de 95 não foi farmácia, foi roupa").
+    rest = fold(text)
+    for word in (which or "").split():
+        rest = re.sub(rf"\b{re.escape(word)}\b", " ", rest)
+    rest = _NOT_THIS.sub(" ", rest)
+    moved = _NEW_VALUE.search(fold(text))  # "o restaurante muda pra mercado"
+    told = moved.group(1) if moved else rest
+    category = (
+        guess_category(told)
+        or guess_category(rest)
+        or (_category_named(told) if _RECATEGORISE.search(rest) or moved else None)
     )
     if category is not None:
         args["category"] = category.value
@@ -216,6 +224,16 @@ def _plan_delete(text: str, moment: Moment) -> Plan:
 
 
 _RECATEGORISE = re.compile(r"\b(categoria|category)\b")
+# "não foi farmácia", "not groceries": what it was not.
+_NOT_THIS = re.compile(
+    r"\b(?:nao|not)\s+(?:foi|era|e|eh|was|is)?\s*(?:(?:n[oa]s?|de|d[oa]s?|com|em|on|in|for)\s+)?"
+    r"[^\W\d_]+"
+)
+# "muda pra mercado", "change it to groceries", "coloca como lazer": the new value.
+_NEW_VALUE = re.compile(
+    r"\b(?:muda|mude|passa|troca|coloca|bota|poe|change|move|put|make)\b.*?"
+    r"\b(?:pra|para|como|em|to|into|as|under)\s+(.+)$"
+)
 _CATEGORY_NAMES = {
     "transporte": Category.TRANSPORT, "transport": Category.TRANSPORT,
     "mercado": Category.GROCERIES, "groceries": Category.GROCERIES,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,9 @@ class ChangeArgs(BaseModel):
     to_date: date | None = None
     to_time: time | None = None
     to_hour: int | None = Field(default=None, ge=0, le=23, description="a bare hour ('to 4')")
+    by_minutes: int | None = Field(
+        default=None, ge=-10080, le=10080, description="later (+) or earlier (-) by this much"
+    )
     record: str | None = Field(
         default=None, max_length=64, description="the id of the record just made, when meant"
     )
@@ -155,6 +158,8 @@ async def _cancel(runtime: ToolRuntime, session: object, item: Item) -> ToolOutc
 
 def _target(item: Item, args: ChangeArgs, tz: ZoneInfo) -> datetime | None:
     local = _at(item).astimezone(tz)
+    if args.by_minutes:
+        return local + timedelta(minutes=args.by_minutes)  # "1h mais tarde"
     on = args.to_date or local.date()
     clock = args.to_time
     if clock is None and args.to_hour is not None:
@@ -404,7 +409,14 @@ def plan_change(intent: str, text: str, moment: Moment) -> Plan:
     elif _MEETING.search(folded):
         args["kind"] = "meeting"
     selector, destination = folded, ""
-    if action == "move":
+    shift = _SHIFT.search(folded) if action == "move" else None
+    if shift is not None:
+        # "joga a call 1h mais tarde", "push it back 30 min": by how much, not to when.
+        amount = int(shift.group("n")) * (60 if shift.group("unit").startswith("h") else 1)
+        later = shift.group("way") in _LATER
+        args["by_minutes"] = amount if later else -amount
+        folded = selector = (folded[: shift.start()] + " " + folded[shift.end() :]).strip()
+    if action == "move" and shift is None:
         cut = _DESTINATION.search(folded)
         if cut:
             selector, destination = folded[: cut.start()], folded[cut.end() :]
@@ -468,6 +480,13 @@ def _just_made(moment: Moment) -> str | None:
     ):
         return record
     return None
+
+
+_SHIFT = re.compile(
+    r"(?P<n>\d{1,3})\s*(?P<unit>h|hs|hr|hrs|hora|horas|hour|hours|min|mins|minutos|minutes)\b"
+    r"\s*(?:a\s+)?(?P<way>mais tarde|depois|pra frente|later|back|mais cedo|antes|earlier)\b"
+)
+_LATER = frozenset({"mais tarde", "depois", "pra frente", "later", "back"})
 
 
 def _read_destination(raw: str, folded: str, moment: Moment, args: dict[str, object]) -> None:
