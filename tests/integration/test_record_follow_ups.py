@@ -122,3 +122,27 @@ async def test_agenda_follow_ups_keep_the_day_the_time_or_the_kind(chat: Chat) -
     assert ("Reuniao com o Tiago", datetime(2026, 3, 7, 18, 0, tzinfo=UTC)) not in await _agenda(
         chat
     )
+
+
+async def test_slang_amounts_categories_and_days_of_the_month(chat: Chat) -> None:
+    await chat.say("ontem almoço 28 contos e janta 45")
+    await chat.say("pfv anota 4,50 de cafezinho")
+    await chat.say("ganhei 800 de um freelinha ontem")
+    await chat.say("uber home was 18ish")
+    await chat.say("45 de estacionamento, q absurdo mano")
+    assert sorted((k, c, a, d) for k, c, a, d, _ in await chat.entries()) == [
+        ("expense", "restaurants", Decimal("4.50"), "2026-03-04"),
+        ("expense", "restaurants", Decimal("28.00"), "2026-03-03"),
+        ("expense", "restaurants", Decimal("45.00"), "2026-03-03"),
+        ("expense", "transport", Decimal("18.00"), "2026-03-04"),
+        ("expense", "transport", Decimal("45.00"), "2026-03-04"),
+        ("income", "freelance", Decimal("800.00"), "2026-03-03"),
+    ]
+    await chat.say("me lembra amnh 7 e meia d ligar pra vivo")
+    await chat.say("remind me on the last day of the month to pay rent")
+    await chat.say("tenho prova sabado as 8h, me lembra na vespera as 20h de separar o documento")
+    agenda = await _agenda(chat)
+    assert ("ligar pra vivo", datetime(2026, 3, 5, 10, 30, tzinfo=UTC)) in agenda
+    assert ("pay rent", datetime(2026, 3, 31, 12, 0, tzinfo=UTC)) in agenda
+    assert ("separar o documento", datetime(2026, 3, 6, 23, 0, tzinfo=UTC)) in agenda
+    assert ("Prova", datetime(2026, 3, 7, 11, 0, tzinfo=UTC)) in agenda

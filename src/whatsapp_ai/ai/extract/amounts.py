@@ -80,6 +80,7 @@ _CENTS_TAIL = re.compile(
 _JOINER = re.compile(r"\s*(?:,|-|(?<!\S)(?:e|ou|a|and|or|to)(?!\S))\s*")
 
 # Words that may follow a bare amount: prepositions, articles, conjunctions, time words.
+_ISH = re.compile(r"ish\b")
 # "foi 76 kkk", "50 rsrs": laughter after a number says nothing of what it counts.
 _LAUGH = re.compile(r"k{2,}|(?:rs)+|(?:ha)+h?|(?:he)+|(?:hue)+|lol|lmao")
 _FOLLOWERS = frozenset(
@@ -247,7 +248,10 @@ def _marked(folded: str, number: _Number, default_currency: str) -> Amount | Non
 def _not_money(folded: str, number: _Number, *, money_hint: bool) -> bool:
     """Whether the context says a bare number is a time, date, quantity or code."""
     end = number.end
-    if end < len(folded) and (folded[end].isalpha() or _NOT_AFTER.match(folded, end)):
+    about = _ISH.match(folded, end)  # "18ish": about 18
+    if about is not None:
+        end = about.end()
+    elif end < len(folded) and (folded[end].isalpha() or _NOT_AFTER.match(folded, end)):
         return True
     follower = next_word(folded, end)
     # Written like money ("6,200", "62,90") in a money sentence, a verb may follow it:

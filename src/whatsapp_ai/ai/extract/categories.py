@@ -102,7 +102,7 @@ CATEGORY_KEYWORDS: dict[Category, tuple[str, ...]] = {
 WEAK_CATEGORY_KEYWORDS: dict[Category, tuple[str, ...]] = {
     Category.RESTAURANTS: ("cafe", "bar", "delivery", "comida", "food", "coffee"),
     Category.TRANSPORT: ("passagem", "oficina", "mecanico"),
-    Category.HOUSING: ("agua", "gas"),
+    Category.HOUSING: ("agua", "gas", "net"),
     Category.HEALTH: ("consulta",),
     Category.EDUCATION: ("livro*", "mensalidade", "books"),
     Category.ENTERTAINMENT: ("show", "festa", "jogo*", "game*", "viagem", "hotel", "trip", "party"),
@@ -185,10 +185,20 @@ def _masked(text: str) -> str:
     return _MASK.sub(lambda m: " " * len(m.group()), folded)
 
 
+# "cafezinho", "freelinha", "lanchinho": a word made small, and what it was before.
+_DIMINUTIVE = re.compile(r"\b(\w{2,}?)z?inh([oa])s?\b")
+
+
 def guess_category(text: str) -> Category | None:
     """The category the text's keywords point to, or None (see the module docstring)."""
     folded = _masked(text)
     best = _best(folded, CATEGORY_KEYWORDS, WEAK_CATEGORY_KEYWORDS)
+    for ending in (r"\2", "e", ""):
+        if best is not None:
+            break
+        plain = _DIMINUTIVE.sub(rf"\1{ending}", folded)
+        if plain != folded:
+            best = _best(plain, CATEGORY_KEYWORDS, WEAK_CATEGORY_KEYWORDS)
     ride = _NINETY_NINE.search(folded)
     if ride and (best is None or best[1].weight < STRONG):
         return Category.TRANSPORT

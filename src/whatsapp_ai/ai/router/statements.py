@@ -100,6 +100,23 @@ def _untold_plan(score: IntentScore, text: str) -> bool:
     )
 
 
+# Words that change what was recorded ("foi 45", "na vdd", "muda", "was").
+_CHANGE_WORDS = re.compile(
+    r"\b(?:foi|era|na vdd|na verdade|errei|corrig\w*|muda\w*|troca|altera|apaga|was|were"
+    r"|actually|change|fix|wrong|edit|delete|remove)\b|\*"
+)
+
+
+def _unsure_change(score: IntentScore, text: str) -> bool:
+    """A change of a record the router is unsure of, with no word of changing: "45 de
+    estacionamento, q absurdo mano" tells new spending."""
+    return (
+        score.intent == "finance.edit_last"
+        and score.score < _SURE_OF_A_PLAN
+        and _CHANGE_WORDS.search(fold(text)) is None
+    )
+
+
 def _kind_of(text: str) -> str:
     return "finance.add_income" if _INCOME.search(fold(text)) else "finance.add_expense"
 
@@ -201,7 +218,12 @@ def restate(
     ):
         strength = score.score if score is not None else 0.0
         return IntentScore("crm.list_reminders", CRM, strength, strength)
-    if CRM in enabled_agents and (score is None or not score.intent.startswith("crm.")):
+    # "tenho prova sábado às 8h" is no change of anything, whatever the router read.
+    unsure_move = score is not None and score.intent in ("crm.move", "crm.cancel")
+    unsure_move = unsure_move and _CHANGE_WORDS.search(fold(text)) is None
+    if CRM in enabled_agents and (
+        score is None or not score.intent.startswith("crm.") or unsure_move
+    ):
         agenda = agenda_statement(text)
         if agenda is not None:
             strength = score.score if score is not None else 0.0
@@ -225,7 +247,11 @@ def restate(
     ):
         strength = score.score if score is not None else 0.0
         return IntentScore(money_statement(text) or _kind_of(text), FINANCE, strength, strength)
-    if score is not None and score.intent not in _READ_AS_QUESTION:
+    if (
+        score is not None
+        and score.intent not in _READ_AS_QUESTION
+        and not _unsure_change(score, text)
+    ):
         return score
     intent = money_statement(text)
     if intent is None:

@@ -106,7 +106,11 @@ def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
         start = 0 if index == 0 else amount.span[0]
         end = amounts[index + 1].span[0] if index + 1 < len(amounts) else len(text)
         segment = text[start:end] if len(amounts) > 1 else text
-        category = guess_category(segment) or (guess_category(text) if len(amounts) == 1 else None)
+        # "almoço 28 e janta 45": the words may come before their amount.
+        before = text[amounts[index - 1].span[1] if index else 0 : amount.span[0]]
+        category = guess_category(segment) or (
+            guess_category(text) if len(amounts) == 1 else guess_category(before)
+        )
         fallback = Category.SALARY if income and _salary(segment) else Category.OTHER
         args: dict[str, object] = {
             "amount": str(amount.value),

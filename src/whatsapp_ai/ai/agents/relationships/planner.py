@@ -128,7 +128,13 @@ def _reminders(text: str, moment: Moment) -> Plan:
     if repeat is not None:
         return _repeating(readable, repeat.rule, moment)
     due, used = _moment_of(readable, moment)
-    due = _leaning_on_the_last(readable, due, moment)
+    eve = _EVE.search(fold(readable))
+    if eve is not None:
+        # "me lembra na véspera às 20h": the day before the event just told.
+        due = _on_the_eve(due, moment)
+        used = [*used, eve.span()]
+    else:
+        due = _leaning_on_the_last(readable, due, moment)
     if due is None:
         return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
     if offset is None and due <= moment.now:
@@ -164,6 +170,25 @@ def _reminders(text: str, moment: Moment) -> Plan:
         args: dict[str, object] = {"text": (clean or part.strip() or text.strip())[:500]}
         calls.append(("add_reminder", _with_person(args, part, own or due)))
     return Plan(calls=calls)
+
+
+_EVE = re.compile(r"\b(?:na vespera|na noite anterior|the day before|the night before)\b")
+# The hour of a warning on the eve when none is said.
+EVE_HOUR = 20
+
+
+def _on_the_eve(due: datetime | None, moment: Moment) -> datetime | None:
+    """The moment on the day before the last event or reminder (its hour, or 20:00)."""
+    slots = moment.dialogue.get("slots", {})
+    event = slots.get("starts_at") or slots.get("due_at")
+    if not isinstance(event, str):
+        return due
+    try:
+        day = datetime.fromisoformat(event).astimezone(ZoneInfo(moment.timezone))
+    except ValueError:
+        return due
+    clock = due.timetz() if due is not None else time(EVE_HOUR, tzinfo=day.tzinfo)
+    return datetime.combine(day.date() - timedelta(days=1), clock)
 
 
 _SAME_TIME = re.compile(r"\b(?:(?:mesmo|msm) (?:horario|hr|hora)|(?:mesma|msm) hora|same time)\b")

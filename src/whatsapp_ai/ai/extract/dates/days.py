@@ -135,6 +135,11 @@ _DOTTED = re.compile(
     r"(?!\d|[.,-]\d)"
 )
 _ISO = re.compile(r"(?<![\d/.-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?!\d)")
+# "no último dia do mês", "on the last day of the month", "fim do mês"
+_MONTH_END = re.compile(
+    r"\b(?:(?:no |o )?ultimo dia (?:do|desse|deste) mes|(?:no )?fim do mes|(?:no )?final do mes"
+    r"|(?:on )?the last day of (?:the|this) month|(?:at )?the end of (?:the|this) month)\b"
+)
 
 
 def _day_of_month(ctx: Context, day: int) -> date | None:
@@ -250,6 +255,14 @@ def _read_numeric(ctx: Context, match: re.Match[str]) -> Token | None:
     return day_token(match, _month_day(ctx, month, day, year))
 
 
+def _read_month_end(ctx: Context, match: re.Match[str]) -> Token | None:
+    last = calendar.monthrange(ctx.today.year, ctx.today.month)[1]
+    day = ctx.today.replace(day=last)
+    if ctx.prefer == "future" and day < ctx.today:
+        day = add_months(day.replace(day=1), 1)
+    return day_token(match, day)
+
+
 def _read_iso(ctx: Context, match: re.Match[str]) -> Token | None:
     year, month, day = (int(match.group(g)) for g in ("y", "m", "d"))
     return day_token(match, _month_day(ctx, month, day, year))
@@ -257,6 +270,7 @@ def _read_iso(ctx: Context, match: re.Match[str]) -> Token | None:
 
 # The day readers, in the order they are tried.
 READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
+    (_MONTH_END, _read_month_end),
     (_RELATIVE_DAY, _read_relative_day),
     (_WEEKDAY_OF_WEEK, _read_weekday_of_week),
     (_WEEKDAY, _read_weekday),

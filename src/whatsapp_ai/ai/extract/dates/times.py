@@ -45,6 +45,10 @@ _BARE_HOUR = re.compile(
     r"(?:\s+(?:horas?|o'?clock))?(?![\w%])(?!\s*[/:.,h]?\d)"
     rf"{_PART_AFTER}"
 )
+# "amnh 7 e meia", "9 e quinze": an hour and its half or quarter, without "às".
+_HALF_PAST = re.compile(
+    rf"(?<![\w:/.,])(?P<h>\d{{1,2}})\s+e\s+(?P<half>meia|quinze)\b(?!\s*(?:hora|min)){_PART_AFTER}"
+)
 _NOON = re.compile(
     r"(?:(?<!\w)(?:ao|a|at|as)\s+)?(?P<w>meio[- ]dia|noon|midday|meia[- ]noite|midnight)"
     r"(?:\s+e\s+(?P<half>meia))?\b"
@@ -128,6 +132,7 @@ READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
     (_HOURS, _read_hours),
     (_MERIDIEM, _read_meridiem),
     (_BARE_HOUR, _read_bare_hour),
+    (_HALF_PAST, _read_bare_hour),
     (_NOON, _read_noon),
     (_PART, _read_part),
     (_BARE_PART, _read_bare_part),
