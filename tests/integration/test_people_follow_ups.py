@@ -134,3 +134,16 @@ async def test_how_the_last_expense_was_paid_or_what_it_was_said_after_it(chat: 
         ("groceries", Decimal("80.00"), "credit_card"),
         ("transport", Decimal("25.00"), None),
     ]
+
+
+async def test_people_named_after_what_they_are_to_the_contact(chat: Chat) -> None:
+    await chat.say("meu chefe, o Augusto, prefere reuniao de manha e odeia audio no whats")
+    assert "manha" in await chat.say("o que eu sei do Augusto?")
+    await chat.say("a vizinha do 42, dona Cida, rega minhas plantas qnd viajo, tel 11 3456-7788")
+    assert "7788" in await chat.say("qual o tel da dona Cida?")
+    await chat.say("my sister Amy's birthday is on september 14")
+    assert "14/09" in await chat.say("when's Amy's birthday?")
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            meetings = await crm.list_meetings(session, tenant_id=chat.tenant_id)
+    assert list(meetings.items) == []

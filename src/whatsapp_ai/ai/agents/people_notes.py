@@ -397,7 +397,9 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
     name = names[0]
     if intent == "crm.log_interaction" and (EMAIL.search(text) or _LONG_PHONE.search(text)):
-        intent = "crm.person_update"  # "meu chefe se chama Ricardo, o email dele é ...": kept
+        # "meu chefe se chama Ricardo, o email dele é ...": the detail kept as one, the rest
+        # as their notes
+        intent = "crm.add_contact"
     details = _details(name, text, moment, intent)
     if intent == "crm.person_update" and details.keys() == {"name"}:
         intent = "crm.log_interaction"  # no phone, e-mail or birthday: something to note

@@ -33,6 +33,10 @@ RELATIONS = frozenset((
     "accountant", "plumber", "electrician", "mechanic", "teacher", "therapist", "trainer",
     "hairdresser", "barber", "vet", "realtor", "nanny", "cleaner",
 ))  # fmt: skip
+# "a vizinha do 42, dona Cida, ...", "meu chefe, o Augusto, ...": the relation, then its name.
+_APPOSITIVE = re.compile(
+    r"^\s*(?:d[oa]\s+\d+\s*)?,\s*(?:(?:o|a|the|dona|seu|sr|sra|dr|dra)\.?\s+)?", re.IGNORECASE
+)
 # "meu dentista é o Dr. Paulo": the relation is named by who follows "é".
 _IS = re.compile(
     r"^\s*(?:e|é|eh|is|se chama|chama|is called|(?:'s|’s) name is)\s+(?:(?:o|a|the)\s+)?",
@@ -72,18 +76,19 @@ def statement_subject(text: str) -> str | None:
         if index == 1:
             return None  # "mãe mora em Santos": no article, likely not a statement of ours
         subject, end = words[index - 1].group().capitalize(), words[index - 1].end()
-        called = _IS.match(text[end:])
+        called = _IS.match(text[end:]) or _APPOSITIVE.match(text[end:])
         at = end + called.end() if called else -1
         # the name may follow a title ("o Dr. Paulo")
         named = [n for n in find_person_names(text) if called and 0 <= n.span[0] - at <= 5]
         if named:
-            return named[0].name  # "meu dentista é o Dr. Paulo, fica na Av. Paulista"
+            # "meu dentista é o Dr. Paulo, fica na Av. Paulista", "my sister Amy's birthday"
+            return re.sub(r"['’]s$", "", named[0].name)
     if subject is None:
         return None
     rest = [fold(w.group()) for w in _WORD.finditer(text[end:])]
     if len(rest) < 2 or (rest[0] in _NOT_SAID_OF and not (relation and rest[0] == "e")):
         return None
-    return subject
+    return re.sub(r"['’]s$", "", subject)
 
 
 def _named(text: str, words: list[re.Match[str]], index: int) -> tuple[str | None, int]:

@@ -117,6 +117,23 @@ def _unsure_change(score: IntentScore, text: str) -> bool:
     )
 
 
+_DAY_WORDS = re.compile(
+    r"\b(?:hoje|hj|amanha|amnh|ontem|segunda|terca|quarta|quinta|sexta|sabado|domingo|dia"
+    r"|today|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|\d"
+)
+
+
+def _plan_without_a_day(score: IntentScore, text: str) -> bool:
+    """A reminder or meeting the router is unsure of, with no word asking for one and no day
+    or hour: "meu chefe, o Augusto, prefere reunião de manhã" says how he is."""
+    return (
+        score.intent in ("crm.add_reminder", "crm.add_meeting")
+        and score.score < _SURE_OF_A_PLAN
+        and TRIGGER.search(text) is None
+        and _DAY_WORDS.search(fold(text)) is None
+    )
+
+
 def _kind_of(text: str) -> str:
     return "finance.add_income" if _INCOME.search(fold(text)) else "finance.add_expense"
 
@@ -232,9 +249,7 @@ def restate(
         # "meu chefe, o Augusto, prefere reunião de manhã": no plan, whatever the router read
         # (one told with its hour, "o João vem amanhã às 15h", stays a plan).
         unplaced = (
-            score is None
-            or score.intent.startswith(_UNPLACED)
-            or (_untold_plan(score, text) and not re.search(r"\d", text))
+            score is None or score.intent.startswith(_UNPLACED) or _plan_without_a_day(score, text)
         )
         noted = person_statement(text, unplaced=unplaced)
         if noted is not None and (score is None or score.intent != noted):

@@ -75,7 +75,7 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         due = _leaning_on_the_last(text, due, moment, kind="crm.add_meeting", slot="starts_at")
         if due is None:
             return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
-        title = _another_meeting(names, moment) or _MEETING_LEAD.sub("", rest).strip(" .,:;!")
+        title = _another_meeting(text, names, moment) or _MEETING_LEAD.sub("", rest).strip(" .,:;!")
         title = title or i18n.text(moment.language, "agenda.meeting_title")
         meeting: dict[str, object] = {
             "title": title[:1].upper() + title[1:200],
@@ -194,13 +194,15 @@ def _on_the_eve(due: datetime | None, moment: Moment) -> datetime | None:
 _SAME_TIME = re.compile(r"\b(?:(?:mesmo|msm) (?:horario|hr|hora)|(?:mesma|msm) hora|same time)\b")
 
 
-def _another_meeting(names: list[str], moment: Moment) -> str:
+def _another_meeting(said: str, names: list[str], moment: Moment) -> str:
     """The title of a meeting like the last one with someone else ("e com a Laís no mesmo
     horário na sexta" after "Reunião com o Fábio"); empty when it is not that."""
     slots = moment.dialogue.get("slots", {})
     last = slots.get("title")
     if moment.dialogue.get("intent") != "crm.add_meeting" or not isinstance(last, str):
         return ""
+    if not (elliptical(said) or BACK_REFERENCE.search(fold(said))):
+        return ""  # "marca reunião com a Marta quinta às 14h": a meeting of its own
     if not names or names[0] == slots.get("person"):
         return ""
     lead = re.split(r"\s+(?:com|with)\s+", last, maxsplit=1)[0]
