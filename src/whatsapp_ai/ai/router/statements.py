@@ -102,8 +102,8 @@ def _untold_plan(score: IntentScore, text: str) -> bool:
 
 # Words that change what was recorded ("foi 45", "na vdd", "muda", "was").
 _CHANGE_WORDS = re.compile(
-    r"\b(?:foi|era|na vdd|na verdade|errei|corrig\w*|muda\w*|troca|altera|apaga|was|were"
-    r"|actually|change|fix|wrong|edit|delete|remove)\b|\*"
+    r"\b(?:foi|era|na vdd|na verdade|errei|corrig\w*|muda\w*|troca\w*|altera\w*|atualiza\w*"
+    r"|edita\w*|apaga\w*|was|were|actually|change|fix|wrong|edit|update|delete|remove)\b|\*"
 )
 
 

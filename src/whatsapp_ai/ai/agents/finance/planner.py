@@ -106,10 +106,14 @@ def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
         start = 0 if index == 0 else amount.span[0]
         end = amounts[index + 1].span[0] if index + 1 < len(amounts) else len(text)
         segment = text[start:end] if len(amounts) > 1 else text
-        # "almoço 28 e janta 45": the words may come before their amount.
+        # "almoço 28 e janta 45": the words may come before their amount, when none follow it.
         before = text[amounts[index - 1].span[1] if index else 0 : amount.span[0]]
+        after = text[amount.span[1] : end]
+        told_after = [w for w in re.findall(r"[^\W\d_]{3,}", fold(after)) if w not in _MONEY_NOUNS]
         category = guess_category(segment) or (
-            guess_category(text) if len(amounts) == 1 else guess_category(before)
+            guess_category(text)
+            if len(amounts) == 1
+            else (None if told_after else guess_category(before))
         )
         fallback = Category.SALARY if income and _salary(segment) else Category.OTHER
         args: dict[str, object] = {
@@ -129,6 +133,10 @@ def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
     return Plan(calls=calls)
 
 
+# Words that name money itself, never what it was for.
+_MONEY_NOUNS = frozenset(
+    {"reais", "real", "conto", "contos", "pila", "pilas", "mangos", "bucks", "dollars", "dolares"}
+)
 _SPENT = re.compile(r"\b(gastei|paguei|comprei|torrei|spent|paid|bought)\b")
 _EARNED = re.compile(r"\b(recebi|ganhei|entrou|caiu|received|earned|got paid|came in)\b")
 
