@@ -146,3 +146,19 @@ async def test_slang_amounts_categories_and_days_of_the_month(chat: Chat) -> Non
     assert ("pay rent", datetime(2026, 3, 31, 12, 0, tzinfo=UTC)) in agenda
     assert ("separar o documento", datetime(2026, 3, 6, 23, 0, tzinfo=UTC)) in agenda
     assert ("Prova", datetime(2026, 3, 7, 11, 0, tzinfo=UTC)) in agenda
+
+
+async def test_entries_listed_one_by_one_and_picked_by_position(chat: Chat) -> None:
+    await chat.say("gastei 40 no mercado")
+    await chat.say("gastei 18 de uber")
+    await chat.say("gastei 55 no restaurante")
+    listed = await chat.say("me mostra os gastos de hj")
+    assert "1) gasto de R$ 40,00" in listed
+    assert "3) gasto de R$ 55,00" in listed
+    await chat.say("o segundo foi 28")
+    await chat.say("me mostra os gastos de hj")
+    await chat.say("apaga o terceiro")
+    assert sorted((c, a) for _, c, a, _, _ in await chat.entries()) == [
+        ("groceries", Decimal("40.00")),
+        ("transport", Decimal("28.00")),
+    ]

@@ -255,10 +255,14 @@ def read(
         return Reading("answer", state.pending_intent, text)
     folded = fold(clause)
     if state.slots.get("listed") and short and ORDINAL_REF.search(folded):
-        # "cancela o segundo", "push the second one to the 12th": an item of the list shown.
-        return Reading(
-            "follow_up", "crm.cancel" if _REMOVING.search(folded) else "crm.move", clause
-        )
+        # "cancela o segundo", "push the second one to the 12th", "o segundo foi 28": an item
+        # of the list shown, of the kind the list was.
+        removing = _REMOVING.search(folded) is not None
+        if _agent(state.intent) == "finance":
+            return Reading(
+                "follow_up", "finance.delete_last" if removing else "finance.edit_last", clause
+            )
+        return Reading("follow_up", "crm.cancel" if removing else "crm.move", clause)
     # "qto ja foi de mercado esse mes?": a question about the records, never a change of one.
     change = None if asking or _ASKS.match(folded) else CHANGE_OF.get(state.intent or "")
     if change and state.slots.get("record") and short and _POINTS_BACK.search(folded):

@@ -37,12 +37,21 @@ class Which(BaseModel):
     which_category: Category | None = None
     which_amount: Decimal | None = Field(default=None, gt=0, max_digits=14, decimal_places=2)
     which_day: date | None = None
+    record: str | None = Field(
+        default=None, max_length=64, description="the id of an entry from the list just shown"
+    )
 
     def names_one(self) -> bool:
         """Whether the contact named an entry rather than meaning the last one."""
         return any(
             v is not None
-            for v in (self.which, self.which_category, self.which_amount, self.which_day)
+            for v in (
+                self.which,
+                self.which_category,
+                self.which_amount,
+                self.which_day,
+                self.record,
+            )
         )
 
 

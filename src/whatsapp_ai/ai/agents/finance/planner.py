@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.finance import naming
 from whatsapp_ai.ai.agents.offline_model import Plan
-from whatsapp_ai.ai.dialogue import SAID_OF_THE_LAST, elliptical
+from whatsapp_ai.ai.dialogue import ORDINAL_REF, ORDINALS, SAID_OF_THE_LAST, elliptical
 from whatsapp_ai.ai.extract import (
     bare_number_amount,
     find_amounts,
@@ -158,10 +158,24 @@ def _salary(text: str) -> bool:
     return bool(re.search(r"\b(salario|salary|paycheck|pagamento)\b", fold(text)))
 
 
+def _listed_pick(text: str, moment: Moment) -> str | None:
+    """The id of the entry a position names in the list just shown ("o segundo foi 28")."""
+    listed = moment.dialogue.get("slots", {}).get("listed")
+    found = ORDINAL_REF.search(fold(text))
+    if not isinstance(listed, list) or found is None:
+        return None
+    number = ORDINALS[found.group(0).split()[-1]]
+    index = len(listed) - 1 if number == -1 else number - 1
+    return str(listed[index]) if 0 <= index < len(listed) else None
+
+
 def _plan_edit(text: str, moment: Moment) -> Plan:
     args: dict[str, object] = {}
+    picked = _listed_pick(text, moment)
+    if picked is not None:
+        args["record"] = picked
     # "foi de uber", "foi no pix": what the last entry was, not which entry is meant.
-    which = None if SAID_OF_THE_LAST.search(fold(text)) else naming.named(text)
+    which = None if SAID_OF_THE_LAST.search(fold(text)) or picked else naming.named(text)
     new, old = naming.new_and_old(text)
     if new is None and old is None:
         # A change of a record: a bare number in it is its amount ("pera, foi 76 kkk").
@@ -222,6 +236,9 @@ def _new_and_old_days(text: str, moment: Moment) -> tuple[date | None, date | No
 
 def _plan_delete(text: str, moment: Moment) -> Plan:
     args: dict[str, object] = {}
+    picked = _listed_pick(text, moment)
+    if picked is not None:
+        return Plan(calls=[("delete_last_entry", {"record": picked})])
     which = naming.named(text)
     if which:
         args["which"] = which
@@ -293,7 +310,17 @@ def _plan_query(text: str, moment: Moment) -> Plan:
         args["category"] = named.value
     elif before.get("category") and not _ALL_CATEGORIES.search(folded):
         args["category"] = before["category"]
+    if _LIST_ASKED.search(folded) and not _HOW_MUCH.search(folded) and "excluding" not in args:
+        return Plan(calls=[("list_entries", args)])  # "me mostra os gastos de hj"
     return Plan(calls=[("finance_report", args)])
+
+
+# "me mostra os gastos de hj", "lista meus gastos", "quais foram meus gastos?": each entry.
+_LIST_ASKED = re.compile(
+    r"\b(?:mostra\w*|lista\w*|ver|veja|show|list|quais (?:foram )?(?:os )?(?:meus )?"
+    r"(?:gastos|lancamentos|entradas|despesas)|what (?:were|are) my|which (?:expenses|entries))\b"
+)
+_HOW_MUCH = re.compile(r"\b(?:quanto|qnto|qto|total|soma|how much|sum)\b")
 
 
 # "tirando o salário", "sem contar o mercado", "não só mercado", "except groceries".

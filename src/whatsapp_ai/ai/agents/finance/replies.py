@@ -79,6 +79,24 @@ def which(found: Sequence[Entry], language: str, today: date) -> str:
     return text(language, "finance.which", options=options)
 
 
+def listed(
+    entries: Sequence[Entry],
+    *,
+    kind: Kind,
+    start: date,
+    end: date,
+    language: str,
+    today: date,
+) -> str:
+    """The entries of a period, numbered, or that there are none."""
+    when = say.period(start, end, language, today)
+    if not entries:
+        return text(language, "finance.report.nothing", period=when.capitalize(), topic="")
+    lines = [text(language, f"finance.listed.{kind}", period=when)]
+    lines += [f"{n}) {described(e, language, today)}" for n, e in enumerate(entries, 1)]
+    return "\n".join(lines)
+
+
 def not_found(what: str, language: str) -> str:
     """No entry fits what the contact named."""
     return text(language, "finance.not_found", what=what)

@@ -24,6 +24,8 @@ from whatsapp_ai.core.vocabulary import Kind
 from whatsapp_ai.finance import service as finance
 
 AGENT = "finance"
+# How many entries a list shows in one WhatsApp message.
+LISTED = 15
 PROMPT = (
     "You keep the contact's personal finances: record expenses and income with the tools, "
     "fix or delete an entry when asked (the one the contact names by its description, "
@@ -79,6 +81,12 @@ async def record_income(runtime: ToolRuntime, args: EntryArgs) -> ToolOutcome:
 async def _chosen(session: Any, runtime: ToolRuntime, which: Which) -> Any:
     """The entry the contact means: the one named, else the last; asks when several fit."""
     ctx = runtime.ctx
+    if which.record is not None:
+        # "apaga o segundo": an entry of the list just shown, the contact's own only.
+        picked = await finance.get(session, tenant_id=ctx.tenant_id, entry_id=which.record)
+        if picked is None or picked.contact_id != ctx.contact_id:
+            raise ToolError(replies.nothing(ctx.language))
+        return picked
     if not which.names_one():
         entry = await finance.last_entry(
             session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id
@@ -173,6 +181,34 @@ async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
     return ToolOutcome(say=said, data={"start": str(args.start), "end": str(args.end)})
 
 
+async def list_entries(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
+    """The contact's entries over local days, one per line and numbered (up to LISTED)."""
+    ctx = runtime.ctx
+    if args.end < args.start:
+        raise ToolError(text(ctx.language, "finance.period_backwards"))
+    async with runtime.db.read() as session:
+        page = await finance.list_entries(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            kind=args.kind,
+            category=args.category,
+            start=args.start,
+            end=args.end,
+            limit=LISTED,
+        )
+    entries = sorted(page.items, key=lambda e: (e.occurred_on, e.id))
+    said = replies.listed(
+        entries,
+        kind=args.kind,
+        start=args.start,
+        end=args.end,
+        language=ctx.language,
+        today=_today(runtime),
+    )
+    return ToolOutcome(say=said, data={"listed": [e.id for e in entries]})
+
+
 async def finance_balance(runtime: ToolRuntime, args: NoArgs) -> ToolOutcome:
     """Income minus expenses, all time."""
     del args
@@ -227,6 +263,14 @@ TOOLS = [
         "category, with the largest categories.",
         ReportArgs,
         finance_report,
+    ),
+    Tool(
+        "list_entries",
+        AGENT,
+        "The contact's entries over local days, one per line and numbered, optionally of one "
+        "category ('o segundo' then picks one).",
+        ReportArgs,
+        list_entries,
     ),
     Tool("finance_balance", AGENT, "Income minus expenses, all time.", NoArgs, finance_balance),
     Tool(
