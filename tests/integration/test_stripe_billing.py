@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import auth, drain, make_settings
+from tests.conftest import as_app_role, auth, drain, make_settings
 from tests.fakes.stripe import FakeStripe, signature_header
 from whatsapp_ai.app import create_app
 from whatsapp_ai.billing import service as billing
@@ -50,8 +50,11 @@ def fake(stripe_server: FakeStripe) -> FakeStripe:
 
 @pytest.fixture
 async def container(db_url: str, tmp_path: Path, fake: FakeStripe) -> AsyncIterator[Container]:
+    """The platform selling plans through the fake Stripe; on PostgreSQL as the app role, so
+    row-level security holds on every path of an event."""
+    url = as_app_role(db_url) if db_url.startswith("postgresql") else db_url
     settings = make_settings(
-        db_url,
+        url,
         tmp_path,
         stripe={
             "api_base": fake.url,
