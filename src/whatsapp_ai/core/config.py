@@ -233,8 +233,7 @@ class TwilioSettings(BaseModel):
 
 
 class StripeSettings(BaseModel):
-    """Stripe: the platform's own account, where tenants subscribe to plans, and the API
-    settings shared with sales payment links (each tenant connects its own Stripe account)."""
+    """Stripe: plans sold on the platform's account; orders paid on each tenant's own."""
 
     api_base: str = Field(default="", description="Stripe API server; empty: Stripe's own.")
     request_timeout_s: float = Field(default=15.0, gt=0, le=120)
