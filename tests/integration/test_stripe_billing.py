@@ -303,7 +303,8 @@ async def test_a_failed_payment_keeps_the_plan_for_the_grace_period_then_recover
     fake.set_subscription(sub_id, status="past_due")
     await _deliver(container, client, fake.event("invoice.payment_failed", invoice))
     found = await _subscription(container, tenant["id"])
-    assert found is not None and found.grace_until is not None
+    assert found is not None
+    assert found.grace_until is not None
     assert (found.plan, found.status) == ("pro", "past_due")
     now = container.clock.now()
     assert abs(found.grace_until - (now + timedelta(days=GRACE_DAYS))) < timedelta(minutes=1)
@@ -314,7 +315,8 @@ async def test_a_failed_payment_keeps_the_plan_for_the_grace_period_then_recover
     second = fake.add_invoice(sub_id, status="open")
     await _deliver(container, client, fake.event("invoice.payment_failed", second))
     again = await _subscription(container, tenant["id"])
-    assert again is not None and again.grace_until == found.grace_until
+    assert again is not None
+    assert again.grace_until == found.grace_until
 
     # Recovery: the invoice is paid and Stripe's subscription is active again.
     fake.set_invoice(second["id"], status="paid")
@@ -334,7 +336,8 @@ async def test_pause_resume_and_cancellation(
     paused = fake.set_subscription(sub_id, status="paused")
     await _deliver(container, client, fake.event("customer.subscription.paused", paused))
     found = await _subscription(container, tenant["id"])
-    assert found is not None and (found.plan, found.status) == ("pro", "paused")
+    assert found is not None
+    assert (found.plan, found.status) == ("pro", "paused")
     assert billing.plan_in_force(found, container.clock.now()) == "free"
     resumed = fake.set_subscription(sub_id, status="active")
     await _deliver(container, client, fake.event("customer.subscription.resumed", resumed))
@@ -488,6 +491,7 @@ async def test_an_event_for_an_unknown_customer_is_recorded_and_acknowledged(
     ignored = fake.event("customer.created", {"id": "cus_x", "object": "customer"})
     assert (await _post(client, ignored)).status_code == 200
     stored = await _stored_event(container, ignored["id"])
-    assert stored is not None and stored.outcome == "ignored"
+    assert stored is not None
+    assert stored.outcome == "ignored"
     assert await _plan(container, tenant["id"]) == ("free", "active")
     assert await _count(container, StripeCustomer) == 0

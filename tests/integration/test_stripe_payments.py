@@ -201,7 +201,7 @@ async def test_a_paid_checkout_marks_the_order_paid_and_tells_the_customer_and_o
     paid = await _load(container, tenant["id"], order.id)
     assert paid.status == "paid"
     assert _kinds(seen) == ["sales.order_paid"]
-    told = [e for e in seen if e.kind == "sales.order_paid"][0]
+    told = next(e for e in seen if e.kind == "sales.order_paid")
     assert told.data == {
         "order_id": order.id,
         "contact_id": order.contact_id,
@@ -214,7 +214,8 @@ async def test_a_paid_checkout_marks_the_order_paid_and_tells_the_customer_and_o
     assert said[-1] == "Pagamento recebido: R$ 119,80. Obrigado! Seu pedido está confirmado."
     # Read back with the tenant's own key.
     reads = [r for r in fake.requests if r.method == "GET"]
-    assert reads and {r.api_key for r in reads} == {KEY}
+    assert reads
+    assert {r.api_key for r in reads} == {KEY}
 
     # Stripe sends it again (a retry is signed anew, later): acknowledged, applied once, said
     # once.
@@ -312,7 +313,8 @@ async def test_refused_deliveries_change_nothing(
     with system_scope():
         async with container.db.read() as session:
             stored = await session.get(StripeEvent, (f"sales:{tenant['id']}", foreign["id"]))
-    assert stored is not None and stored.outcome == "ignored"
+    assert stored is not None
+    assert stored.outcome == "ignored"
     # Without a secret the endpoint refuses everything.
     assert (
         await client.delete("/sales/stripe-account/webhook", headers=auth(tenant["key"]))
