@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from tests.conftest import as_app_role, auth, drain, make_settings
@@ -495,3 +496,22 @@ async def test_an_event_for_an_unknown_customer_is_recorded_and_acknowledged(
     assert stored.outcome == "ignored"
     assert await _plan(container, tenant["id"]) == ("free", "active")
     assert await _count(container, StripeCustomer) == 0
+
+
+async def test_stripe_down_or_not_configured_changes_nothing(
+    container: Container, client: httpx.AsyncClient, fake: FakeStripe, tenant: dict[str, str]
+) -> None:
+    headers = auth(tenant["key"])
+    fake.fail(500, times=None)
+    response = await client.post("/billing/stripe/checkout", json={"plan": "pro"}, headers=headers)
+    assert response.status_code == 502
+    assert response.json()["error"]["code"] == "stripe_unavailable"
+    assert "sk_test" not in response.text
+    assert await _count(container, StripeCustomer) == 0
+    fake.reset()
+    container.settings.stripe.secret_key = SecretStr("")
+    response = await client.post("/billing/stripe/checkout", json={"plan": "pro"}, headers=headers)
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "stripe_not_configured"
+    assert fake.requests == []
+    assert await _plan(container, tenant["id"]) == ("free", "active")
