@@ -194,11 +194,6 @@ async def mark(
     await session.flush()
 
 
-async def get_event(session: AsyncSession, *, endpoint: str, event_id: str) -> StripeEvent | None:
-    """An event an endpoint received."""
-    return await session.get(StripeEvent, (endpoint, event_id))
-
-
 @dataclass
 class StripeApi:
     """A Stripe client on one account's key, closed after use (``async with``)."""
