@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from whatsapp_ai import __version__
 from whatsapp_ai.ai.api import router as assistant_router
 from whatsapp_ai.billing.api import router as billing_router
+from whatsapp_ai.billing.stripe_api import router as billing_stripe_router
 from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
@@ -44,6 +45,7 @@ from whatsapp_ai.identity.api import router as identity_router
 from whatsapp_ai.knowledge.api import router as knowledge_router
 from whatsapp_ai.relationships.api import router as relationships_router
 from whatsapp_ai.sales.api import router as sales_router
+from whatsapp_ai.sales.payments_api import router as sales_payments_router
 
 if TYPE_CHECKING:
     from whatsapp_ai.bootstrap import Container
@@ -387,6 +389,8 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     app.include_router(relationships_router)
     app.include_router(knowledge_router)
     app.include_router(sales_router)
+    app.include_router(sales_payments_router)
     app.include_router(identity_router)
     app.include_router(billing_router)
+    app.include_router(billing_stripe_router)
     return app

@@ -17,6 +17,8 @@ from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
 from whatsapp_ai.ai.settings import DEFAULT_RETENTION_DAYS
 from whatsapp_ai.billing import alerts as billing_alerts
 from whatsapp_ai.billing import service as billing
+from whatsapp_ai.billing.webhooks import EVENT_JOB as BILLING_STRIPE_JOB
+from whatsapp_ai.billing.webhooks import StripeWebhooks
 from whatsapp_ai.channels import service as channel_service
 from whatsapp_ai.channels.sandbox.service import SandboxChannel
 from whatsapp_ai.channels.service import Channel
@@ -46,6 +48,7 @@ from whatsapp_ai.core.ratelimit import SharedRateLimiter
 from whatsapp_ai.core.scheduler import PeriodicTask, Scheduler
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
+from whatsapp_ai.payments import SalesPayments
 from whatsapp_ai.pipeline import Pipeline
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.reminders import ReminderSender
@@ -106,6 +109,19 @@ class Container:
         """The sweep that sends due reminders."""
         channel = "sandbox" if "sandbox" in self.channels else "twilio"
         return ReminderSender(self.db, self.lifecycle, default_channel=channel)
+
+    @property
+    def stripe_webhooks(self) -> StripeWebhooks:
+        """The platform's Stripe events: plans follow the tenants' subscriptions."""
+        return StripeWebhooks(self.db, self.queue, self.clock, self.settings.stripe, self.bus)
+
+    @property
+    def sales_payments(self) -> SalesPayments:
+        """Payment events of the tenants' own Stripe accounts: orders follow them."""
+        channel = "sandbox" if "sandbox" in self.channels else "twilio"
+        return SalesPayments(
+            self.db, self.lifecycle, self.box, self.settings.stripe, default_channel=channel
+        )
 
     @property
     def timeouts(self) -> Timeouts:
@@ -188,6 +204,8 @@ class Container:
         handlers = {
             **self.pipeline.handlers(),
             billing_alerts.ALERT_JOB: self.deliver_usage_alert,
+            BILLING_STRIPE_JOB: self.stripe_webhooks.handle,
+            sales.PAYMENT_EVENT_JOB: self.sales_payments.handle,
         }
         return Worker(
             self.queue,

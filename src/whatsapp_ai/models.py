@@ -7,12 +7,14 @@ def import_all_models() -> None:
     """Register every table on ``Base.metadata``."""
     import whatsapp_ai.ai.models
     import whatsapp_ai.billing.models
+    import whatsapp_ai.billing.stripe_models
     import whatsapp_ai.channels.models
     import whatsapp_ai.channels.twilio.models
     import whatsapp_ai.conversation.models
     import whatsapp_ai.core.leases
     import whatsapp_ai.core.queue.sql
     import whatsapp_ai.core.ratelimit
+    import whatsapp_ai.core.stripe_events
     import whatsapp_ai.finance.models
     import whatsapp_ai.identity.models
     import whatsapp_ai.knowledge.models

@@ -1,14 +1,22 @@
-"""A fake Stripe API (POST /v1/checkout/sessions) on 127.0.0.1, for the official SDK.
+"""A fake Stripe API on 127.0.0.1, for the official SDK: Checkout Sessions (payment and
+subscription mode, read back, listed by payment intent), customers, Customer Portal sessions,
+subscriptions, invoices and charges read back.
 
 It reads the form-encoded body as Stripe does (``line_items[0][price_data][unit_amount]=5990``),
-checks the bearer key, honours Idempotency-Key (the same key and body give the same session; the
+checks the bearer key, honours Idempotency-Key (the same key and body give the same object; the
 same key with another body is an ``idempotency_error``), records every request, and injects
 faults: an HTTP error of Stripe's shape (optionally for a number of calls) or a slow answer.
+Tests move the objects as Stripe would (a session paid or expired, a subscription's status or
+price, an invoice paid, a charge refunded) and build the events Stripe would send, signed as
+Stripe signs them (:func:`signature_header`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import re
 import secrets
 import threading
@@ -94,6 +102,21 @@ class _State:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Idempotency-Key → (the form it came with, the session it made).
     idempotent: dict[str, tuple[dict[str, str], str]] = field(default_factory=dict)
+    # Every other object by id (customers, portal sessions, subscriptions, invoices, charges).
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # (path, Idempotency-Key) → (the form it came with, the object it made).
+    created: dict[tuple[str, str], tuple[dict[str, str], str]] = field(default_factory=dict)
+
+
+def signature_header(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """A Stripe-Signature header as Stripe signs: t=<unix time>,v1=HMAC-SHA256 of "<t>.<body>"."""
+    t = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret.encode(), f"{t}.{payload}".encode(), hashlib.sha256).hexdigest()
+    return f"t={t},v1={digest}"
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
 
 
 class FakeStripe(ThreadedServer):
@@ -110,6 +133,13 @@ class FakeStripe(ThreadedServer):
         self.app.add_api_route(
             "/v1/checkout/sessions/{session_id}", self._get_session, methods=["GET"]
         )
+        self.app.add_api_route("/v1/checkout/sessions", self._list_sessions, methods=["GET"])
+        self.app.add_api_route("/v1/customers", self._create_customer, methods=["POST"])
+        self.app.add_api_route(
+            "/v1/billing_portal/sessions", self._create_portal_session, methods=["POST"]
+        )
+        for kind in ("subscriptions", "invoices", "charges", "customers"):
+            self.app.add_api_route(f"/v1/{kind}/{{object_id}}", self._get_object, methods=["GET"])
 
     # ---------------------------------------------------------------- scripting
 
@@ -151,6 +181,138 @@ class FakeStripe(ThreadedServer):
         """The Checkout Sessions created, by id."""
         with self._lock:
             return dict(self._state.sessions)
+
+    def object(self, object_id: str) -> dict[str, Any]:
+        """A customer, portal session, subscription, invoice or charge, as Stripe holds it."""
+        with self._lock:
+            return json.loads(json.dumps(self._state.objects[object_id]))
+
+    def objects_of(self, kind: str) -> list[dict[str, Any]]:
+        """Every object of one kind ("customer", "billing_portal.session", ...), oldest first."""
+        with self._lock:
+            return [dict(o) for o in self._state.objects.values() if o["object"] == kind]
+
+    def complete_session(self, session_id: str, *, paid: bool = True) -> dict[str, Any]:
+        """The customer finished Checkout: a payment (intent and charge) or a subscription."""
+        with self._lock:
+            session = self._state.sessions[session_id]
+            session["status"] = "complete"
+            session["payment_status"] = "paid" if paid else "unpaid"
+            if session["mode"] == "subscription":
+                price = session["line_items"][0]["price"]
+                subscription = self._subscription(session["customer"], price)
+                session["subscription"] = subscription["id"]
+            elif paid:
+                intent = _id("pi")
+                charge = {
+                    "id": _id("ch"),
+                    "object": "charge",
+                    "amount": session["amount_total"],
+                    "amount_refunded": 0,
+                    "currency": session["currency"],
+                    "payment_intent": intent,
+                    "paid": True,
+                    "refunded": False,
+                    "status": "succeeded",
+                }
+                self._state.objects[charge["id"]] = charge
+                session["payment_intent"] = intent
+                session["charge"] = charge["id"]
+            return dict(session)
+
+    def expire_session(self, session_id: str) -> dict[str, Any]:
+        """The Checkout Session expired unpaid."""
+        with self._lock:
+            session = self._state.sessions[session_id]
+            session["status"] = "expired"
+            return dict(session)
+
+    def refund(self, charge_id: str) -> dict[str, Any]:
+        """The whole charge was given back."""
+        with self._lock:
+            charge = self._state.objects[charge_id]
+            charge["refunded"] = True
+            charge["amount_refunded"] = charge["amount"]
+            return dict(charge)
+
+    def set_subscription(
+        self, subscription_id: str, *, status: str | None = None, price: str | None = None
+    ) -> dict[str, Any]:
+        """Move a subscription as Stripe would (its status, or the price of its item)."""
+        with self._lock:
+            subscription = self._state.objects[subscription_id]
+            if status is not None:
+                subscription["status"] = status
+                if status == "canceled":
+                    subscription["canceled_at"] = int(time.time())
+            if price is not None:
+                subscription["items"]["data"][0]["price"] = {"id": price, "object": "price"}
+            return json.loads(json.dumps(subscription))
+
+    def add_invoice(self, subscription_id: str, *, status: str = "open") -> dict[str, Any]:
+        """An invoice of the subscription (open: not paid yet; paid)."""
+        with self._lock:
+            subscription = self._state.objects[subscription_id]
+            invoice = {
+                "id": _id("in"),
+                "object": "invoice",
+                "customer": subscription["customer"],
+                "status": status,
+                "parent": {
+                    "type": "subscription_details",
+                    "subscription_details": {"subscription": subscription_id},
+                },
+            }
+            self._state.objects[invoice["id"]] = invoice
+            return dict(invoice)
+
+    def set_invoice(self, invoice_id: str, *, status: str) -> dict[str, Any]:
+        """An invoice paid (or voided, uncollectible) later."""
+        with self._lock:
+            invoice = self._state.objects[invoice_id]
+            invoice["status"] = status
+            return dict(invoice)
+
+    @staticmethod
+    def event(kind: str, obj: dict[str, Any], *, created: int | None = None) -> dict[str, Any]:
+        """The event Stripe would send about ``obj`` (as it is now)."""
+        return {
+            "id": _id("evt"),
+            "object": "event",
+            "api_version": "2025-09-30.clover",
+            "created": int(time.time()) if created is None else created,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "type": kind,
+            "data": {"object": json.loads(json.dumps(obj))},
+        }
+
+    def _subscription(self, customer: str, price: str) -> dict[str, Any]:
+        now = int(time.time())
+        subscription_id = _id("sub")
+        subscription = {
+            "id": subscription_id,
+            "object": "subscription",
+            "customer": customer,
+            "status": "active",
+            "billing_cycle_anchor": now,
+            "created": now,
+            "trial_end": None,
+            "canceled_at": None,
+            "items": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": _id("si"),
+                        "object": "subscription_item",
+                        "price": {"id": price, "object": "price"},
+                        "quantity": 1,
+                    }
+                ],
+            },
+        }
+        self._state.objects[subscription_id] = subscription
+        return subscription
 
     # ---------------------------------------------------------------- handlers
 
@@ -273,6 +435,109 @@ class FakeStripe(ThreadedServer):
             )
         return JSONResponse(session)
 
+    async def _list_sessions(self, request: Request) -> Response:
+        if self._authorized(request) is None:
+            self._record(request, [], 401)
+            return self._error(401, "Invalid API Key provided: sk_****")
+        intent = request.query_params.get("payment_intent")
+        with self._lock:
+            found = [
+                dict(session)
+                for session in self._state.sessions.values()
+                if intent is None or session.get("payment_intent") == intent
+            ]
+        self._record(request, list(request.query_params.multi_items()), 200)
+        body = {"object": "list", "data": found, "has_more": False, "url": "/v1/checkout/sessions"}
+        return JSONResponse(body)
+
+    async def _get_object(self, request: Request, object_id: str) -> Response:
+        if self._authorized(request) is None:
+            self._record(request, [], 401)
+            return self._error(401, "Invalid API Key provided: sk_****")
+        fault = self._take_fault()
+        if fault is not None and not fault.delay_s:
+            self._record(request, [], fault.status)
+            return self._error(fault.status, fault.message or f"fake error {fault.status}")
+        with self._lock:
+            found = self._state.objects.get(object_id)
+            body = None if found is None else json.loads(json.dumps(found))
+        self._record(request, [], 200 if body else 404)
+        if body is None:
+            kind = request.url.path.split("/")[2].rstrip("s")
+            return self._error(404, f"No such {kind}: '{object_id}'", code="resource_missing")
+        return JSONResponse(body)
+
+    async def _create_customer(self, request: Request) -> Response:
+        def make(params: dict[str, Any]) -> dict[str, Any]:
+            return {
+                "id": _id("cus"),
+                "object": "customer",
+                "name": params.get("name"),
+                "email": params.get("email"),
+                "metadata": params.get("metadata") or {},
+                "created": int(time.time()),
+            }
+
+        return await self._create(request, make)
+
+    async def _create_portal_session(self, request: Request) -> Response:
+        def make(params: dict[str, Any]) -> dict[str, Any] | tuple[str, str]:
+            customer = params.get("customer")
+            with self._lock:
+                known = customer in self._state.objects
+            if not known:
+                return "customer", f"No such customer: '{customer}'"
+            session_id = _id("bps")
+            return {
+                "id": session_id,
+                "object": "billing_portal.session",
+                "customer": customer,
+                "return_url": params.get("return_url"),
+                "flow": params.get("flow_data"),
+                "created": int(time.time()),
+                "url": f"https://billing.stripe.com/p/session/{session_id}",
+            }
+
+        return await self._create(request, make)
+
+    async def _create(self, request: Request, make: Any) -> Response:
+        """Create an object from the form, once per Idempotency-Key."""
+        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+        if self._authorized(request) is None:
+            self._record(request, pairs, 401)
+            return self._error(401, "Invalid API Key provided: sk_****")
+        fault = self._take_fault()
+        if fault is not None and not fault.delay_s:
+            self._record(request, pairs, fault.status)
+            return self._error(fault.status, fault.message or f"fake error {fault.status}")
+        form = dict(pairs)
+        key = (request.url.path, request.headers.get("idempotency-key") or "")
+        with self._lock:
+            seen = self._state.created.get(key) if key[1] else None
+        if seen is not None:
+            status = 200 if seen[0] == form else 400
+            self._record(request, pairs, status)
+            if status == 400:
+                return self._error(
+                    400,
+                    "Keys for idempotent requests can only be used with the same parameters "
+                    "they were first used with.",
+                    kind="idempotency_error",
+                )
+            with self._lock:
+                replay = dict(self._state.objects[seen[1]])
+            return JSONResponse(replay, headers={"idempotent-replayed": "true"})
+        made = make(nest(pairs))
+        if isinstance(made, tuple):
+            self._record(request, pairs, 400)
+            return self._error(400, made[1], code="resource_missing", param=made[0])
+        with self._lock:
+            self._state.objects[made["id"]] = made
+            if key[1]:
+                self._state.created[key] = (form, made["id"])
+        self._record(request, pairs, 200)
+        return JSONResponse(made, headers={"idempotent-replayed": "false"})
+
     @staticmethod
     def _invalid(params: dict[str, Any]) -> tuple[str, str] | None:
         if params.get("mode") not in ("payment", "setup", "subscription"):
@@ -284,6 +549,12 @@ class FakeStripe(ThreadedServer):
             data = (item or {}).get("price_data") or {}
             if not str(item.get("quantity", "")).isdigit():
                 return f"line_items[{index}][quantity]", "Invalid integer."
+            if params["mode"] == "subscription":
+                if not str(item.get("price", "")).startswith("price_"):
+                    return f"line_items[{index}][price]", "No such price."
+                if not params.get("customer"):
+                    return "customer", "Missing required param: customer."
+                continue
             if not str(data.get("unit_amount", "")).isdigit():
                 return f"line_items[{index}][price_data][unit_amount]", "Invalid integer."
             if not data.get("currency") or not (data.get("product_data") or {}).get("name"):
@@ -294,8 +565,11 @@ class FakeStripe(ThreadedServer):
     def _session(params: dict[str, Any], *, live: bool) -> dict[str, Any]:
         session_id = f"cs_{'live' if live else 'test'}_{secrets.token_hex(16)}"
         items = params["line_items"]
-        total = sum(
-            int(item["quantity"]) * int(item["price_data"]["unit_amount"]) for item in items
+        priced = params["mode"] != "subscription"
+        total = (
+            sum(int(item["quantity"]) * int(item["price_data"]["unit_amount"]) for item in items)
+            if priced
+            else None
         )
         return {
             "id": session_id,
@@ -304,9 +578,16 @@ class FakeStripe(ThreadedServer):
             "mode": params["mode"],
             "status": "open",
             "payment_status": "unpaid",
-            "currency": items[0]["price_data"]["currency"],
+            "currency": items[0]["price_data"]["currency"] if priced else None,
             "amount_subtotal": total,
             "amount_total": total,
+            "customer": params.get("customer"),
+            "subscription": None,
+            "payment_intent": None,
+            "line_items": [
+                {"price": item.get("price"), "quantity": int(item["quantity"])} for item in items
+            ],
+            "cancel_url": params.get("cancel_url"),
             "client_reference_id": params.get("client_reference_id"),
             "metadata": params.get("metadata") or {},
             "locale": params.get("locale"),

@@ -35,6 +35,8 @@ PUBLIC = {
     ("get", "/readyz"),
     ("post", "/channels/twilio/whatsapp"),
     ("post", "/channels/twilio/status"),
+    ("post", "/billing/stripe/webhook"),
+    ("post", "/sales/stripe/webhook/{tenant_id}"),
     ("post", "/identity/login"),
     ("post", "/identity/register"),
     ("post", "/identity/logout"),
@@ -90,6 +92,10 @@ OWN_WRITES = {
     ("delete", "/sales/stripe-account"),
     ("put", "/billing/alert-webhook"),
     ("delete", "/billing/alert-webhook"),
+    ("post", "/billing/stripe/checkout"),
+    ("post", "/billing/stripe/portal"),
+    ("put", "/sales/stripe-account/webhook"),
+    ("delete", "/sales/stripe-account/webhook"),
 }
 PLATFORM_ONLY = {
     ("get", "/identity/tenants"),

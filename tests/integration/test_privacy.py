@@ -39,6 +39,8 @@ TENANT_LEVEL = {
     "billing_usage",
     "billing_reservations",
     "billing_alerts",
+    "billing_stripe_customers",
+    "stripe_events",
     "conversation_policies",
     "operator_states",
     "sales_products",

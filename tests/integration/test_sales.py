@@ -779,6 +779,8 @@ async def test_api_orders_leads_and_stripe_account(
         "key_last4": None,
         "livemode": None,
         "success_url": None,
+        "webhook_path": None,
+        "webhook_configured": False,
         "updated_at": None,
     }
     bad = await client.put(

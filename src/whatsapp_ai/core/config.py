@@ -233,18 +233,57 @@ class TwilioSettings(BaseModel):
 
 
 class StripeSettings(BaseModel):
-    """Stripe payment links for orders (each tenant connects its own Stripe account)."""
+    """Stripe: plans sold on the platform's account; orders paid on each tenant's own."""
 
     api_base: str = Field(default="", description="Stripe API server; empty: Stripe's own.")
     request_timeout_s: float = Field(default=15.0, gt=0, le=120)
     max_network_retries: int = Field(default=2, ge=0, le=5)
+    secret_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="The platform's Stripe secret key (subscriptions); empty: plans are not "
+        "sold through Stripe.",
+    )
+    webhook_secrets: SecretStr = Field(
+        default=SecretStr(""),
+        description="Signing secrets (whsec_…) of the platform's webhook endpoint, "
+        "comma-separated while one is rotated.",
+    )
+    webhook_tolerance_s: int = Field(
+        default=300, ge=1, le=3600, description="Oldest signature accepted, in seconds."
+    )
+    prices: dict[str, str] = Field(
+        default_factory=dict,
+        description='Plan code → Stripe price id, as JSON: {"pro": "price_…"}.',
+    )
+    success_url: str = Field(default="", description="Where Checkout sends an admin who paid.")
+    cancel_url: str = Field(default="", description="Where Checkout sends an admin who left.")
+    portal_return_url: str = Field(
+        default="", description="Where the Customer Portal sends the admin back."
+    )
+    grace_days: int = Field(
+        default=7, ge=0, le=60, description="Days a plan stays in force after a failed payment."
+    )
 
-    @field_validator("api_base")
+    @field_validator("api_base", "success_url", "cancel_url", "portal_return_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if value and not value.startswith(("http://", "https://")):
-            raise ValueError("an http(s) URL, or empty for Stripe's own")
+            raise ValueError("an http(s) URL, or empty")
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    def signing_secrets(self) -> list[str]:
+        """The webhook signing secrets, newest first."""
+        raw = self.webhook_secrets.get_secret_value()
+        return [part.strip() for part in raw.split(",") if part.strip()]
+
+    def plan_of_price(self, price_id: str) -> str | None:
+        """The plan a Stripe price sells (None: a price the platform does not know)."""
+        return next((plan for plan, price in self.prices.items() if price == price_id), None)
 
 
 ProviderName = Literal["openai", "groq", "gemini", "openai_compatible", "offline"]

@@ -80,5 +80,7 @@ async def rotate_secrets(session: AsyncSession, box: SecretBox) -> int:
     rows = list(await session.scalars(select(StripeAccount)))
     for account in rows:
         account.secret_key = box.rotate(account.secret_key)
+        if account.webhook_secret:
+            account.webhook_secret = box.rotate(account.webhook_secret)
     await session.flush()
     return len(rows)

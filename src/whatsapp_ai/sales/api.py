@@ -129,6 +129,7 @@ def _order_out(order: Order, items: Sequence[OrderItem]) -> OrderOut:
         total=order.total,
         payment_url=order.payment_url,
         payment_ref=order.payment_ref,
+        refunded_at=order.refunded_at,
         items=[
             OrderItemOut(
                 product_id=item.product_id,
@@ -237,6 +238,8 @@ def _account_out(account: StripeAccount | None) -> StripeAccountOut:
         key_last4=account.key_last4,
         livemode=account.livemode,
         success_url=account.success_url,
+        webhook_path=service.webhook_path(account.tenant_id),
+        webhook_configured=account.webhook_secret is not None,
         updated_at=account.updated_at,
     )
 

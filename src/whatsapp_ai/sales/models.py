@@ -84,6 +84,8 @@ class Order(TenantScoped, Base):
     payment_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The payment provider's id for the link (a Stripe Checkout Session id).
     payment_ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # When the payment was given back (the order is cancelled then).
+    refunded_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -163,5 +165,8 @@ class StripeAccount(TenantScoped, Base):
     livemode: Mapped[bool] = mapped_column(Boolean)
     # Where Stripe sends the customer after paying; None: Stripe's own confirmation page.
     success_url: Mapped[str | None] = mapped_column(String(2048), nullable=True)
+    # The signing secret (whsec_…) of the tenant's webhook endpoint for payment events,
+    # encrypted like the key; None: payments are not followed.
+    webhook_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

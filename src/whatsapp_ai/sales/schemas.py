@@ -105,6 +105,9 @@ class OrderOut(BaseModel):
     total: Money
     payment_url: str | None
     payment_ref: str | None
+    refunded_at: datetime | None = Field(
+        default=None, description="When Stripe gave the payment back (the order is cancelled)."
+    )
     items: list[OrderItemOut]
     created_at: datetime
     updated_at: datetime
@@ -151,4 +154,21 @@ class StripeAccountOut(BaseModel):
     key_last4: str | None = None
     livemode: bool | None = None
     success_url: str | None = None
+    webhook_path: str | None = Field(
+        default=None,
+        description="The tenant's own endpoint for Stripe's payment events (after the "
+        "platform's address): checkout.session.completed, .expired, .async_payment_succeeded, "
+        ".async_payment_failed and charge.refunded.",
+    )
+    webhook_configured: bool = Field(
+        default=False, description="Whether the endpoint's signing secret is set."
+    )
     updated_at: datetime | None = None
+
+
+class WebhookSecretIn(BaseModel):
+    """The signing secret Stripe shows for the tenant's endpoint (never shown again)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    secret: SecretStr = Field(description="whsec_…")

@@ -59,6 +59,16 @@ from whatsapp_ai.sales.orders import (
     list_orders,
     set_status,
 )
+from whatsapp_ai.sales.payments import EVENT_JOB as PAYMENT_EVENT_JOB
+from whatsapp_ai.sales.payments import (
+    OrderPayment,
+    apply_payment,
+    fetch_payment,
+    receive_payment_event,
+    set_webhook_secret,
+    stripe_call,
+    webhook_path,
+)
 from whatsapp_ai.sales.privacy import erase_contact, export_contact
 from whatsapp_ai.sales.values import (
     DESCRIPTION_MAX,
@@ -86,6 +96,7 @@ __all__ = [
     "MAX_STOCK",
     "MAX_TOTAL",
     "NAME_MAX",
+    "PAYMENT_EVENT_JOB",
     "SKU_MAX",
     "SOURCE_KEY_MAX",
     "STOPWORDS",
@@ -96,10 +107,12 @@ __all__ = [
     "Checkout",
     "CheckoutPlan",
     "Line",
+    "OrderPayment",
     "PaymentLink",
     "Payments",
     "Status",
     "add_to_cart",
+    "apply_payment",
     "cancel_open_order",
     "capture_lead",
     "cart_of",
@@ -111,6 +124,7 @@ __all__ = [
     "delete_stripe_account",
     "erase_contact",
     "export_contact",
+    "fetch_payment",
     "find_products",
     "get_lead",
     "get_order",
@@ -124,13 +138,17 @@ __all__ = [
     "open_cart",
     "prepare_checkout",
     "price_of",
+    "receive_payment_event",
     "remove_from_cart",
     "resolve_product",
     "rotate_secrets",
     "set_quantity",
     "set_status",
     "set_stripe_account",
+    "set_webhook_secret",
+    "stripe_call",
     "terms",
     "update_product",
     "view_cart",
+    "webhook_path",
 ]
