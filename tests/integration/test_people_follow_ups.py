@@ -147,3 +147,15 @@ async def test_people_named_after_what_they_are_to_the_contact(chat: Chat) -> No
         async with chat.container.db.read() as session:
             meetings = await crm.list_meetings(session, tenant_id=chat.tenant_id)
     assert list(meetings.items) == []
+
+
+async def test_people_asked_after_by_role_as_typed_and_never_by_another_name(chat: Chat) -> None:
+    await chat.say("salva o encanador Jorge 11 97777-2222")
+    await chat.say("anota que o Pedro tem email pedro@x.com")
+    assert "97777-2222" in await chat.say("cade o numero do encanador")
+    await chat.say("met Rob for coffee yesterday")
+    assert "yesterday" in await chat.say("last time I talked to Rob?")
+    assert "Pedro" not in await chat.say("last time I talked to Robson?")
+    listed = await chat.say("quais contatos eu tenho?")
+    assert "Jorge" in listed
+    assert "Rob" in listed

@@ -30,7 +30,13 @@ def match_people(people: Sequence[Person], query: str) -> list[Person]:
     if found:
         return found
     key = fold_key(query)
-    pool = [person for person in people if not _other_gender(key, person.name_key)]
+    # A typo keeps the first letter ("Fernada"): "Rob" is never Pedro.
+    pool = [
+        person
+        for person in people
+        if not _other_gender(key, person.name_key)
+        and any(word[:1] == key[:1] for word in person.name_key.split())
+    ]
     return [pool[index] for index in closest(key, [person.name_key for person in pool])]
 
 

@@ -342,7 +342,8 @@ _SAVE_VERB = re.compile(
 )
 _STOP = re.compile(
     r"\b(?:qual|quais|o|a|os|as|do|da|de|dos|das|meu|minha|my|the|what'?s|what|is|of|numero|"
-    r"telefone|email|e-mail|phone|number|me|passa|s)\b"
+    r"telefone|email|e-mail|phone|number|me|passa|s|cade|kd|tem|manda|contato|zap|cel|celular"
+    r"|whats|send|give|have)\b"
 )
 
 
@@ -431,12 +432,13 @@ _NOTE_COMMAND = re.compile(
 # "quem são meus contatos?", "lista meus contatos", "who do I have saved?"
 _EVERYONE = re.compile(
     r"\b(?:(?:meus|todos os) contatos|minha lista de contatos|quem (?:eu )?tenho (?:salvo|anotado)"
-    r"|my contacts|who do i have|everyone i (?:saved|know))\b"
+    r"|(?:quais|que) contatos|lista de contatos|quem ta (?:salvo|na lista)|my contacts"
+    r"|who do i have|everyone i (?:saved|know)|(?:which|what) contacts)\b"
 )
 
 
 # "minha irmã", "meu chefe", "my boss": what a person is to the contact.
-RELATION = re.compile(r"\b(?:minha|meu|my)\s+(?:" + "|".join(sorted(RELATIONS)) + r")\b")
+RELATION = re.compile(r"\b(?:minha|meu|my|o|a|the)\s+(?:" + "|".join(sorted(RELATIONS)) + r")\b")
 _LONG_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{7,}\d")
 FAMILY = re.compile(
     r"\b(?:minha|meu|my)\s+(mae|pai|irma|irmao|vo|vovo|avo|tia|tio|prima|primo|esposa|marido"
@@ -480,8 +482,8 @@ def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, obj
         if found:
             args["birthday"] = found[0].start.date().isoformat()
             return args
+    relation = RELATION.search(fold(text))
     if intent == "crm.person_update":
-        relation = RELATION.search(fold(text))
         if relation is not None:
             args["notes"] = relation.group(0)  # "minha irmã Julia": found again as "minha irmã"
         return args
@@ -491,6 +493,8 @@ def _details(name: str, text: str, moment: Moment, intent: str) -> dict[str, obj
     notes = " ".join(notes.split()).strip(" ,.:;-")
     if fold(notes) not in ("", "nos contatos", "to my contacts", "number", "numero"):
         args["notes"] = notes[:1000]
+    elif relation is not None:
+        args["notes"] = relation.group(0)  # "salva o encanador Jorge 11 9...": the plumber
     return args
 
 

@@ -245,7 +245,8 @@ def restate(
         if agenda is not None:
             strength = score.score if score is not None else 0.0
             return IntentScore(agenda, CRM, strength, strength)
-    if CRM in enabled_agents and (score is None or score.intent not in _NOT_A_NOTE):
+    # "met Rob for coffee yesterday" changes nothing, whatever the router read.
+    if CRM in enabled_agents and (score is None or score.intent not in _NOT_A_NOTE or unsure_move):
         # "meu chefe, o Augusto, prefere reunião de manhã": no plan, whatever the router read
         # (one told with its hour, "o João vem amanhã às 15h", stays a plan).
         unplaced = (
