@@ -162,3 +162,12 @@ async def test_entries_listed_one_by_one_and_picked_by_position(chat: Chat) -> N
         ("groceries", Decimal("40.00")),
         ("transport", Decimal("28.00")),
     ]
+
+
+async def test_the_last_few_made_cancelled_together(chat: Chat) -> None:
+    await chat.say("me lembra de comprar pao amanha as 7h")
+    await chat.say("me lembra de ligar pro Sergio amanha as 10h")
+    said = await chat.say("cancela os dois")
+    assert "comprar pao" in said
+    assert "ligar pro Sergio" in said
+    assert await _agenda(chat) == []

@@ -42,6 +42,9 @@ class ChangeArgs(BaseModel):
     by_minutes: int | None = Field(
         default=None, ge=-10080, le=10080, description="later (+) or earlier (-) by this much"
     )
+    latest: int | None = Field(
+        default=None, ge=2, le=5, description="cancel the last this many made ('os dois')"
+    )
     record: str | None = Field(
         default=None, max_length=64, description="the id of the record just made, when meant"
     )
@@ -116,6 +119,14 @@ async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
     async with runtime.db.transaction() as session:
         kinds = {"meeting": (False,), "reminder": (True,)}.get(args.kind or "", (True, False))
         items = [i for i in await agenda(runtime, session) if i.is_reminder in kinds]
+        if args.latest and args.action == "cancel":
+            # "cancela os dois": the ones made or changed last.
+            latest = sorted(items, key=lambda i: i.changed)[-args.latest :]
+            try:
+                said = [(await _cancel(runtime, session, item)).say for item in latest]
+            except RelationshipError as exc:
+                raise ToolError(_refusal(exc, lang)) from exc
+            return ToolOutcome(say="\n".join(said), data={"cancelled": len(latest)})
         found = _chosen(items, args, tz)
         if not args.words and args.weekday is None and args.hour is None and found:
             # "cancela esse lembrete", "change it": the one made or changed last.
@@ -436,6 +447,11 @@ def plan_change(intent: str, text: str, moment: Moment) -> Plan:
         for w in re.findall(r"[^\W\d_]{3,}", selector)
         if w not in _NOISE and not any(w in pair for pair in _WEEKDAYS) and w not in ("am", "pm")
     ]
+    several = _SEVERAL.search(folded) if action == "cancel" else None
+    if several is not None:
+        count = several.group(1) or several.group(2)
+        args["latest"] = int(count) if count.isdigit() else _COUNTS[count]
+        return Plan(calls=[("change_agenda", args)])
     picked = _picked_from_list(folded, moment)
     if picked is not None:
         args["record"] = picked
@@ -453,6 +469,15 @@ _TIME_WORDS = re.compile(
     r"\b(?:segunda|terca|quarta|quinta|sexta|sabado|domingo|monday|tuesday|wednesday|thursday"
     r"|friday|saturday|sunday|hoje|amanha|today|tomorrow|\d{1,2}(?:[:h]\d{2})?\s*(?:h|hs|am|pm)?)"
     r"(?!\w)"
+)
+
+
+# "cancela os dois", "apaga os 3 últimos", "cancel both": the last ones made.
+_COUNTS = {"dois": 2, "duas": 2, "ambos": 2, "ambas": 2, "both": 2, "tres": 3, "three": 3}
+_SEVERAL = re.compile(
+    r"\b(?:os|as|the|esses|essas|these|those)?\s*(dois|duas|tres|three|[2-5])\b"
+    r"(?:\s+(?:ultim[oa]s|last|lembretes|reminders|reunioes|meetings))?\s*$"
+    r"|\b(ambos|ambas|both)\b"
 )
 
 
