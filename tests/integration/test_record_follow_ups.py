@@ -70,7 +70,7 @@ async def _agenda(chat: Chat) -> list[tuple[str, datetime]]:
         async with chat.container.db.read() as session:
             reminders = await crm.list_reminders(session, tenant_id=chat.tenant_id)
             meetings = await crm.list_meetings(session, tenant_id=chat.tenant_id)
-    said = [(r.text, r.due_at) for r in reminders.items]
+    said = [(r.text, r.due_at) for r in reminders.items if r.status != "cancelled"]
     said += [(m.title, m.starts_at) for m in meetings.items if m.status != "cancelled"]
     return sorted(said)
 
