@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,7 +25,7 @@ from whatsapp_ai.ai.agents.people_notes import (
     matching,
     person_in_thread,
 )
-from whatsapp_ai.ai.agents.tools import Tool, ToolOutcome, ToolRuntime
+from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.ai.extract.corrections import correction_words, revise
 from whatsapp_ai.core import i18n
@@ -61,10 +61,7 @@ class PersonForget(BaseModel):
 async def correct_person(runtime: ToolRuntime, args: PersonFix) -> ToolOutcome:
     ctx, lang = runtime.ctx, runtime.ctx.language
     async with runtime.db.transaction() as session:
-        people = await matching(runtime, session, PersonLookup(name=args.person))
-        if len(people) != 1:
-            return _not_one(lang, args.person, people)
-        person = people[0]
+        person = await _the_person(runtime, session, args.person)
         said = correction_words(args.correction, person.name)
         if args.detail != "note":
             value = _detail_value(args.detail, said, person.phone, runtime)
@@ -108,10 +105,7 @@ async def correct_person(runtime: ToolRuntime, args: PersonFix) -> ToolOutcome:
 async def forget_note(runtime: ToolRuntime, args: PersonForget) -> ToolOutcome:
     ctx, lang = runtime.ctx, runtime.ctx.language
     async with runtime.db.transaction() as session:
-        people = await matching(runtime, session, PersonLookup(name=args.person))
-        if len(people) != 1:
-            return _not_one(lang, args.person, people)
-        person = people[0]
+        person = await _the_person(runtime, session, args.person)
         noted = await crm.latest_interaction(
             session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id, person_id=person.id
         )
@@ -122,11 +116,17 @@ async def forget_note(runtime: ToolRuntime, args: PersonForget) -> ToolOutcome:
     return ToolOutcome(say=text, data={"person_id": person.id})
 
 
-def _not_one(lang: str, name: str, people: list[object]) -> ToolOutcome:
+async def _the_person(runtime: ToolRuntime, session: object, name: str) -> Any:
+    """The one person the contact keeps by this name (else the question which, or that there
+    is nobody so called)."""
+    lang = runtime.ctx.language
+    people = await matching(runtime, session, PersonLookup(name=name))
     if not people:
-        return ToolOutcome(say=i18n.text(lang, "people.unknown", name=name), ok=False)
-    names = ", ".join(str(getattr(p, "name", "")) for p in people[:5])
-    return ToolOutcome(say=i18n.text(lang, "people.which", names=names), ok=False)
+        raise ToolError(i18n.text(lang, "people.unknown", name=name))
+    if len(people) > 1:
+        names = ", ".join(p.name for p in people[:5])
+        raise ToolError(i18n.text(lang, "people.which", names=names))
+    return people[0]
 
 
 def _detail_value(

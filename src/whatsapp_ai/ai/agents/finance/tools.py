@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from whatsapp_ai.ai.agents.context import RunContext
 from whatsapp_ai.ai.agents.finance import replies
 from whatsapp_ai.ai.agents.finance.args import (
     EditArgs,
@@ -154,11 +155,16 @@ async def delete_last_entry(runtime: ToolRuntime, args: RemoveArgs) -> ToolOutco
     return ToolOutcome(say=said, data={"entry_id": entry.id})
 
 
+def _period_checked(runtime: ToolRuntime, args: ReportArgs) -> RunContext:
+    """The run's context, once the period asked for runs forwards."""
+    if args.end < args.start:
+        raise ToolError(text(runtime.ctx.language, "finance.period_backwards"))
+    return runtime.ctx
+
+
 async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
     """Total spent or received over local days."""
-    ctx = runtime.ctx
-    if args.end < args.start:
-        raise ToolError(text(ctx.language, "finance.period_backwards"))
+    ctx = _period_checked(runtime, args)
     async with runtime.db.read() as session:
         totals = await finance.totals(
             session,
@@ -183,9 +189,7 @@ async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
 
 async def list_entries(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
     """The contact's entries over local days, one per line and numbered (up to LISTED)."""
-    ctx = runtime.ctx
-    if args.end < args.start:
-        raise ToolError(text(ctx.language, "finance.period_backwards"))
+    ctx = _period_checked(runtime, args)
     async with runtime.db.read() as session:
         page = await finance.list_entries(
             session,
