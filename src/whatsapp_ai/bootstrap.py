@@ -201,6 +201,9 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register(
         "channels", export=channel_service.export_contact, erase=channel_service.erase_contact
     )
+    # Traces and dialogue state point at conversations: erased (and counted) before them.
+    registry.register("assistant", export=traces.export_contact, erase=traces.erase_contact)
+    registry.register("dialogue", export=dialogue.export_contact, erase=dialogue.erase_contact)
     registry.register(
         "conversation",
         export=conversation_service.export_contact,
@@ -210,8 +213,6 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register("leases", export=export_contact_leases, erase=erase_contact_leases)
     registry.register("relationships", export=crm.export_contact, erase=crm.erase_contact)
     registry.register("finance", export=finance.export_contact, erase=finance.erase_contact)
-    registry.register("assistant", export=traces.export_contact, erase=traces.erase_contact)
-    registry.register("dialogue", export=dialogue.export_contact, erase=dialogue.erase_contact)
     registry.register("sales", export=sales.export_contact, erase=sales.erase_contact)
     registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
     return registry
