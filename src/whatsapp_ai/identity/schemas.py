@@ -69,7 +69,8 @@ class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+    # Required: a key gets exactly the rights it is given, never everything by omission.
+    scopes: list[str] = Field(min_length=1, max_length=50)
 
 
 class ApiKeyOut(BaseModel):
