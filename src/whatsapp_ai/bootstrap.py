@@ -36,14 +36,14 @@ from whatsapp_ai.core.leases import Leases, erase_contact_leases, export_contact
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.privacy import PrivacyRegistry
-from whatsapp_ai.core.queue import Queue
+from whatsapp_ai.core.queue import Queue, RetryPolicy
 from whatsapp_ai.core.queue.sql import SqlQueue, erase_contact_jobs, export_contact_jobs
 from whatsapp_ai.core.queue.worker import Worker
 from whatsapp_ai.core.ratelimit import SharedRateLimiter
 from whatsapp_ai.core.scheduler import PeriodicTask, Scheduler
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
-from whatsapp_ai.pipeline import Pipeline
+from whatsapp_ai.pipeline import DELIVER_JOB, NOTICE_JOB, Pipeline
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.reminders import ReminderSender
 from whatsapp_ai.sales import service as sales
@@ -290,6 +290,11 @@ def bootstrap(
     settings = settings or load_settings()
     clock = clock or SystemClock()
     db = Database(create_engine(settings.database))
+    delivery = RetryPolicy(
+        max_attempts=settings.queue.delivery_max_attempts,
+        backoff_base_s=settings.queue.delivery_backoff_base_s,
+        backoff_max_s=settings.queue.delivery_backoff_max_s,
+    )
     queue = SqlQueue(
         db,
         clock,
@@ -297,6 +302,7 @@ def bootstrap(
         max_attempts=settings.queue.max_attempts,
         backoff_base_s=settings.queue.backoff_base_s,
         backoff_max_s=settings.queue.backoff_max_s,
+        policies={DELIVER_JOB: delivery, NOTICE_JOB: delivery},
     )
     box = secret_box(settings)
     blobs = blobs or LocalBlobStore(settings.app.data_dir / "blobs")

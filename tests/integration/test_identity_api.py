@@ -265,7 +265,9 @@ async def test_cookie_writes_need_the_csrf_token_but_reads_and_api_keys_do_not(
     assert crossed.status_code == 403, crossed.text
 
     # A bearer API key is not ambient authority: no CSRF token needed.
-    by_key = await client.post(KEYS, json={"name": "by-key", "scopes": ["*"]}, headers=auth(tenant["key"]))
+    by_key = await client.post(
+        KEYS, json={"name": "by-key", "scopes": ["*"]}, headers=auth(tenant["key"])
+    )
     assert by_key.status_code == 201, by_key.text
 
 
@@ -626,7 +628,9 @@ async def test_revoked_key_stops_and_other_tenants_keys_cannot_be_revoked(
     container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
 ) -> None:
     other = await _new_tenant(container)
-    created = await client.post(KEYS, json={"name": "temp", "scopes": ["*"]}, headers=auth(tenant["key"]))
+    created = await client.post(
+        KEYS, json={"name": "temp", "scopes": ["*"]}, headers=auth(tenant["key"])
+    )
     key_id, secret = created.json()["id"], created.json()["key"]
     assert (await client.get(CONVERSATIONS, headers=auth(secret))).status_code == 200
     async with container.db.read() as session:
