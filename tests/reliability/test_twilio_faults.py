@@ -155,3 +155,25 @@ async def test_the_same_message_sid_delivered_five_times_at_once_gets_one_reply(
     assert events == 1
     [sent] = t.fake.messages
     assert sent.body == "eco: oi, tudo bem?"
+
+
+async def test_lost_answers_amid_errors_are_looked_up_and_nothing_is_sent_twice(
+    connect: Connect,
+) -> None:
+    t = await connect(twilio={"request_timeout_s": 0.3})
+    t.fake.stall_next(3, 0.8)  # accepted at Twilio, but the answer comes after we gave up
+    t.fake.fail_next(4, 500, 20500, "Internal Server Error")
+    expected = await _post_all(t)
+    total = len(CONTACTS) * PER_CONTACT
+
+    await _drain_until_sent(t, total)
+    await asyncio.sleep(1.0)  # the stalled answers finish; nothing else may arrive
+    await drain(t.container)
+
+    lookups = [r for r in t.fake.requests if r.method == "GET" and r.path.endswith("Messages.json")]
+    print(
+        f"posted {total} messages; 3 creates answered too late, 4 refused with 500; "
+        f"{len(lookups)} look-ups before resending; {len(t.fake.messages)} replies accepted"
+    )
+    assert lookups, "a lost answer is looked up before sending again"
+    assert _received(t) == expected, "every reply once, in order per conversation"
