@@ -109,7 +109,8 @@ class Outbound:
                 status=result.status,
                 only_if_pending=True,
             )
-            if revived:
+            if job.replays:
+                # Also when this replay's own first attempt failed and a retry got through.
                 await self._revive(session, tenant_id, message.conversation_id)
 
     async def _revive(self, session: AsyncSession, tenant_id: str, conversation_id: str) -> None:

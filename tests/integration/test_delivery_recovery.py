@@ -209,6 +209,23 @@ async def test_a_replayed_dead_delivery_sends_once_and_brings_the_conversation_b
     assert len(t.fake.messages) == 1
 
 
+async def test_a_replay_whose_first_attempt_fails_still_brings_the_conversation_back(
+    connect: Connect,
+) -> None:
+    t = await connect(queue={"delivery_max_attempts": 3})
+    job = await _dead_delivery(t)
+    t.fake.fail_next(1, 503, 20503, "Service Unavailable")
+
+    assert await t.container.queue.replay([job.id]) == 1
+    await drain(t.container)
+
+    [sent] = t.fake.messages
+    assert sent.body == REPLY
+    assert (await deliver_job(t)).attempts == 2
+    assert (await reply_row(t)).delivery_status == "queued"
+    assert (await thread(t)).status == "active"
+
+
 async def test_a_replayed_delivery_that_fails_again_stays_failed(connect: Connect) -> None:
     t = await connect(queue={"delivery_max_attempts": 3})
     job = await _dead_delivery(t)
