@@ -153,6 +153,8 @@ def make_settings(db_url: str, tmp_path: Path, **groups: dict[str, Any]) -> Sett
             "poll_interval_s": 0.05,
             "backoff_base_s": 0.01,
             "backoff_max_s": 0.05,
+            "delivery_backoff_base_s": 0.01,
+            "delivery_backoff_max_s": 0.05,
             "visibility_timeout_s": 30,
         },
     }

@@ -213,7 +213,7 @@ async def make_desk(db_url: str, tmp_path: Path) -> AsyncIterator[DeskFactory]:
             db_url,
             tmp_path / f"d{len(built)}",
             lifecycle=lifecycle,
-            queue={"max_attempts": 2},
+            queue={"max_attempts": 2, "delivery_max_attempts": 2},
             events=events or {},
         )
         container = bootstrap(settings, clock=clock, reply_step=script)

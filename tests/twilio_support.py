@@ -96,10 +96,13 @@ async def connect_tenant(
     *,
     clock: Clock | None = None,
     twilio: dict[str, Any] | None = None,
+    queue: dict[str, Any] | None = None,
     **bootstrap_args: Any,
 ) -> TwilioTenant:
     """A container on ``db_url`` with a tenant connected to a fresh fake Twilio account."""
-    settings = make_settings(db_url, tmp_path, twilio=twilio_settings(fake, **(twilio or {})))
+    settings = make_settings(
+        db_url, tmp_path, twilio=twilio_settings(fake, **(twilio or {})), queue=queue or {}
+    )
     container = bootstrap(settings, clock=clock, **bootstrap_args)
     account_sid, auth_token = fake.create_account()
     created: dict[str, str] = {}

@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import (
     get_redoc_html,
@@ -37,6 +37,7 @@ from whatsapp_ai.core.db import is_unavailable, unscoped
 from whatsapp_ai.core.errors import DomainError
 from whatsapp_ai.core.http import ErrorBody, FieldError, error_body, invalid_body, runtime
 from whatsapp_ai.core.ids import new_id
+from whatsapp_ai.core.inputs import plain_query_and_path
 from whatsapp_ai.core.logging import bind_context, get_logger
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.migrate import current_revision, head_revision
@@ -359,6 +360,7 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
         # Served by _install_docs from packaged files: the default pages load them from a CDN.
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(plain_query_and_path)],
     )
     app.state.runtime = container
     app.state.migration_head = head_revision()

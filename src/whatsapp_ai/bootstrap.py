@@ -41,7 +41,7 @@ from whatsapp_ai.core.leases import Leases, erase_contact_leases, export_contact
 from whatsapp_ai.core.memo import Memo
 from whatsapp_ai.core.metrics import Metrics
 from whatsapp_ai.core.privacy import PrivacyRegistry
-from whatsapp_ai.core.queue import LeasedJob, Queue
+from whatsapp_ai.core.queue import LeasedJob, Queue, RetryPolicy
 from whatsapp_ai.core.queue.sql import SqlQueue, erase_contact_jobs, export_contact_jobs
 from whatsapp_ai.core.queue.worker import Worker
 from whatsapp_ai.core.ratelimit import SharedRateLimiter
@@ -49,7 +49,7 @@ from whatsapp_ai.core.scheduler import PeriodicTask, Scheduler
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.payments import SalesPayments
-from whatsapp_ai.pipeline import Pipeline
+from whatsapp_ai.pipeline import DELIVER_JOB, NOTICE_JOB, Pipeline
 from whatsapp_ai.relationships import service as crm
 from whatsapp_ai.reminders import ReminderSender
 from whatsapp_ai.sales import service as sales
@@ -260,6 +260,9 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register(
         "channels", export=channel_service.export_contact, erase=channel_service.erase_contact
     )
+    # Traces and dialogue state point at conversations: erased (and counted) before them.
+    registry.register("assistant", export=traces.export_contact, erase=traces.erase_contact)
+    registry.register("dialogue", export=dialogue.export_contact, erase=dialogue.erase_contact)
     registry.register(
         "conversation",
         export=conversation_service.export_contact,
@@ -269,8 +272,6 @@ def privacy_registry() -> PrivacyRegistry:
     registry.register("leases", export=export_contact_leases, erase=erase_contact_leases)
     registry.register("relationships", export=crm.export_contact, erase=crm.erase_contact)
     registry.register("finance", export=finance.export_contact, erase=finance.erase_contact)
-    registry.register("assistant", export=traces.export_contact, erase=traces.erase_contact)
-    registry.register("dialogue", export=dialogue.export_contact, erase=dialogue.erase_contact)
     registry.register("sales", export=sales.export_contact, erase=sales.erase_contact)
     registry.register("identity", export=identity.export_contact, erase=identity.erase_contact)
     return registry
@@ -354,6 +355,11 @@ def bootstrap(
     settings = settings or load_settings()
     clock = clock or SystemClock()
     db = Database(create_engine(settings.database))
+    delivery = RetryPolicy(
+        max_attempts=settings.queue.delivery_max_attempts,
+        backoff_base_s=settings.queue.delivery_backoff_base_s,
+        backoff_max_s=settings.queue.delivery_backoff_max_s,
+    )
     queue = SqlQueue(
         db,
         clock,
@@ -361,6 +367,7 @@ def bootstrap(
         max_attempts=settings.queue.max_attempts,
         backoff_base_s=settings.queue.backoff_base_s,
         backoff_max_s=settings.queue.backoff_max_s,
+        policies={DELIVER_JOB: delivery, NOTICE_JOB: delivery},
     )
     box = secret_box(settings)
     blobs = blobs or LocalBlobStore(settings.app.data_dir / "blobs")

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from whatsapp_ai.channels import service as channel_service
 from whatsapp_ai.conversation import service as conversation
 from whatsapp_ai.conversation.lifecycle import Lifecycle
@@ -68,13 +70,21 @@ class Outbound:
             )
             if message is None:
                 raise PermanentJobError(f"message {payload['message_id']} not found")
-            if message.delivery_status not in (None, "pending"):
+            # A dead letter an operator requeued sends a message that was given up on.
+            revived = message.delivery_status == "failed" and job.replays > 0
+            if message.delivery_status not in (None, "pending") and not revived:
                 return
             earlier = await conversation.earlier_unsent(
                 session, message=message, since=self.clock.now() - ORDER_WAIT
             )
         if earlier:
             raise Snooze(ORDER_RETRY, "an earlier message of this conversation is being sent")
+        if revived:
+            # Pending again, so status callbacks of the new attempt move it forward.
+            async with self.db.transaction() as session:
+                await conversation.set_delivery_status(
+                    session, tenant_id=tenant_id, message_id=message.id, status="pending"
+                )
         outbound = channel_service.Outbound(
             tenant_id=tenant_id,
             message_id=message.id,
@@ -99,6 +109,22 @@ class Outbound:
                 status=result.status,
                 only_if_pending=True,
             )
+            if job.replays:
+                # Also when this replay's own first attempt failed and a retry got through.
+                await self._revive(session, tenant_id, message.conversation_id)
+
+    async def _revive(self, session: AsyncSession, tenant_id: str, conversation_id: str) -> None:
+        """The conversation that failed with this message goes back to where it was."""
+        thread = await conversation.get(
+            session, tenant_id=tenant_id, conversation_id=conversation_id, lock=True
+        )
+        if thread is None:
+            return
+        moved = await self.lifecycle.revive(
+            session, thread, reason="a retried delivery reached the contact"
+        )
+        if moved is not None:
+            log.info("conversation.revived", conversation_id=conversation_id, to=moved.to_status)
 
     async def _undeliverable(
         self, tenant_id: str, message_id: str, conversation_id: str, error: Exception

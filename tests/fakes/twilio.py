@@ -316,6 +316,8 @@ class _State:
     media_requests: list[MediaRequest] = field(default_factory=list)
     media: dict[str, _Media] = field(default_factory=dict)
     failures: list[_Failure] = field(default_factory=list)
+    # Creates that are accepted but answered only after this many seconds (lost responses).
+    stalls: list[float] = field(default_factory=list)
 
 
 def _num_segments(to: str, body: str) -> int:
@@ -394,6 +396,13 @@ class FakeTwilio(ThreadedServer):
         """Drop every programmed failure."""
         with self._lock:
             self._state.failures.clear()
+            self._state.stalls.clear()
+
+    def stall_next(self, count: int, seconds: float) -> None:
+        """Accept the next `count` creates but answer each only after `seconds` (the message
+        exists at Twilio even when the client gave up waiting)."""
+        with self._lock:
+            self._state.stalls.extend([seconds] * count)
 
     def media_url(self, account_sid: str, message_sid: str, media_sid: str) -> str:
         """Return the media URL a webhook carries for this media."""
@@ -462,6 +471,7 @@ class FakeTwilio(ThreadedServer):
             state.typing.clear()
             state.media_requests.clear()
             state.failures.clear()
+            state.stalls.clear()
             if everything:
                 state.accounts.clear()
                 state.api_keys.clear()
@@ -517,6 +527,7 @@ class FakeTwilio(ThreadedServer):
         base = f"/{API_VERSION}/Accounts/{{account_sid}}"
         return [
             Route(f"{base}/Messages.json", self._create_message, methods=["POST"]),
+            Route(f"{base}/Messages.json", self._list_messages, methods=["GET"]),
             Route(f"{base}/Messages/{{message_sid}}.json", self._fetch_message, methods=["GET"]),
             Route(
                 f"{base}/Messages/{{message_sid}}/Media/{{media_sid}}",
@@ -679,8 +690,43 @@ class FakeTwilio(ThreadedServer):
         with self._lock:
             self._state.messages.append(message)
             self._state.resources[sid] = resource
+            stall = self._state.stalls.pop(0) if self._state.stalls else 0.0
         self._record(request, form, 201, account_sid)
+        if stall:
+            await asyncio.sleep(stall)
         return JSONResponse(resource, status_code=201)
+
+    async def _list_messages(self, request: Request) -> Response:
+        """Messages of the account, newest first, filtered by To and From like Twilio's list."""
+        path_account = request.path_params["account_sid"]
+        _, account_sid = self._authenticate(request)
+        if account_sid is None or account_sid != path_account:
+            return self._unauthorized(request, {})
+        query = request.query_params
+        page_size = int(query.get("PageSize", "50"))
+        with self._lock:
+            found = [
+                resource
+                for resource in reversed(list(self._state.resources.values()))
+                if resource["account_sid"] == account_sid
+                and query.get("To", resource["to"]) == resource["to"]
+                and query.get("From", resource["from"]) == resource["from"]
+            ][:page_size]
+        self._record(request, {}, 200, account_sid)
+        uri = f"/{API_VERSION}/Accounts/{account_sid}/Messages.json"
+        return JSONResponse(
+            {
+                "messages": found,
+                "end": max(0, len(found) - 1),
+                "first_page_uri": f"{uri}?PageSize={page_size}&Page=0",
+                "next_page_uri": None,
+                "page": 0,
+                "page_size": page_size,
+                "previous_page_uri": None,
+                "start": 0,
+                "uri": f"{uri}?PageSize={page_size}&Page=0",
+            }
+        )
 
     async def _fetch_message(self, request: Request) -> Response:
         path_account = request.path_params["account_sid"]

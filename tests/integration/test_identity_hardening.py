@@ -46,7 +46,7 @@ async def test_non_ascii_csrf_token_is_refused_not_a_crash(
     await _login(client, container, tenant["id"])
     response = await client.post(
         "/identity/api-keys",
-        json={"name": "x"},
+        json={"name": "x", "scopes": ["*"]},
         headers={"X-CSRF-Token": "é".encode()},
     )
     assert response.status_code == 403

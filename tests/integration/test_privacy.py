@@ -104,6 +104,16 @@ async def _count(t: TwilioTenant, model: Any, *where: Any) -> int:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
+def _listed(held: Any) -> int:
+    """Rows an export lists for one module (its lists' items; a lone record counts one)."""
+    if isinstance(held, list):
+        return len(held)
+    if isinstance(held, dict):
+        lists = [value for value in held.values() if isinstance(value, list)]
+        return sum(len(value) for value in lists) if lists else int(bool(held))
+    return int(bool(held))
+
+
 async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenant) -> None:
     t = twilio_tenant
     headers = {"Authorization": f"Bearer {t.api_key}"}
@@ -177,6 +187,12 @@ async def test_export_then_erase_a_contact_everywhere(twilio_tenant: TwilioTenan
     body = erased.json()
     assert body["files_deleted"] == 1
     assert body["removed"]["identity"] == 1
+    # The audit counts what was erased: every row the export listed, module by module.
+    traced = len(data["assistant"]["traces"])
+    assert traced >= 2
+    assert body["removed"]["assistant"] == traced
+    for module, held in data.items():
+        assert body["removed"][module] >= _listed(held), (module, body["removed"])
 
     # Nothing of Ana remains in any store.
     assert await _count(t, Contact, Contact.address == ANA) == 0

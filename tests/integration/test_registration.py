@@ -49,7 +49,7 @@ async def test_register_then_sign_in(container: Container, client: httpx.AsyncCl
     assert login.status_code == 200
     keys = await client.post(
         "/identity/api-keys",
-        json={"name": "primeira"},
+        json={"name": "primeira", "scopes": ["*"]},
         headers={"X-CSRF-Token": login.json()["csrf_token"]},
     )
     assert keys.status_code == 201

@@ -112,7 +112,7 @@ async def test_the_main_paths_work_under_row_level_security(
         assert login.status_code == 200
         made = await client.post(
             "/identity/api-keys",
-            json={"name": "bot"},
+            json={"name": "bot", "scopes": ["*"]},
             headers={"X-CSRF-Token": login.json()["csrf_token"]},
         )
         assert made.status_code == 201, made.text

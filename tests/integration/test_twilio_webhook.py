@@ -479,7 +479,6 @@ async def test_form_without_message_sid(twilio_tenant: TwilioTenant) -> None:
         ({"NumMedia": "1"}, "MediaUrl0"),
         ({"NumMedia": "11"}, "NumMedia"),
         ({"Latitude": "norte", "Longitude": "1"}, "Latitude"),
-        ({"From": "whatsapp:+1"}, "phone"),
         ({"MessageSid": "SM123"}, "MessageSid"),
     ],
 )
@@ -519,7 +518,44 @@ async def test_longest_business_scoped_id_the_parser_accepts_is_stored(
     assert (await only_event(twilio_tenant)).sender == f"bsuid:{user_id}"
 
     too_long = twilio_tenant.form(body="oi", from_=f"whatsapp:{user_id}xy", wa_id="")
-    assert (await post_signed(twilio_tenant, too_long)).status_code == 400
+    assert (await post_signed(twilio_tenant, too_long)).status_code == 200
+    assert metric(twilio_tenant, "refused_sender") == 1
+    assert len(await events_of(twilio_tenant)) == 1, "the over-long id is not stored"
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "whatsapp:123.456.789-09",  # a CPF
+        "whatsapp:12345678909",  # WhatsApp always writes the "+"
+        "whatsapp:+1",
+        "whatsapp:+55 11 98765-4321",
+        "whatsapp:+5511",
+        "whatsapp:+999123456789",  # no such country
+        "whatsapp:+551198765432109",  # too long for Brazil
+        "whatsapp:ana@example.com",
+        "whatsapp:BR.abc_def",
+        "whatsapp:",
+    ],
+)
+async def test_a_sender_that_is_no_whatsapp_address_is_acknowledged_not_served(
+    twilio_tenant: TwilioTenant, sender: str
+) -> None:
+    form = twilio_tenant.form(body="oi", from_=sender, wa_id="")
+    with structlog.testing.capture_logs() as logs:
+        response = await post_signed(twilio_tenant, form)
+    # Answered as Twilio expects (nothing to retry, nothing flagged), but not served.
+    assert response.status_code == 200, response.text
+    assert response.text == EMPTY_TWIML
+    assert metric(twilio_tenant, "refused_sender") == 1
+    [refused] = [entry for entry in logs if entry["event"] == "twilio.sender_refused"]
+    assert refused["message_sid"] == form["MessageSid"]
+    assert "not a WhatsApp" in refused["reason"]
+    async with twilio_tenant.container.db.read() as session:
+        assert await session.scalar(select(func.count()).select_from(Contact)) == 0
+    await assert_nothing_stored(twilio_tenant)
+    await drain(twilio_tenant.container)
+    assert twilio_tenant.fake.messages == []
 
 
 async def test_overlong_profile_name_is_cut_not_fatal(twilio_tenant: TwilioTenant) -> None:

@@ -49,6 +49,8 @@ ALLOWED = {
     (D, C): "user operator",
     (D, E): "system",
     (D, F): "system",
+    (F, A): "system",
+    (F, W): "system",
 }
 EVERY = [
     (source, dest, actor) for source, dest in itertools.product(Status, Status) for actor in Actor
@@ -78,8 +80,18 @@ def test_each_change_is_allowed_exactly_as_specified(
 @pytest.mark.parametrize("ended", sorted(ENDED))
 def test_an_ended_conversation_never_changes_and_says_so(ended: Status) -> None:
     for dest, actor in itertools.product(Status, Actor):
+        if (ended.value, dest.value) in ALLOWED:
+            continue
         with pytest.raises(TransitionError, match=f"is {ended.value}"):
             check(ended, dest, actor)
+
+
+def test_only_a_failed_conversation_comes_back_and_only_by_the_system() -> None:
+    back = {(source, dest) for source, dest in ALLOWED if source in ENDED}
+    assert back == {(F, A), (F, W)}
+    for actor in (Actor.USER, Actor.ASSISTANT, Actor.OPERATOR):
+        with pytest.raises(TransitionError, match="cannot move a conversation from failed"):
+            check(F, A, actor)
 
 
 def test_refusals_name_what_was_refused() -> None:

@@ -18,6 +18,7 @@ from whatsapp_ai.core.crypto import SecretBox
 from whatsapp_ai.core.db import Database
 from whatsapp_ai.core.errors import InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import Principal, require
+from whatsapp_ai.core.inputs import FREE_TEXT, Input
 from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/assistant", tags=["assistant"])
@@ -47,14 +48,12 @@ class SettingsOut(BaseModel):
     monthly_ai_budget_usd: float | None
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(Input):
     """Changes; null resets a value to the platform default."""
-
-    model_config = ConfigDict(extra="forbid")
 
     profile: ProfileName | None = None
     assistant_name: str | None = Field(default=None, max_length=80)
-    description: str | None = Field(default=None, max_length=300)
+    description: Annotated[str, FREE_TEXT] | None = Field(default=None, max_length=300)
     enabled_agents: list[str] | None = None
     providers: list[ProviderSpec] | None = Field(default=None, max_length=5)
     redact_pii: bool | None = None

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from whatsapp_ai.billing.plans import Value
+from whatsapp_ai.core.inputs import Input
 
 PlanCode = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$", description="Lowercase letters, digits, - _")
 
@@ -24,7 +25,7 @@ class PlanOut(BaseModel):
     features: dict[str, Value]
 
 
-class PlanIn(BaseModel):
+class PlanIn(Input):
     """A new plan (platform admins)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -38,7 +39,7 @@ class PlanIn(BaseModel):
     features: dict[str, Value] = Field(default_factory=dict)
 
 
-class PlanPatch(BaseModel):
+class PlanPatch(Input):
     """Changes to a plan; ``features`` sets the features it lists (on/off false: off)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -51,7 +52,7 @@ class PlanPatch(BaseModel):
     features: dict[str, Value] | None = None
 
 
-class TenantPlanIn(BaseModel):
+class TenantPlanIn(Input):
     """Put a tenant on a plan (platform admins)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -103,7 +104,7 @@ class UsageOut(BaseModel):
     quotas: list[UsageItem]
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(Input):
     """Where usage alerts are posted (signed with the secret answered once)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -15,6 +15,7 @@ from whatsapp_ai.billing.stripe_models import StripeCustomer
 from whatsapp_ai.billing.webhooks import StripeWebhooks
 from whatsapp_ai.core.errors import InvalidInputError
 from whatsapp_ai.core.http import Principal, Runtime, require, runtime
+from whatsapp_ai.core.inputs import Input
 from whatsapp_ai.core.stripe_events import SIGNATURE_HEADER
 from whatsapp_ai.identity import service as identity
 
@@ -23,7 +24,7 @@ Writer = Annotated[Principal, Depends(require("settings:write"))]
 RequestKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
-class CheckoutIn(BaseModel):
+class CheckoutIn(Input):
     """The plan to subscribe to (or change to)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -21,7 +22,7 @@ from whatsapp_ai.conversation.errors import StaleConversationError
 from whatsapp_ai.conversation.models import Conversation, Message, Transition
 from whatsapp_ai.conversation.outbox import queue_delivery
 from whatsapp_ai.conversation.policy import Policy
-from whatsapp_ai.conversation.states import ENDED, Actor, Status, check
+from whatsapp_ai.conversation.states import ENDED, HUMAN, Actor, Status, check
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.db import after_commit
 from whatsapp_ai.core.events import Event, EventBus
@@ -113,11 +114,13 @@ class Lifecycle:
             conversation.handoff_reason = None
             conversation.handoff_at = None
             conversation.unresolved = 0
-        elif dest in ENDED:
+        if dest in ENDED:
             conversation.assignee_id = None
             conversation.closed_by = who
             conversation.close_reason = reason[:300]
             conversation.closed_at = now
+        elif source in ENDED:
+            conversation.closed_by = conversation.close_reason = conversation.closed_at = None
         schedule(conversation, policy)
         try:
             await session.flush()
@@ -157,6 +160,39 @@ class Lifecycle:
             actor=who.value,
         )
         return transition
+
+    async def revive(
+        self, session: AsyncSession, conversation: Conversation, *, reason: str
+    ) -> Transition | None:
+        """Bring a conversation that failed for want of delivery back to where it was, once its
+        message got through after all; None when it is not failed or the contact has a newer
+        conversation (which then carries on alone)."""
+        if conversation.status != Status.FAILED:
+            return None
+        newer = await session.scalar(
+            select(Conversation.id)
+            .where(
+                Conversation.tenant_id == conversation.tenant_id,
+                Conversation.contact_id == conversation.contact_id,
+                Conversation.id > conversation.id,
+            )
+            .limit(1)
+        )
+        if newer is not None:
+            return None
+        before = await session.scalar(
+            select(Transition.from_status)
+            .where(
+                Transition.tenant_id == conversation.tenant_id,
+                Transition.conversation_id == conversation.id,
+                Transition.to_status == Status.FAILED,
+            )
+            .order_by(Transition.id.desc())
+            .limit(1)
+        )
+        # The operator who had it was let go when it failed: it waits for one again.
+        target = Status.WAITING_HUMAN if before in HUMAN else Status.ACTIVE
+        return await self.move(session, conversation, target, Actor.SYSTEM, reason=reason)
 
     async def touch(self, session: AsyncSession, conversation: Conversation) -> None:
         """Save changes to the conversation that are not a change of state (version-checked)."""

@@ -7,6 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from whatsapp_ai.core.inputs import FREE_TEXT, Input
+
 
 class ConversationOut(BaseModel):
     """A conversation as the API shows it."""
@@ -64,13 +66,13 @@ class TransitionOut(BaseModel):
     at: datetime
 
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Reason = Annotated[
+    str, FREE_TEXT, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)
+]
 
 
-class Action(BaseModel):
+class Action(Input):
     """An operator's change to a conversation; ``version`` makes it conditional."""
-
-    model_config = ConfigDict(extra="forbid")
 
     version: int | None = Field(
         default=None, ge=1, description="Apply only if the conversation is still at this version."
@@ -86,21 +88,19 @@ class AssignIn(Action):
     )
 
 
-class ReplyIn(BaseModel):
+class ReplyIn(Input):
     """An operator's message to the contact."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
+    body: Annotated[
+        str, FREE_TEXT, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)
+    ]
     client_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = Field(
         default=None, description="Sending again with the same key sends nothing new."
     )
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(Input):
     """Changes to the tenant's policy; null resets a value to the platform default."""
-
-    model_config = ConfigDict(extra="forbid")
 
     idle_after_min: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
     close_after_min: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
@@ -144,9 +144,7 @@ class OperatorOut(BaseModel):
     last_assigned_at: datetime | None
 
 
-class AvailabilityIn(BaseModel):
+class AvailabilityIn(Input):
     """Whether an operator takes new conversations automatically."""
-
-    model_config = ConfigDict(extra="forbid")
 
     available: bool

@@ -43,7 +43,9 @@ class Actor(StrEnum):
 
 
 ENDED = frozenset({Status.CLOSED, Status.EXPIRED, Status.FAILED})
-# Open conversations receive the contact's next message; ended ones are never reopened.
+# Open conversations receive the contact's next message; ended ones are never reopened, save a
+# failed one whose message a retried delivery got through after all (and only while the
+# contact has no newer conversation).
 OPEN = frozenset(set(Status) - ENDED)
 # The assistant stays silent in these; messages go to the operators.
 HUMAN = frozenset({Status.WAITING_HUMAN, Status.WITH_HUMAN})
@@ -72,6 +74,8 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
     (Status.IDLE, Status.CLOSED): frozenset({_U, _O}),
     (Status.IDLE, Status.EXPIRED): frozenset({_S}),
     (Status.IDLE, Status.FAILED): frozenset({_S}),
+    (Status.FAILED, Status.ACTIVE): frozenset({_S}),  # delivered after all
+    (Status.FAILED, Status.WAITING_HUMAN): frozenset({_S}),  # delivered; a person had it
 }
 
 

@@ -73,6 +73,11 @@ class QueueSettings(BaseModel):
     max_attempts: int = Field(default=5, ge=1)
     backoff_base_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=300.0, gt=0)
+    # Sending to contacts rides out a provider outage of minutes before it gives up: with these
+    # defaults the retries of one message span about 9 to 18 minutes.
+    delivery_max_attempts: int = Field(default=15, ge=1)
+    delivery_backoff_base_s: float = Field(default=2.0, gt=0)
+    delivery_backoff_max_s: float = Field(default=120.0, gt=0)
     shutdown_timeout_s: float = Field(default=30.0, ge=0)
     done_retention_h: float = Field(default=72.0, gt=0)
 

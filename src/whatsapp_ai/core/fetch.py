@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx
@@ -55,16 +55,50 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global
 
 
-async def _public_only(host: str, port: int) -> None:
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (the system resolver)."""
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise FetchRefusedError(f"cannot resolve {host}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not is_public(address):
-            raise FetchRefusedError(f"{host} resolves to a non-public address ({address})")
+    return [str(info[4][0]) for info in infos]
+
+
+async def pin_address(host: str, port: int, *, resolver: Resolver, allow_private: bool) -> str:
+    """The one address to connect to for ``host``, checked once and then used as is.
+
+    Connecting by name again would resolve again, and a second answer (DNS rebinding) could
+    point at an address that was never checked; so the request goes to this address.
+    """
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in await resolver(host, port)]
+    else:
+        addresses = [literal]
+    if not addresses:
+        raise FetchRefusedError(f"cannot resolve {host}")
+    if not allow_private:
+        for address in addresses:
+            if not is_public(address):
+                raise FetchRefusedError(f"{host} resolves to a non-public address ({address})")
+    return str(addresses[0])
+
+
+def pinned_request(client: httpx.AsyncClient, target: httpx.URL, address: str) -> httpx.Request:
+    """A GET of ``target`` sent to ``address``, with the original Host header and TLS name."""
+    host_header = target.host if target.port is None else f"{target.host}:{target.port}"
+    return client.build_request(
+        "GET",
+        target.copy_with(host=address),
+        headers={"Host": host_header},
+        # The certificate is checked against the name, not the address connected to.
+        extensions={"sni_hostname": target.host},
+    )
 
 
 async def fetch(
@@ -77,6 +111,7 @@ async def fetch(
     allow_private: bool = False,
     max_redirects: int = 3,
     deadline_s: float = 60.0,
+    resolver: Resolver = resolve,
 ) -> Fetched:
     """GET ``url`` following only redirects that ``check`` accepts, with a size cap.
 
@@ -86,7 +121,9 @@ async def fetch(
     """
     try:
         async with asyncio.timeout(deadline_s):
-            return await _fetch(client, url, check, max_bytes, auth, allow_private, max_redirects)
+            return await _fetch(
+                client, url, check, max_bytes, auth, allow_private, max_redirects, resolver
+            )
     except TimeoutError as exc:
         raise FetchRefusedError(f"download took longer than {deadline_s:g} s") from exc
 
@@ -99,6 +136,7 @@ async def _fetch(
     auth: tuple[str, str] | None,
     allow_private: bool,
     max_redirects: int,
+    resolver: Resolver,
 ) -> Fetched:
     target = httpx.URL(url)
     for hop in range(max_redirects + 1):
@@ -110,8 +148,11 @@ async def _fetch(
                 raise FetchRefusedError(f"only https is allowed: {target.scheme}://{target.host}")
             if target.port not in (None, 443):
                 raise FetchRefusedError(f"only port 443 is allowed: {target.host}:{target.port}")
-            await _public_only(target.host, 443)
-        request = client.build_request("GET", target)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        address = await pin_address(
+            target.host, port, resolver=resolver, allow_private=allow_private
+        )
+        request = pinned_request(client, target, address)
         response = await client.send(
             request, stream=True, follow_redirects=False, auth=auth if hop == 0 else None
         )

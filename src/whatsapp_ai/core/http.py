@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -103,6 +104,39 @@ async def throttle(request: Request, scope: str) -> None:
 
 FAILED_AUTH_PER_S = 0.2
 FAILED_AUTH_BURST = timedelta(seconds=50)  # about ten failures in a row, then one every 5 s
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Attempts allowed under one key: a burst of them at once, then one per 1/per_s s."""
+
+    per_s: float
+    burst: timedelta
+
+
+async def count_attempt(request: Request, keys: list[tuple[str, Budget]]) -> None:
+    """Count an attempt under every key before it is checked (so parallel guesses count too);
+    429 with Retry-After, and nothing counted, when any key's budget is spent."""
+    limiter = runtime(request).limiter
+    counted: list[tuple[str, Budget]] = []
+    for key, budget in keys:
+        reserved, wait = await limiter.reserve(key, budget.per_s, max_wait=budget.burst)
+        if not reserved:
+            await give_back(request, counted)
+            retry_after = max(1, math.ceil((wait - budget.burst).total_seconds()))
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                "too many failed attempts; wait and try again",
+                headers={"Retry-After": str(retry_after)},
+            )
+        counted.append((key, budget))
+
+
+async def give_back(request: Request, keys: list[tuple[str, Budget]]) -> None:
+    """Return the attempt counted under every key: a success costs nothing."""
+    limiter = runtime(request).limiter
+    for key, budget in keys:
+        await limiter.release(key, budget.per_s)
 
 
 def _unauthorized(reason: str) -> HTTPException:

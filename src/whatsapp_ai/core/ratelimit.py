@@ -57,3 +57,19 @@ class SharedRateLimiter:
                 .values(next_free_at=slot + spacing)
             )
         return True, slot - now
+
+    async def release(self, key: str, per_second: float) -> None:
+        """Give back one slot reserved under ``key`` (an attempt that turned out not to count)."""
+        now = self._clock.now()
+        spacing = timedelta(seconds=1 / per_second)
+        async with self._db.transaction() as session:
+            current = await session.scalar(
+                select(RateSlotRow.next_free_at).where(RateSlotRow.key == key).with_for_update()
+            )
+            if current is None or current <= now:
+                return
+            await session.execute(
+                update(RateSlotRow)
+                .where(RateSlotRow.key == key)
+                .values(next_free_at=max(now, current - spacing))
+            )

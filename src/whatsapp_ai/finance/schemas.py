@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
+from whatsapp_ai.core.inputs import FREE_TEXT, Input
 from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency, Money
 from whatsapp_ai.core.vocabulary import Category, Kind, PaymentMethod
 from whatsapp_ai.finance.values import DESCRIPTION_MAX, MAX_AMOUNT, NOTE_MAX, SOURCE_KEY_MAX
@@ -24,14 +25,12 @@ MoneyIn = Annotated[
     ),
 ]
 Percent = Annotated[Decimal, PlainSerializer(str, return_type=str)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
+Note = Annotated[str, FREE_TEXT, StringConstraints(strip_whitespace=True, max_length=NOTE_MAX)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
 
 
-class EntryIn(BaseModel):
+class EntryIn(Input):
     """A new expense or income of a contact."""
-
-    model_config = ConfigDict(extra="forbid")
 
     contact_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     kind: Kind
@@ -51,10 +50,8 @@ class EntryIn(BaseModel):
     ) = Field(default=None, description="Sending again with the same key records nothing new.")
 
 
-class EntryPatch(BaseModel):
+class EntryPatch(Input):
     """Changes to an entry; null clears ``payment_method``, ``note`` and ``description``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     kind: Kind | None = None
     amount: MoneyIn | None = None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import json
 import zipfile
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -18,8 +20,12 @@ from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.errors import ConflictError, InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import (
     SESSION_COOKIE,
+    Budget,
     PlatformPrincipal,
     Principal,
+    client_ip,
+    count_attempt,
+    give_back,
     require,
     require_platform_admin,
     runtime,
@@ -55,6 +61,23 @@ ContactWriter = Annotated[Principal, Depends(require("contacts:write"))]
 Platform = Annotated[PlatformPrincipal, Depends(require_platform_admin)]
 Exporter = Annotated[Principal, Depends(require("privacy:export"))]
 Eraser = Annotated[Principal, Depends(require("privacy:erase"))]
+
+
+# Failed sign-ins are throttled per account and address, so one person's typos hold back only
+# that person there; and per address across accounts, which stops password spraying. Only
+# failures cost: a right password gives its attempt back, and from an address that did not
+# fail it is never behind anyone else's cooldown.
+LOGIN_PER_ACCOUNT = Budget(per_s=1 / 30, burst=timedelta(seconds=270))  # 10, then one per 30 s
+LOGIN_PER_ADDRESS = Budget(per_s=0.2, burst=timedelta(seconds=100))  # 21, then one per 5 s
+
+
+def _login_keys(request: Request, email: str) -> list[tuple[str, Budget]]:
+    address = client_ip(request)
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return [
+        (f"login:{account}:{address}", LOGIN_PER_ACCOUNT),
+        (f"login-any:{address}", LOGIN_PER_ADDRESS),
+    ]
 
 
 def _within(caller: Principal, permissions: Iterable[str]) -> None:
@@ -93,8 +116,9 @@ async def login(request: Request, response: Response, body: LoginIn) -> LoginOut
     rt = runtime(request)
     now = rt.clock.now()
     enter_system()  # the e-mail says which user (and tenant); nothing is scoped yet
-    # Every attempt counts, so a throttled client cannot keep guessing until one succeeds.
-    await throttle(request, "login")
+    # Every attempt counts until it succeeds, so a throttled client cannot keep guessing.
+    keys = _login_keys(request, body.email)
+    await count_attempt(request, keys)
     async with rt.db.transaction() as session:
         user = await service.check_password(
             session, email=body.email, password=body.password.get_secret_value()
@@ -103,6 +127,7 @@ async def login(request: Request, response: Response, body: LoginIn) -> LoginOut
             token, record = await service.open_session(session, user=user, now=now)
     if user is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong e-mail or password")
+    await give_back(request, keys)
     response.set_cookie(
         SESSION_COOKIE,
         token,

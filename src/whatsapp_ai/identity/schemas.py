@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, SecretStr, field_validator
 
+from whatsapp_ai.core.inputs import Input
+
 Role = Literal["admin", "operator", "member"]
 
 
-class LoginIn(BaseModel):
+class LoginIn(Input):
     """E-mail and password."""
-
-    model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
     password: SecretStr = Field(min_length=1, max_length=200)
@@ -43,10 +43,8 @@ class LoginOut(BaseModel):
     expires_at: datetime
 
 
-class UserIn(BaseModel):
+class UserIn(Input):
     """A new user of the caller's tenant."""
-
-    model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
     name: str = Field(min_length=1, max_length=200)
@@ -54,22 +52,19 @@ class UserIn(BaseModel):
     password: SecretStr = Field(min_length=12, max_length=200)
 
 
-class UserPatch(BaseModel):
+class UserPatch(Input):
     """Changes to a user."""
-
-    model_config = ConfigDict(extra="forbid")
 
     role: Role | None = None
     disabled: bool | None = None
 
 
-class ApiKeyIn(BaseModel):
+class ApiKeyIn(Input):
     """A new API key."""
 
-    model_config = ConfigDict(extra="forbid")
-
     name: str = Field(min_length=1, max_length=100)
-    scopes: list[str] = Field(default_factory=lambda: ["*"], min_length=1)
+    # Required: a key gets exactly the rights it is given, never everything by omission.
+    scopes: list[str] = Field(min_length=1, max_length=50)
 
 
 class ApiKeyOut(BaseModel):
@@ -108,10 +103,8 @@ class ContactOut(BaseModel):
     updated_at: datetime
 
 
-class ContactPatch(BaseModel):
+class ContactPatch(Input):
     """Changes to a contact's profile."""
-
-    model_config = ConfigDict(extra="forbid")
 
     display_name: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
@@ -150,10 +143,8 @@ class ErasureOut(BaseModel):
     files_pending: int = Field(description="Files a background job will delete (retried).")
 
 
-class RegisterIn(BaseModel):
+class RegisterIn(Input):
     """A new business and its first admin."""
-
-    model_config = ConfigDict(extra="forbid")
 
     business_name: str = Field(min_length=2, max_length=200)
     slug: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")

@@ -12,6 +12,7 @@ from whatsapp_ai.ai.service import get_encoder
 from whatsapp_ai.billing import service as billing
 from whatsapp_ai.core.errors import InvalidInputError, NotFoundError
 from whatsapp_ai.core.http import Principal, require, runtime
+from whatsapp_ai.core.inputs import PlainText
 from whatsapp_ai.core.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 from whatsapp_ai.knowledge import reading, service
 from whatsapp_ai.knowledge.schemas import ChunkOut, DocumentDetail, DocumentOut, HitOut, SearchOut
@@ -47,7 +48,7 @@ async def upload_document(
     embed: Embedder,
     file: Annotated[UploadFile, File(description="A .txt, .md or .pdf file, at most 10 MB.")],
     title: Annotated[
-        str | None,
+        PlainText | None,
         Form(max_length=reading.TITLE_MAX, description="Empty: the first heading or file name."),
     ] = None,
 ) -> DocumentOut:

@@ -15,15 +15,19 @@ from pydantic import (
     model_validator,
 )
 
+from whatsapp_ai.core.inputs import FREE_TEXT, Input
+
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 ().-]{2,31}$")
 ]
-Notes = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
-Summary = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Notes = Annotated[str, FREE_TEXT, StringConstraints(strip_whitespace=True, max_length=4000)]
+Summary = Annotated[
+    str, FREE_TEXT, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+]
 ReminderText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+    str, FREE_TEXT, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
 ]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Location = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
@@ -39,10 +43,9 @@ ReminderStatus = Literal["pending", "sent", "done", "cancelled"]
 MeetingStatus = Literal["scheduled", "cancelled", "done"]
 
 
-class _Patch(BaseModel):
+class _Patch(Input):
     """A partial change: only the fields sent change; some of them cannot be null."""
 
-    model_config = ConfigDict(extra="forbid")
     not_null: ClassVar[tuple[str, ...]] = ()
 
     @model_validator(mode="after")
@@ -59,10 +62,8 @@ class _Patch(BaseModel):
 # --- people -----------------------------------------------------------------------------------
 
 
-class PersonIn(BaseModel):
+class PersonIn(Input):
     """Someone to add to a contact's people."""
-
-    model_config = ConfigDict(extra="forbid")
 
     contact_id: Id = Field(description="The WhatsApp contact whose list this is.")
     name: Name
@@ -105,10 +106,8 @@ class PersonOut(BaseModel):
 # --- interactions -----------------------------------------------------------------------------
 
 
-class InteractionIn(BaseModel):
+class InteractionIn(Input):
     """Something that happened, maybe with one of the contact's people."""
-
-    model_config = ConfigDict(extra="forbid")
 
     contact_id: Id
     person_id: Id | None = None
@@ -134,10 +133,8 @@ class InteractionOut(BaseModel):
 # --- reminders --------------------------------------------------------------------------------
 
 
-class ReminderIn(BaseModel):
+class ReminderIn(Input):
     """A reminder the assistant sends the contact on WhatsApp when it is due."""
-
-    model_config = ConfigDict(extra="forbid")
 
     contact_id: Id
     text: ReminderText
@@ -187,10 +184,8 @@ class ReminderOut(BaseModel):
 # --- meetings ---------------------------------------------------------------------------------
 
 
-class MeetingIn(BaseModel):
+class MeetingIn(Input):
     """A meeting in the contact's agenda; it cannot start in the past."""
-
-    model_config = ConfigDict(extra="forbid")
 
     contact_id: Id
     title: Title

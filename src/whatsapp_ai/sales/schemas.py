@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints
 
+from whatsapp_ai.core.inputs import FREE_TEXT, Input
 from whatsapp_ai.core.money import DEFAULT_CURRENCY, Currency, Money
 from whatsapp_ai.sales.service import (
     DESCRIPTION_MAX,
@@ -31,17 +32,17 @@ PriceIn = Annotated[
     ),
 ]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)]
+Description = Annotated[
+    str, FREE_TEXT, StringConstraints(strip_whitespace=True, max_length=DESCRIPTION_MAX)
+]
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, max_length=SKU_MAX)]
 Stock = Annotated[
     int, Field(ge=0, le=MAX_STOCK, description="Units in stock; null: not counted (unlimited).")
 ]
 
 
-class ProductIn(BaseModel):
+class ProductIn(Input):
     """A new product of the catalog."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name
     description: Description | None = None
@@ -52,10 +53,8 @@ class ProductIn(BaseModel):
     sku: Sku | None = None
 
 
-class ProductPatch(BaseModel):
+class ProductPatch(Input):
     """Changes to a product; null clears ``description``, ``stock`` (unlimited) and ``sku``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
     description: Description | None = None
@@ -113,10 +112,8 @@ class OrderOut(BaseModel):
     updated_at: datetime
 
 
-class OrderPatch(BaseModel):
+class OrderPatch(Input):
     """An operator's change to an order: paid (taken outside the link too) or cancelled."""
-
-    model_config = ConfigDict(extra="forbid")
 
     status: Literal["paid", "cancelled"]
 
@@ -133,11 +130,9 @@ class LeadOut(BaseModel):
     created_at: datetime
 
 
-class StripeAccountIn(BaseModel):
+class StripeAccountIn(Input):
     """The tenant's Stripe secret key (never shown again) and where customers land after
     paying."""
-
-    model_config = ConfigDict(extra="forbid")
 
     secret_key: SecretStr = Field(
         description="sk_live_…, sk_test_… or a restricted key (rk_…) with Checkout Sessions."
@@ -166,7 +161,7 @@ class StripeAccountOut(BaseModel):
     updated_at: datetime | None = None
 
 
-class WebhookSecretIn(BaseModel):
+class WebhookSecretIn(Input):
     """The signing secret Stripe shows for the tenant's endpoint (never shown again)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_ai.core.inputs import FREE_TEXT, Input
 
-class SandboxMessageIn(BaseModel):
+
+class SandboxMessageIn(Input):
     """A message typed by a simulated WhatsApp user."""
 
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
     sender: str = Field(alias="from", min_length=3, max_length=32, examples=["+5511999990001"])
-    text: str = Field(min_length=1, max_length=4096)
+    text: Annotated[str, FREE_TEXT] = Field(min_length=1, max_length=4096)
     id: str | None = Field(
         default=None,
         min_length=1,

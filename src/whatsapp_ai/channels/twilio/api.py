@@ -90,6 +90,17 @@ async def inbound(request: Request) -> Response:
     account = await _account_for(rt, request, form, number=_number(form.get("To", "")))
     try:
         message = parse.parse_inbound(form)
+    except parse.InvalidSenderError as exc:
+        # Twilio's request is fine, the sender is not: acknowledged (so it is not retried or
+        # flagged), but no contact is made and nothing is answered.
+        rt.metrics.inbound_messages.labels(CHANNEL, "refused_sender").inc()
+        log.warning(
+            "twilio.sender_refused",
+            tenant_id=account.tenant_id,
+            message_sid=form.get("MessageSid", ""),
+            reason=str(exc),
+        )
+        return Response(EMPTY_TWIML, media_type="text/xml")
     except parse.InvalidWebhookError as exc:
         raise _reject(rt, status.HTTP_400_BAD_REQUEST, "invalid", str(exc)) from exc
     accepted: channels.Accepted = await rt.batcher.submit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextvars
 import re
@@ -31,6 +32,7 @@ class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
     def __init__(self, api_base: str, timeout_s: float) -> None:
         super().__init__(timeout=timeout_s)
         self._api_base = api_base.rstrip("/")
+        self._timeout_s = timeout_s
 
     async def request(
         self,
@@ -48,9 +50,11 @@ class _HttpClient(AsyncTwilioHttpClient):  # type: ignore[misc]
         if auth is not None:
             # aiohttp deprecates its BasicAuth; the header is the same thing.
             headers["Authorization"] = encode_basic_auth(*auth)
-        response: Response = await super().request(
-            method, url, params=params, data=data, headers=headers, **kwargs
-        )
+        # The SDK's async client hands aiohttp no timeout of its own: the whole call gets one.
+        async with asyncio.timeout(self._timeout_s):
+            response: Response = await super().request(
+                method, url, params=params, data=data, headers=headers, **kwargs
+            )
         # Awaited in the caller's context, so the caller reads it right after its call.
         _last_headers.set({key.lower(): value for key, value in dict(response.headers).items()})
         return response

@@ -17,6 +17,10 @@ class InvalidWebhookError(ValueError):
     """A webhook form missing what every WhatsApp message has."""
 
 
+class InvalidSenderError(InvalidWebhookError):
+    """A well-formed webhook whose From is no WhatsApp sender (not a contact, not answered)."""
+
+
 class Attachment(BaseModel):
     """A media item as announced by the webhook."""
 
@@ -124,6 +128,9 @@ def parse_inbound(raw_form: dict[str, str]) -> TwilioInbound:
         raise InvalidWebhookError("From is missing")
     try:
         sender = identity.whatsapp_address(from_raw)
+    except identity.InvalidAddressError as exc:
+        raise InvalidSenderError(str(exc)) from exc
+    try:
         to_number = our_number(form.get("To", ""))
     except identity.InvalidAddressError as exc:
         raise InvalidWebhookError(str(exc)) from exc

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 
+from whatsapp_ai.core.inputs import FREE_TEXT, Input
 from whatsapp_ai.identity import service as identity
 
 SID = r"^{prefix}[0-9a-f]{{32}}$"
 
 
-class TwilioAccountIn(BaseModel):
+class TwilioAccountIn(Input):
     """Credentials and sender of the tenant's Twilio account."""
-
-    model_config = ConfigDict(extra="forbid")
 
     account_sid: str = Field(pattern=SID.format(prefix="AC"))
     auth_token: SecretStr = Field(min_length=16, max_length=128)
@@ -29,7 +28,7 @@ class TwilioAccountIn(BaseModel):
         pattern=SID.format(prefix="HX"),
         description="Approved template used outside the 24-hour customer-service window.",
     )
-    template_variables: dict[str, Any] | None = Field(
+    template_variables: dict[str, Annotated[Any, FREE_TEXT]] | None = Field(
         default=None,
         description='ContentVariables; "{body}" is replaced by the message text.',
         examples=[{"1": "{body}"}],

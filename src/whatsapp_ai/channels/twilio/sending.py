@@ -8,6 +8,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 from sqlalchemy import select, update
 from twilio.base.exceptions import TwilioRestException
 
@@ -16,6 +17,7 @@ from whatsapp_ai.channels.twilio import accounts
 from whatsapp_ai.channels.twilio.client import SendError, TwilioClients, classify
 from whatsapp_ai.channels.twilio.media import TwilioMedia
 from whatsapp_ai.channels.twilio.models import TwilioAccount, TwilioOutbound
+from whatsapp_ai.channels.twilio.reconcile import find_sent
 from whatsapp_ai.core.clock import Clock
 from whatsapp_ai.core.config import TwilioSettings
 from whatsapp_ai.core.crypto import SecretBox
@@ -30,6 +32,8 @@ MAX_PART_CHARS = 1600
 WINDOW = timedelta(hours=24)
 OUTSIDE_WINDOW_ERROR = 63016
 TEMPLATE_BODY_CHARS = 1000
+# A part whose create call got no answer: Twilio may have it; looked up before sending again.
+ATTEMPTED = "attempted"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
 
 log = get_logger(__name__)
@@ -104,6 +108,9 @@ class TwilioChannel:
         first_sid = ""
         for part in parts:
             if part.twilio_sid is None:
+                if not in_window and not part.via_template:
+                    # Planned inside the window but retried past it: the template rule holds.
+                    part = await self._to_template(account, part)
                 await self._wait_for_slot(account)
                 part = await self._send_part(client, account, message, part)
             first_sid = first_sid or (part.twilio_sid or "")
@@ -214,10 +221,17 @@ class TwilioChannel:
         message: channels.Outbound,
         part: TwilioOutbound,
     ) -> TwilioOutbound:
+        args = self._create_args(account, message, part)
+        if part.status == ATTEMPTED:
+            found = await self._reconcile(client, part, args)
+            if found is not None:
+                return found
+        part = await self._record(part, status=ATTEMPTED)
         try:
-            created = await client.messages.create_async(
-                **self._create_args(account, message, part)
-            )
+            created = await client.messages.create_async(**args)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # Twilio may have created it: the next attempt looks it up before sending again.
+            raise RetryLater(f"no answer from Twilio: {type(exc).__name__} {exc}") from exc
         except TwilioRestException as exc:
             error = classify(exc)
             if (
@@ -243,12 +257,47 @@ class TwilioChannel:
             ) from exc
         return await self._record(part, status=str(created.status or "queued"), sid=created.sid)
 
+    async def _reconcile(
+        self, client: Any, part: TwilioOutbound, args: dict[str, Any]
+    ) -> TwilioOutbound | None:
+        """The part as recorded from the message an unanswered attempt created, if any."""
+        async with self._db.read() as session:
+            known = set(
+                await session.scalars(
+                    select(TwilioOutbound.twilio_sid).where(
+                        TwilioOutbound.tenant_id == part.tenant_id,
+                        TwilioOutbound.twilio_sid.is_not(None),
+                        TwilioOutbound.message_id == part.message_id,
+                    )
+                )
+            )
+        found = await find_sent(
+            client,
+            to=str(args["to"]),
+            from_=args.get("from_"),
+            body=part.body,
+            template=part.via_template,
+            attempted_at=part.updated_at,
+            known_sids={str(sid) for sid in known},
+        )
+        if found is None:
+            return None
+        log.info("twilio.reconciled", part_id=part.id, twilio_sid=found.sid)
+        return await self._record(part, status=str(found.status or "queued"), sid=found.sid)
+
+    async def _to_template(self, account: TwilioAccount, part: TwilioOutbound) -> TwilioOutbound:
+        if not account.template_content_sid:
+            raise PermanentJobError(
+                "outside the 24-hour window and no approved template is configured"
+            )
+        return await self._switch_to_template(part)
+
     async def _switch_to_template(self, part: TwilioOutbound) -> TwilioOutbound:
         async with self._db.transaction() as session:
             await session.execute(
                 update(TwilioOutbound)
                 .where(TwilioOutbound.tenant_id == part.tenant_id, TwilioOutbound.id == part.id)
-                .values(via_template=True, body=part.body[:TEMPLATE_BODY_CHARS])
+                .values(via_template=True, body=part.body[:TEMPLATE_BODY_CHARS], status="pending")
             )
             refreshed = await session.scalar(
                 select(TwilioOutbound).where(

@@ -12,6 +12,7 @@ from whatsapp_ai.channels.twilio.models import TwilioOutbound
 RANK = {
     "pending": 0,
     "retrying": 0,
+    "attempted": 0,
     "accepted": 1,
     "scheduled": 1,
     "queued": 1,
@@ -33,7 +34,7 @@ def advances(current: str, new: str) -> bool:
     return new in RANK and RANK[new] > RANK.get(current, 0)
 
 
-UNSENT = frozenset({"pending", "retrying"})
+UNSENT = frozenset({"pending", "retrying", "attempted"})
 
 
 def overall(statuses: list[str]) -> str:

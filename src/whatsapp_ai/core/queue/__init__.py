@@ -8,6 +8,7 @@ from whatsapp_ai.core.queue.types import (
     Queue,
     QueueStats,
     RetryLater,
+    RetryPolicy,
     Snooze,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "Queue",
     "QueueStats",
     "RetryLater",
+    "RetryPolicy",
     "Snooze",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,14 @@ from whatsapp_ai.core.db import (
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.pii import redact
 from whatsapp_ai.core.privacy import ContactRef, Erased
-from whatsapp_ai.core.queue.types import JobInfo, JobStatus, LeasedJob, Outcome, QueueStats
+from whatsapp_ai.core.queue.types import (
+    JobInfo,
+    JobStatus,
+    LeasedJob,
+    Outcome,
+    QueueStats,
+    RetryPolicy,
+)
 
 MAX_ERROR_CHARS = 4000
 
@@ -62,6 +70,7 @@ class JobRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    replays: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 def backoff_delay(attempt: int, *, base_s: float, max_s: float) -> timedelta:
@@ -82,14 +91,19 @@ class SqlQueue:
         max_attempts: int,
         backoff_base_s: float,
         backoff_max_s: float,
+        policies: Mapping[str, RetryPolicy] | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._visibility = visibility_timeout
-        self._max_attempts = max_attempts
-        self._backoff_base_s = backoff_base_s
-        self._backoff_max_s = backoff_max_s
+        self._default = RetryPolicy(max_attempts, backoff_base_s, backoff_max_s)
+        # Kinds that need another schedule (sending to contacts rides out provider outages).
+        self._policies = dict(policies or {})
         self._wakeup = asyncio.Event()
+
+    def policy(self, kind: str) -> RetryPolicy:
+        """The retry policy of a kind of job."""
+        return self._policies.get(kind, self._default)
 
     async def enqueue(
         self,
@@ -109,7 +123,7 @@ class SqlQueue:
             "payload": payload,
             "status": "queued",
             "attempts": 0,
-            "max_attempts": max_attempts or self._max_attempts,
+            "max_attempts": max_attempts or self.policy(kind).max_attempts,
             "run_at": now + (delay or timedelta(0)),
             "idempotency_key": idempotency_key,
             "created_at": now,
@@ -137,7 +151,7 @@ class SqlQueue:
                 "payload": payload,
                 "status": "queued",
                 "attempts": 0,
-                "max_attempts": self._max_attempts,
+                "max_attempts": self.policy(kind).max_attempts,
                 "run_at": now,
                 "idempotency_key": key,
                 "created_at": now,
@@ -208,6 +222,7 @@ class SqlQueue:
                     max_attempts=row.max_attempts,
                     lease_token=token,
                     created_at=row.created_at,
+                    replays=row.replays,
                 )
                 for row in rows
             ]
@@ -272,8 +287,9 @@ class SqlQueue:
             values.update(status="dead", finished_at=now)
         else:
             if delay is None:
+                policy = self.policy(job.kind)
                 delay = backoff_delay(
-                    job.attempts, base_s=self._backoff_base_s, max_s=self._backoff_max_s
+                    job.attempts, base_s=policy.backoff_base_s, max_s=policy.backoff_max_s
                 )
             values.update(status="queued", run_at=now + delay)
         async with self._db.transaction() as session:
@@ -316,18 +332,26 @@ class SqlQueue:
                 finished_at=row.finished_at,
                 last_error=row.last_error,
                 payload=row.payload,
+                replays=row.replays,
             )
             for row in rows
         ]
 
     async def replay(self, job_ids: list[str] | None = None) -> int:
-        """Requeue dead letters with fresh attempts; how many were requeued."""
+        """Requeue dead letters with fresh attempts (counted in ``replays``, so a handler knows
+        an operator asked for it again); how many were requeued."""
         stmt = update(JobRow).where(JobRow.status == "dead")
         if job_ids is not None:
             stmt = stmt.where(JobRow.id.in_(job_ids))
         async with self._db.transaction() as session:
             result = await session.execute(
-                stmt.values(status="queued", attempts=0, run_at=self._clock.now(), finished_at=None)
+                stmt.values(
+                    status="queued",
+                    attempts=0,
+                    run_at=self._clock.now(),
+                    finished_at=None,
+                    replays=JobRow.replays + 1,
+                )
             )
         count = int(result.rowcount)  # type: ignore[attr-defined]
         if count:

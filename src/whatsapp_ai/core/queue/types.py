@@ -24,6 +24,8 @@ class LeasedJob:
     max_attempts: int
     lease_token: str
     created_at: datetime
+    # How many times an operator requeued it from the dead letters.
+    replays: int = 0
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,16 @@ class JobInfo:
     finished_at: datetime | None
     last_error: str | None
     payload: dict[str, Any]
+    replays: int = 0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How many attempts a kind of job gets, and the backoff between them."""
+
+    max_attempts: int
+    backoff_base_s: float
+    backoff_max_s: float
 
 
 @dataclass(frozen=True)
