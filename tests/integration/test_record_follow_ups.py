@@ -171,3 +171,15 @@ async def test_the_last_few_made_cancelled_together(chat: Chat) -> None:
     assert "comprar pao" in said
     assert "ligar pro Sergio" in said
     assert await _agenda(chat) == []
+
+
+async def test_a_meal_or_fuel_told_without_its_amount_then_the_amount(chat: Chat) -> None:
+    assert await chat.say("almocei fora ontem") == "Qual foi o valor?"
+    await chat.say("86")
+    assert await chat.say("abasteci anteontem") == "Qual foi o valor?"
+    await chat.say("150")
+    await chat.say("fui na academia hj")
+    assert sorted((c, a, d) for _, c, a, d, _ in await chat.entries()) == [
+        ("restaurants", Decimal("86.00"), "2026-03-03"),
+        ("transport", Decimal("150.00"), "2026-03-02"),
+    ]

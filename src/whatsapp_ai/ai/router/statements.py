@@ -85,7 +85,7 @@ _AGENDA_WORDS = re.compile(
 # Under this the router's reading of a plan yields to spending told in the past.
 _SURE_OF_A_PLAN = 0.5
 # Intents a statement of money may be mistaken for.
-_READ_AS_QUESTION = frozenset({"finance.query"})
+_READ_AS_QUESTION = frozenset({"finance.query", "finance.summary"})
 
 
 def _untold_plan(score: IntentScore, text: str) -> bool:
@@ -138,9 +138,20 @@ def _kind_of(text: str) -> str:
     return "finance.add_income" if _INCOME.search(fold(text)) else "finance.add_expense"
 
 
+# "almocei fora ontem", "jantei no japonês", "had lunch out": done somewhere one pays.
+_PAID_ACTIVITY = re.compile(
+    r"\b(?:almocei|jantei|lanchei|tomei|abasteci|estacionei|pedi|had|ate|grabbed|ordered)\b"
+)
+
+
 def _told_spending(text: str) -> bool:
     folded = fold(text)
-    return _SPENT_OR_GOT.search(folded) is not None and _QUESTION.search(folded) is None
+    if _QUESTION.search(folded) is not None:
+        return False
+    if _SPENT_OR_GOT.search(folded) is not None:
+        return True
+    # An activity one pays for, told in the past with where it was: its amount is to be asked.
+    return _PAID_ACTIVITY.search(folded) is not None and guess_category(text) is not None
 
 
 def money_statement(text: str) -> str | None:
@@ -258,9 +269,13 @@ def restate(
             return IntentScore(noted, CRM, strength, strength)
     if FINANCE not in enabled_agents:
         return score
-    if (score is None or score.intent.startswith(_NOT_A_RECORD) or _untold_plan(score, text)) and (
-        _told_spending(text)
-    ):
+    read_as_question = score is not None and score.intent in _READ_AS_QUESTION
+    if (
+        score is None
+        or score.intent.startswith(_NOT_A_RECORD)
+        or read_as_question
+        or _untold_plan(score, text)
+    ) and _told_spending(text):
         strength = score.score if score is not None else 0.0
         return IntentScore(money_statement(text) or _kind_of(text), FINANCE, strength, strength)
     if (
