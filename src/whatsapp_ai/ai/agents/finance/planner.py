@@ -24,8 +24,8 @@ from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Category
 
 _INCOME_WORDS = re.compile(
-    r"\b(recebi|receb\w+|ganhei|ganho|entrou|entrada|entradas|salario"
-    r"|income|earn\w*|received|got paid)\b"
+    r"\b(recebi|receb\w+|ganhei|ganho|entrou|entrada|entradas|salario|caiu|caiu na conta"
+    r"|income|earn\w*|received|got paid|came in|made|make)\b"
 )
 _QUESTION = re.compile(
     r"\?|\b(quant\w*|qnt\w*|qto|qtos|qual|quais|como|how|what|which|total|saldo|balance"
