@@ -183,3 +183,9 @@ async def test_a_meal_or_fuel_told_without_its_amount_then_the_amount(chat: Chat
         ("restaurants", Decimal("86.00"), "2026-03-03"),
         ("transport", Decimal("150.00"), "2026-03-02"),
     ]
+
+
+async def test_something_to_book_without_its_time_asks_when(chat: Chat) -> None:
+    assert await chat.say("marca dentista") == "Para quando?"
+    await chat.say("quinta 14h")
+    assert ("Dentista", datetime(2026, 3, 5, 17, 0, tzinfo=UTC)) in await _agenda(chat)

@@ -103,7 +103,8 @@ def _untold_plan(score: IntentScore, text: str) -> bool:
 # Words that change what was recorded ("foi 45", "na vdd", "muda", "was").
 _CHANGE_WORDS = re.compile(
     r"\b(?:foi|era|na vdd|na verdade|errei|corrig\w*|muda\w*|troca\w*|altera\w*|atualiza\w*"
-    r"|edita\w*|apaga\w*|was|were|actually|change|fix|wrong|edit|update|delete|remove)\b|\*"
+    r"|edita\w*|apaga\w*|desmarc\w*|cancel\w*|remarc\w*|adia\w*|adianta\w*|was|were"
+    r"|actually|change|fix|wrong|edit|update|delete|remove|reschedule|move|push)\b|\*"
 )
 
 
@@ -187,12 +188,22 @@ def agenda_question(text: str) -> bool:
     return _QUESTION.search(folded) is not None and _AGENDA_ASKED.search(folded) is not None
 
 
+_BOOK = re.compile(
+    r"^(?:(?:me|pf|pfv|por favor|ei|oi)\s+)?(?:marca|marque|marcar|agenda|agende|agendar|schedule"
+    r"|book)\b(?!\s+(?:de|do|da)\b)"
+)
+_REMINDER_NOUN = re.compile(r"\b(?:lembrete|reminder|alarme|alarm)\b")
+
+
 def agenda_statement(text: str) -> str | None:
     """The agenda intent of an event told with its moment ("tenho consulta terça às 10"), or of
     a request for a warning ahead of something ("me avisa uns dias antes"); else None."""
     folded = fold(text)
     if find_offset(text) is not None:
         return "crm.add_reminder"
+    if _BOOK.search(folded) and not _QUESTION.search(folded):
+        # "marca dentista", "agenda uma call": something to put in the agenda, when or not.
+        return "crm.add_reminder" if _REMINDER_NOUN.search(folded) else "crm.add_meeting"
     if _HAVE_EVENT.search(folded) and not _QUESTION.search(folded) and _says_when(text):
         return "crm.add_meeting"
     return None
@@ -246,8 +257,12 @@ def restate(
     ):
         strength = score.score if score is not None else 0.0
         return IntentScore("crm.list_reminders", CRM, strength, strength)
-    # "tenho prova sábado às 8h" is no change of anything, whatever the router read.
-    unsure_move = score is not None and score.intent in ("crm.move", "crm.cancel")
+    # "tenho prova sábado às 8h", "marca dentista" change nothing, whatever the router read.
+    unsure_move = score is not None and score.intent in (
+        "crm.move",
+        "crm.cancel",
+        "crm.list_reminders",
+    )
     unsure_move = unsure_move and _CHANGE_WORDS.search(fold(text)) is None
     if CRM in enabled_agents and (
         score is None or not score.intent.startswith("crm.") or unsure_move
