@@ -159,3 +159,14 @@ async def test_people_asked_after_by_role_as_typed_and_never_by_another_name(cha
     listed = await chat.say("quais contatos eu tenho?")
     assert "Jorge" in listed
     assert "Rob" in listed
+
+
+async def test_remind_me_what_someone_said_is_a_question_about_them(chat: Chat) -> None:
+    await chat.say("a Ana me pediu pra levar o livro dela")
+    await chat.say("falei com a Carla anteontem, ela pediu o orcamento")
+    assert "livro" in await chat.say("me lembra o que a Ana me pediu")
+    assert "02/03" in await chat.say("faz quanto tempo que nao falo com a Carla?")
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            page = await crm.list_reminders(session, tenant_id=chat.tenant_id)
+    assert list(page.items) == []

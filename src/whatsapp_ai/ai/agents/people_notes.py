@@ -318,8 +318,9 @@ PHONE = re.compile(r"\+?\(?\d[\d\s().-]{5,}\d")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 BIRTHDAY = re.compile(r"\b(?:aniversario|niver|birthday|nasceu|born)\b")
 _LAST = re.compile(
-    r"\b(?:ultima vez|last time|last (?:talk|spoke|spoken|saw|met)|when did i last)\b|"
-    r"\bquando (?:eu )?(?:falei|conversei|vi|encontrei)\b"
+    r"\b(?:ultima vez|last time|last (?:talk|spoke|spoken|saw|met)|when did i last"
+    r"|faz quanto tempo|ha quanto tempo|how long since|how long has it been)\b|"
+    r"\b(?:quando|qnd|qdo) (?:eu )?(?:falei|conversei|vi|encontrei)\b"
 )
 _ASKS = {
     "phone": re.compile(

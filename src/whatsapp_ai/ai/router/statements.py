@@ -245,11 +245,32 @@ def _opens_with_person(text: str) -> str | None:
 _NOT_A_NOTE = frozenset({"crm.person_info", "crm.add_contact", "crm.cancel", "crm.move"})
 
 
+# "me lembra o que a Ana me pediu", "remind me what Tom said": a question, not a reminder.
+_REMIND_WHAT = re.compile(
+    r"^(?:me\s+)?(?:lembra|relembra|remind me)\s+(?:o que|oq|qual|quais|quem|quando|onde|como"
+    r"|what|who|when|where|which|how)\b"
+)
+
+
+def reminded_what(text: str) -> str | None:
+    """The question "me lembra o que ..." asks: about the agenda, or about a person."""
+    folded = fold(text)
+    if not _REMIND_WHAT.search(folded):
+        return None
+    if _AGENDA_ASKED.search(folded):
+        return "crm.list_reminders"
+    return "crm.person_info" if find_person_names(text) else None
+
+
 def restate(
     score: IntentScore | None, text: str, enabled_agents: Collection[str]
 ) -> IntentScore | None:
     """The router's verdict, or a statement of money where it found none or read a question,
     or a note about a person whatever the router read."""
+    asked = reminded_what(text) if CRM in enabled_agents else None
+    if asked is not None:
+        strength = score.score if score is not None else 0.0
+        return IntentScore(asked, CRM, strength, strength)
     if (
         CRM in enabled_agents
         and (score is None or score.intent.startswith(_NOT_A_RECORD))
