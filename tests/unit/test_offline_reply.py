@@ -32,6 +32,13 @@ def _turn(
         ("hello, can you help me?", "en"),
         ("what time do you open?", "en"),
         ("12345", "pt"),
+        # no chat word says it: the model reads the sentence
+        ("Lily lives in Austin", "en"),
+        ("Nina works at Spotify as a data engineer", "en"),
+        ("a Bia trabalha na Globo", "pt"),
+        # chat words the model does not know
+        ("blz mano", "pt"),
+        ("vc e um robo?", "pt"),
     ],
 )
 def test_detect_language(text: str, language: str) -> None:

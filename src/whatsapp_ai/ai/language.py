@@ -1,10 +1,26 @@
-"""Telling Portuguese from English in short chat messages."""
+"""Telling Portuguese from English in short chat messages.
+
+Chat words decide first ("vc", "hj", "spent", "the"): people type them, and a detector trained on
+prose does not know them. When they say too little, Lingua's detector (n-gram models shipped in
+the package, restricted to the two languages) reads a sentence of three words or more, and its
+verdict counts when it is sure ("Lily lives in Austin", "Nina works at Spotify").
+"""
 
 from __future__ import annotations
 
 import re
+from functools import cache
+
+from lingua import Language, LanguageDetector, LanguageDetectorBuilder
 
 from whatsapp_ai.core.text import fold
+
+# Chat words this many apart decide alone.
+DECISIVE = 2
+# Lingua decides only on this many words or more, and this sure.
+MODEL_WORDS = 3
+MODEL_CONFIDENCE = 0.85
+_CODES = {Language.ENGLISH: "en", Language.PORTUGUESE: "pt"}
 
 _WORD = re.compile(r"[a-z']+")
 _EN = frozenset(
@@ -163,15 +179,25 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+@cache
+def _detector() -> LanguageDetector:
+    return LanguageDetectorBuilder.from_languages(*_CODES).build()
+
+
 def detect_language(text: str, default: str = "pt") -> str:
-    """'en' or 'pt' by counting common words; ``default`` when unsure."""
+    """'en' or 'pt' by the chat words, else the model when it is sure; ``default`` when
+    unsure."""
     found = words(text)
     en = sum(word in _EN for word in found)
     pt = sum(word in _PT for word in found)
-    if en > pt:
-        return "en"
-    if pt > en:
-        return "pt"
+    if abs(en - pt) >= DECISIVE:
+        return "en" if en > pt else "pt"
+    if len(found) >= MODEL_WORDS:
+        best = _detector().compute_language_confidence_values(text)[0]
+        if best.value >= MODEL_CONFIDENCE:
+            return _CODES[best.language]
+    if en != pt:
+        return "en" if en > pt else "pt"
     return default
 
 
