@@ -229,3 +229,14 @@ def test_spans_are_ordered_and_inside_the_text(text: str) -> None:
         assert previous_end <= start < end <= len(text)
         assert any(c.isdigit() or c.isalpha() for c in text[start:end])
         previous_end = end
+
+
+def test_reais_and_centavos_said_as_spoken() -> None:
+    def read(text: str) -> list[str]:
+        return [str(a.value) for a in find_amounts(text, money_hint=True)]
+
+    assert read("38 e 50") == ["38.50"]
+    assert read("paguei a net 99 e 90") == ["99.90"]
+    assert read("foi 12 e 90, no pix") == ["12.90"]
+    assert read("uber 15 e 50 de ifood") == ["15.00", "50.00"]
+    assert read("gastei 30 e 20 no uber") == ["30.00", "20.00"]

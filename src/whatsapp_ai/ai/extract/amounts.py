@@ -88,6 +88,8 @@ _FOLLOWERS = frozenset(
         "de", "do", "da", "dos", "das", "no", "na", "nos", "nas", "em", "com", "pra", "pro",
         "pras", "pros", "para", "por", "pelo", "pela", "e", "ou", "a", "o", "as", "os", "ao",
         "que", "mas", "so", "cada", "hoje", "ontem", "anteontem", "amanha", "agora", "semana",
+        "certinho", "certo", "exato", "exatos", "redondo", "contados", "pouco", "poucos", "flat",
+        "even", "exactly", "tops", "no maximo", "mais", "mais ou menos",
         "mes", "ano", "ja", "tambem", "ai", "la", "total", "on", "at", "in", "for", "to", "and",
         "or", "the", "from", "with", "of", "each", "today", "yesterday", "tomorrow", "last",
         "this", "too", "already", "via", "pix", "me", "i", "eu", "dia", "day", "ate", "until",
@@ -286,6 +288,7 @@ def find_amounts(
     folded = fold(text)
     identifiers = identifier_spans(folded)
     numbers = [n for n in _numbers(folded) if not inside_identifier(identifiers, n.start, n.end)]
+    numbers = _reais_and_centavos(folded, numbers)
     amounts: list[Amount | None] = [None] * len(numbers)
     taken = 0  # the end of the last span used, so a centavos tail is not read twice
     for index, number in enumerate(numbers):
@@ -320,6 +323,38 @@ def find_amounts(
         if number.cents or number.scale > 1 or (money_hint and not small_word):
             amounts[index] = _plain(number, default_currency)
     return [amount for amount in amounts if amount is not None]
+
+
+_AND = re.compile(r"\s+e\s+")
+_WORDS_AFTER = re.compile(r"\s+(?!(?:kk+|rs)\b)[^\W\d_]{2,}")
+
+
+def _reais_and_centavos(folded: str, numbers: list[_Number]) -> list[_Number]:
+    """ "38 e 50", "99 e 90": reais and centavos said the way they are spoken, one amount."""
+    joined: list[_Number] = []
+    for number in numbers:
+        last = joined[-1] if joined else None
+        tail = folded[number.start : number.end]
+        if (
+            last is not None
+            and not last.cents
+            and not last.spelled
+            and last.scale == 1
+            and last.value == last.value.to_integral_value()
+            and not number.spelled
+            and len(tail) == 2
+            and tail.isdigit()
+            and _AND.fullmatch(folded, last.end, number.start) is not None
+            and not folded[number.end : number.end + 1].isalnum()
+            # "uber 15 e 50 de ifood", "50 e 30 reais" are two: words after the second
+            # say what they were for, or that both are reais
+            and not _WORDS_AFTER.match(folded, number.end)
+        ):
+            value = last.value + Decimal(tail) / 100
+            joined[-1] = _Number(last.start, number.end, value, 1, True, False)
+            continue
+        joined.append(number)
+    return joined
 
 
 def _inside(number: _Number, amounts: list[Amount | None]) -> bool:

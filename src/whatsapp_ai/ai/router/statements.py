@@ -39,7 +39,7 @@ _QUESTION = re.compile(
 )
 _INCOME = re.compile(
     r"\b(?:recebi|ganhei|caiu|entrou|entraram|salario|freela|reembolso|me pagou|me pagaram"
-    r"|me devolveu|vendi|received|earned|got paid|paid me|salary|income|refund|sold)\b"
+    r"|me devolveu|vendi|received|earned|got paid|paid me|salary|income|refund|sold|paycheck)\b"
 )
 _NOTE = re.compile(
     r"^(?:(?:entao|ah|ok|blz|ei|mano|oi|e|so|please|pls)[\s,]+)*"
@@ -66,7 +66,8 @@ _SAVE = re.compile(
 # Money spent or received, told in the past without the amount yet ("gastei no posto hj",
 # "paguei o aluguel"): never a purchase from the tenant's shop, never small talk.
 _SPENT_OR_GOT = re.compile(
-    r"\b(?:gastei|paguei|comprei|torrei|recebi|ganhei|spent|paid|bought|received|got paid)\b"
+    r"\b(?:gastei|paguei|comprei|torrei|recebi|ganhei|me pagaram|caiu o salario|spent|paid"
+    r"|bought|received|got paid|got my (?:paycheck|salary|pay))\b"
 )
 _NOT_A_RECORD = ("smalltalk.", "knowledge.", "sales.")
 # What the router reads a message it cannot place as.
@@ -91,6 +92,8 @@ _READ_AS_QUESTION = frozenset({"finance.query", "finance.summary"})
 def _untold_plan(score: IntentScore, text: str) -> bool:
     """A reminder or meeting the router is unsure of, with no word asking for one ("comprei
     remédio na farmácia anteontem" is spending told, not something to be reminded of)."""
+    if score.intent == "crm.log_interaction" and not find_person_names(text):
+        return True  # "almocei fora com o pessoal do trampo": a meal, with nobody named
     return (
         score.intent in ("crm.add_reminder", "crm.add_meeting", "crm.cancel", "crm.move")
         and score.score < _SURE_OF_A_PLAN
@@ -192,6 +195,10 @@ _BOOK = re.compile(
     r"^(?:(?:me|pf|pfv|por favor|ei|oi)\s+)?(?:marca|marque|marcar|agenda|agende|agendar|schedule"
     r"|book)\b(?!\s+(?:de|do|da)\b)"
 )
+# What "marca uma call com o Henrique" may be read as, when it books something.
+_NOT_A_PLAN = frozenset(
+    {"crm.add_contact", "crm.person_info", "crm.person_update", "crm.log_interaction"}
+)
 _REMINDER_NOUN = re.compile(r"\b(?:lembrete|reminder|alarme|alarm)\b")
 
 
@@ -285,8 +292,10 @@ def restate(
         "crm.list_reminders",
     )
     unsure_move = unsure_move and _CHANGE_WORDS.search(fold(text)) is None
+    booking = _BOOK.search(fold(text)) is not None and score is not None
+    booking = booking and score is not None and score.intent in _NOT_A_PLAN
     if CRM in enabled_agents and (
-        score is None or not score.intent.startswith("crm.") or unsure_move
+        score is None or not score.intent.startswith("crm.") or unsure_move or booking
     ):
         agenda = agenda_statement(text)
         if agenda is not None:
