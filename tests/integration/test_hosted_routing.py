@@ -54,7 +54,8 @@ def _spec(fake: FakeOpenAI, model: str, tier: str) -> dict[str, Any]:
         "provider": "openai_compatible",
         "model": model,
         "base_url": fake.base_url,
-        "timeout_s": 2,
+        # Room for a loaded machine; the slow fake (20 s) still times out.
+        "timeout_s": 8,
         "max_retries": 0,
         "tier": tier,
     }
