@@ -189,3 +189,27 @@ async def test_something_to_book_without_its_time_asks_when(chat: Chat) -> None:
     assert await chat.say("marca dentista") == "Para quando?"
     await chat.say("quinta 14h")
     assert ("Dentista", datetime(2026, 3, 5, 17, 0, tzinfo=UTC)) in await _agenda(chat)
+
+
+async def test_follow_ups_said_as_a_moment_a_month_or_the_amount_to_keep(chat: Chat) -> None:
+    await chat.say("me lembra de ligar pro medico amanha")
+    await chat.say("9 e meia")
+    await chat.say("marca reuniao com a Renata amanha as 10h")
+    await chat.say("ops, depois de amanha")
+    agenda = await _agenda(chat)
+    assert ("ligar pro medico", datetime(2026, 3, 5, 12, 30, tzinfo=UTC)) in agenda
+    assert ("Reuniao com a Renata", datetime(2026, 3, 6, 13, 0, tzinfo=UTC)) in agenda
+    assert len(agenda) == 2
+    await chat.say("gastei no mercado antes de ontem")
+    await chat.say("foi 112 e pouco, poe 112")
+    await chat.say("spent 41 on groceries today")
+    await chat.say("oh wait, it was the day before yesterday")
+    assert sorted((a, d) for _, _, a, d, _ in await chat.entries()) == [
+        (Decimal("41.00"), "2026-03-02"),
+        (Decimal("112.00"), "2026-03-02"),
+    ]
+    await chat.say("recebi 2600 de salario dia 05/02")
+    await chat.say("quanto recebi em janeiro?")
+    assert "R$ 2.600,00" in await chat.say("e fevereiro?")
+    await chat.say("quanto recebi esse mes?")
+    assert "R$ 153,00" in await chat.say("e gastei quanto?")

@@ -12,12 +12,13 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from whatsapp_ai.ai.extract import find_when
 from whatsapp_ai.ai.models import DialogueState
 from whatsapp_ai.core.privacy import ContactRef, Erased
 from whatsapp_ai.core.text import fold
@@ -54,7 +55,8 @@ SAID_OF_THE_LAST = re.compile(
     r"|(?:de|do|da|no|na|num|numa|com|em|pro|pra|on|at|for)\s+(?!.*\d)[^\W\d_]+)"
 )
 _CORRECTION_LEAD = re.compile(
-    r"^(?:na vdd|na verdade|errei|me enganei|corrigindo|quer dizer|actually|i mean|correction)\b"
+    r"^(?:(?:oh|ah|ai)\s+)?(?:na vdd|na verdade|errei|me enganei|corrigindo|quer dizer|pera|perai"
+    r"|opa|ops|oops|wait|sorry|actually|i mean|correction)\b"
 )
 # "send me ...", "me passa ...": a request of its own, never a remark about the last record.
 _COMMAND = re.compile(
@@ -213,6 +215,22 @@ _ONLY_A_MISTAKE = re.compile(
 )
 
 
+# Any fixed moment will do to ask whether words say a moment.
+_ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
+_FILLER = re.compile(r"\b(?:e|as|às|a|o|no|na|pra|para|at|on|the|in|melhor|better|then|entao)\b")
+
+
+def only_a_moment(clause: str) -> bool:
+    """Whether a clause says a moment and nothing else ("9 e meia", "sexta às 10")."""
+    found = find_when(clause, now=_ANY_MOMENT, tz="UTC")
+    if not found:
+        return False
+    rest = clause
+    for when in reversed(found):
+        rest = rest[: when.span[0]] + " " + rest[when.span[1] :]
+    return not re.search(r"\w", _FILLER.sub(" ", fold(rest)))
+
+
 def only_a_mistake(clause: str) -> bool:
     """Whether a clause only says a mistake was made ("opa, lancei errado")."""
     return _ONLY_A_MISTAKE.match(fold(clause).strip()) is not None
@@ -271,8 +289,11 @@ def read(
             change = _REMOVAL_OF[change]
         if _CHANGING.search(folded) or _REMOVING.search(folded) or _CORRECTING.search(folded):
             return Reading("follow_up", change, clause)
-    correcting = _CORRECTING.search(folded) or (
-        change == "finance.edit_last" and SAID_OF_THE_LAST.search(folded)
+    correcting = (
+        _CORRECTING.search(folded)
+        or (change == "finance.edit_last" and SAID_OF_THE_LAST.search(folded))
+        # "9 e meia", "sexta" right after a record: its moment, said again
+        or only_a_moment(clause)
     )
     # "na vdd ela mudou pra Sorocaba mes passado": a correction said first may run longer.
     led = words(clause) <= 2 * SHORT_WORDS and _CORRECTION_LEAD.match(folded) is not None

@@ -30,6 +30,7 @@ from whatsapp_ai.ai.extract.reminders import TRIGGER, find_offset
 from whatsapp_ai.ai.extract.subjects import statement_subject
 from whatsapp_ai.ai.router.router import IntentScore
 from whatsapp_ai.core.text import fold
+from whatsapp_ai.core.vocabulary import Category
 
 FINANCE = "finance"
 _QUESTION = re.compile(
@@ -148,6 +149,12 @@ _PAID_ACTIVITY = re.compile(
 )
 
 
+_WENT = re.compile(r"\b(?:fui|fomos|went)\b")
+_PAID_PLACES = frozenset(
+    {Category.RESTAURANTS, Category.ENTERTAINMENT, Category.GROCERIES, Category.SHOPPING}
+)
+
+
 def _told_spending(text: str) -> bool:
     folded = fold(text)
     if _QUESTION.search(folded) is not None:
@@ -155,7 +162,11 @@ def _told_spending(text: str) -> bool:
     if _SPENT_OR_GOT.search(folded) is not None:
         return True
     # An activity one pays for, told in the past with where it was: its amount is to be asked.
-    return _PAID_ACTIVITY.search(folded) is not None and guess_category(text) is not None
+    category = guess_category(text)
+    if _PAID_ACTIVITY.search(folded) is not None and category is not None:
+        return True
+    # "fui no cinema ontem": going where one pays to be (not the gym, not the doctor).
+    return _WENT.search(folded) is not None and category in _PAID_PLACES
 
 
 def money_statement(text: str) -> str | None:

@@ -23,6 +23,7 @@ from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Category
 
+_SPENDING_WORDS = re.compile(r"\b(?:gast\w*|despesas?|spen[dt]\w*|expenses?|paguei|paid)\b")
 _INCOME_WORDS = re.compile(
     r"\b(recebi|receb\w+|ganhei|ganho|entrou|entrada|entradas|salario|caiu|caiu na conta"
     r"|income|earn\w*|received|got paid|came in|made|make)\b"
@@ -98,6 +99,10 @@ def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
         amounts = [bare] if bare is not None else []
     if not amounts:
         return Plan(text=i18n.text(moment.language, "finance.ask_amount"))
+    put = _PUT_IT.search(fold(text))
+    if put is not None and len(amounts) > 1:
+        # "foi 112 e pouco, põe 112": the amount to keep is the one said last.
+        amounts = [a for a in amounts if a.span[0] >= put.start()][-1:] or amounts[-1:]
     income = _is_income(intent, text)
     whole_day = _day(text, moment)
     calls: list[tuple[str, dict[str, object]]] = []
@@ -133,6 +138,7 @@ def _plan_entry(intent: str, text: str, moment: Moment) -> Plan:
     return Plan(calls=calls)
 
 
+_PUT_IT = re.compile(r"\b(?:poe|bota|coloca|deixa|arredonda pra|put|make it|call it|round it to)\b")
 # Words that name money itself, never what it was for.
 _MONEY_NOUNS = frozenset(
     {"reais", "real", "conto", "contos", "pila", "pilas", "mangos", "bucks", "dollars", "dolares"}
@@ -299,6 +305,8 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     else:
         start, end = period or _this_month(moment)
     kind = "income" if _INCOME_WORDS.search(folded) else before.get("kind") or "expense"
+    if _SPENDING_WORDS.search(folded) and not _INCOME_WORDS.search(folded):
+        kind = "expense"  # "e gastei quanto?" after a question about income
     args: dict[str, object] = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
     named = guess_category(text) or _category_named(text)
     excluded = _EXCLUDING.search(folded)

@@ -432,8 +432,9 @@ def plan_change(intent: str, text: str, moment: Moment) -> Plan:
         if cut:
             selector, destination = folded[: cut.start()], folded[cut.end() :]
         elif _just_made(moment):
-            # "melhor 16h", "opa, quinta*": every time word says where the record goes.
-            selector, destination = _TIME_WORDS.sub(" ", folded), folded
+            # "melhor 16h", "opa, quinta*", "ops, depois de amanhã": every time word says where
+            # the record goes.
+            selector, destination = _TIME_WORDS.sub(" ", _without_moments(folded, moment)), folded
         _read_destination(text[cut.end() :] if cut else destination, destination, moment, args)
     for number, (pt, en) in enumerate(_WEEKDAYS):
         if re.search(rf"\b(?:{pt}|{en})\b", selector):
@@ -479,6 +480,16 @@ _SEVERAL = re.compile(
     r"(?:\s+(?:ultim[oa]s|last|lembretes|reminders|reunioes|meetings))?\s*$"
     r"|\b(ambos|ambas|both)\b"
 )
+
+
+def _without_moments(folded: str, moment: Moment) -> str:
+    """The text with the moments it names blanked ("depois de amanhã", "sexta às 10")."""
+    tz = ZoneInfo(moment.timezone)
+    found = find_when(folded, now=moment.now.astimezone(tz), tz=moment.timezone, prefer="future")
+    for when in reversed(found):
+        begin, end = when.span
+        folded = folded[:begin] + " " * (end - begin) + folded[end:]
+    return folded
 
 
 def _picked_from_list(folded: str, moment: Moment) -> str | None:

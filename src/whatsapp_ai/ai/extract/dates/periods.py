@@ -42,6 +42,10 @@ _MONTH_PERIOD = re.compile(
     rf"|{THIS}|{LAST}|{NEXT})\s+)?(?P<m>{any_of(MONTHS)})\b"
     r"(?:\s+(?P<post>passado|q(?:ue)? vem)\b|,?\s+(?:de\s+)?(?P<y>\d{4})\b)?"
 )
+# "e fevereiro?", "and february?": a month said alone, as a follow-up says it.
+_MONTH_ALONE = re.compile(
+    rf"(?:(?:e|and|what about|how about|e o mes de|e no mes de)\s+)?(?:{any_of(MONTHS)})"
+)
 _YEAR = re.compile(r"\b(?:em|in|no ano de|during)\s+(?P<y>(?:19|20)\d{2})\b(?![/.,:]\d)")
 _RELATIVE_PERIOD = re.compile(
     rf"\b(?:(?P<dir>{THIS}|{LAST}|{NEXT})\s+(?P<unit>semana|mes|ano|week|month|year)"
@@ -76,7 +80,7 @@ def _month_year(ctx: Context, month: int, direction: Direction | None) -> int:
 
 def _read_month(ctx: Context, match: re.Match[str]) -> Token | None:
     pre, name, post, year = match.group("pre", "m", "post", "y")
-    if not (pre or post or year):
+    if not (pre or post or year) and not _MONTH_ALONE.fullmatch(ctx.folded.strip(" ?!.")):
         return None
     written = ctx.text[match.start("m") : match.end("m")]
     if name == "marco" and written[0].isupper() and "ç" not in written.lower():
