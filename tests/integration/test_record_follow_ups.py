@@ -14,6 +14,7 @@ from whatsapp_ai.ai.agents.engine import AssistantEngine, offline_model
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.bootstrap import Container
 from whatsapp_ai.core.db import tenant_scope
+from whatsapp_ai.finance import service as finance
 from whatsapp_ai.relationships import service as crm
 
 
@@ -213,3 +214,16 @@ async def test_follow_ups_said_as_a_moment_a_month_or_the_amount_to_keep(chat: C
     assert "R$ 2.600,00" in await chat.say("e fevereiro?")
     await chat.say("quanto recebi esse mes?")
     assert "R$ 153,00" in await chat.say("e gastei quanto?")
+
+
+async def test_how_it_was_paid_said_apart_reaches_the_entry_and_is_said_back(chat: Chat) -> None:
+    said = await chat.say("dinner was 180, paid cash")
+    assert "in cash" in said
+    assert "What was the amount" not in said
+    assert "no Pix" in await chat.say("gastei 50 no mercado no pix")
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            page = await finance.list_entries(
+                session, tenant_id=chat.tenant_id, contact_id=chat.contact_id
+            )
+    assert sorted(e.payment_method or "" for e in page.items) == ["cash", "pix"]

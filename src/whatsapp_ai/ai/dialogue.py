@@ -52,7 +52,10 @@ SAID_OF_THE_LAST = re.compile(
     r"^(?:(?:e\s+)?(?:foi|era|eh|e|paguei|comprei|was|it was|it's|paid|i paid)\s+(?:tudo\s+)?"
     r"(?:de|do|da|no|na|com|pelo|pela|em|via|on|with|by|at|for|in|using)\b"
     # "no mercado", "de gasolina": the place or thing alone, with no amount of its own
-    r"|(?:de|do|da|no|na|num|numa|com|em|pro|pra|on|at|for)\s+(?!.*\d)[^\W\d_]+)"
+    r"|(?:de|do|da|no|na|num|numa|com|em|pro|pra|on|at|for)\s+(?!.*\d)[^\W\d_]+"
+    # "paid cash", "paguei no pix": how it was paid
+    r"|(?:(?:paguei|paid|pago|pagou)\s+)?(?:(?:no|na|em|in|with|by|on)\s+)?(?:o\s+|a\s+)?"
+    r"(?:pix|cash|dinheiro|cartao|card|credito|debito|credit|debit|boleto)\b)"
 )
 _CORRECTION_LEAD = re.compile(
     r"^(?:(?:oh|ah|ai)\s+)?(?:na vdd|na verdade|errei|me enganei|corrigindo|quer dizer|pera|perai"

@@ -33,6 +33,11 @@ def category(name: str, language: str) -> str:
     return _word(language, f"formats.category.{name}", name)
 
 
+def paid(method: str, language: str) -> str:
+    """How it was paid, as said after an entry ("no Pix", "in cash")."""
+    return _word(language, f"formats.paid.{method}", method)
+
+
 def day(value: date, language: str, today: date) -> str:
     """ "hoje", "ontem", "amanhã", or the date (05/03 or Mar 5)."""
     relative = _RELATIVE_DAYS.get((value - today).days)

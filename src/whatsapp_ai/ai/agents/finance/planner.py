@@ -26,7 +26,7 @@ from whatsapp_ai.core.vocabulary import Category
 _SPENDING_WORDS = re.compile(r"\b(?:gast\w*|despesas?|spen[dt]\w*|expenses?|paguei|paid)\b")
 _INCOME_WORDS = re.compile(
     r"\b(recebi|receb\w+|ganhei|ganho|entrou|entrada|entradas|salario|caiu|caiu na conta"
-    r"|income|earn\w*|received|got paid|came in|made|make)\b"
+    r"|income|earn\w*|received|receive|got paid|came in|made|make)\b"
 )
 _QUESTION = re.compile(
     r"\?|\b(quant\w*|qnt\w*|qto|qtos|qual|quais|como|how|what|which|total|saldo|balance"

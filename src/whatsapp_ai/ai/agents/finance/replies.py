@@ -29,13 +29,15 @@ class Entry(Protocol):
 def entry(found: Entry, language: str, today: date) -> str:
     """ "gasto de R$ 50,00 em mercado, hoje" / "R$ 50.00 received (salary), yesterday"."""
     kind = Kind.INCOME if found.kind == Kind.INCOME else Kind.EXPENSE
-    return text(
+    said = text(
         language,
         f"finance.entry.{kind}",
         amount=say.money(found.amount, found.currency, language),
         category=say.category(found.category, language),
         day=say.day(found.occurred_on, language, today),
     )
+    method = getattr(found, "payment_method", None)
+    return f"{said}, {say.paid(method, language)}" if method else said
 
 
 def recorded(found: Entry, language: str, today: date) -> str:
