@@ -227,3 +227,16 @@ async def test_how_it_was_paid_said_apart_reaches_the_entry_and_is_said_back(cha
                 session, tenant_id=chat.tenant_id, contact_id=chat.contact_id
             )
     assert sorted(e.payment_method or "" for e in page.items) == ["cash", "pix"]
+
+
+async def test_an_entry_named_by_its_amount_and_two_named_at_once(chat: Chat) -> None:
+    await chat.say("gastei 60 no mercado")
+    await chat.say("gastei 35 na farmacia")
+    await chat.say("o de 35 foi uber, nao farmacia")
+    await chat.say("gastei 15 no estacionamento")
+    await chat.say("gastei 60 no cinema")
+    await chat.say("tira o estacionamento e o cinema")
+    assert sorted((c, a) for _, c, a, _, _ in await chat.entries()) == [
+        ("groceries", Decimal("60.00")),
+        ("transport", Decimal("35.00")),
+    ]

@@ -310,7 +310,7 @@ def read(
         asks_after_a_record = _ASKS.search(folded) is not None and state.intent not in ASKING
         if not sure_other and not asks_after_a_record:
             return Reading("follow_up", state.intent, clause)
-    remark = not (_ASKS.search(folded) or _COMMAND.match(folded))
+    remark = not (_ASKS.search(folded) or _COMMAND.match(folded) or _REMOVING.search(folded))
     if (
         intent is None
         and state.intent not in ASKING

@@ -72,6 +72,9 @@ _WAS_NOT = re.compile(
 _CORRECTION = re.compile(
     r"\b(?:errei|erro|corrig\w*|corrij\w*|arrum\w*|na vdd|na verdade|nao era|nao foi|actually"
     r"|fix\w*|wrong|mistake|not \d|digitei errado|escrevi errado)\b"
+    # "o de 35 foi uber, não farmácia", "the 20 one was lunch": an entry named by its amount
+    r"|^(?:o|a|the)\s+(?:de\s+)?(?:r\$\s*)?\d+(?:[.,]\d{2})?\s+(?:one\s+)?(?:foi|era|was|e|eh|is)\b"
+    r"|,\s*(?:nao|not)\s+[^\W\d_]+\s*$"
 )
 _SUBJECT = re.compile(
     r"^(?:e\s+|and\s+|ah\s+|ops\s+)?(?:o|a|os|as|the)\s+(?:(?:do|da|de|dos|das|of)\s+)?\w{3,}"

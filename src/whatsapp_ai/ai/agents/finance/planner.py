@@ -245,6 +245,13 @@ def _plan_delete(text: str, moment: Moment) -> Plan:
     picked = _listed_pick(text, moment)
     if picked is not None:
         return Plan(calls=[("delete_last_entry", {"record": picked})])
+    parts = _BOTH.split(text)
+    if len(parts) > 1 and all(naming.named(f"apaga {part}") for part in parts[1:]):
+        # "tira o estacionamento e o cinema": each one named
+        first = naming.named(parts[0])
+        rest = [naming.named(f"apaga {part}") for part in parts[1:]]
+        named = [w for w in (first, *rest) if w]
+        return Plan(calls=[("delete_last_entry", {"which": w}) for w in named])
     which = naming.named(text)
     if which:
         args["which"] = which
@@ -258,6 +265,8 @@ def _plan_delete(text: str, moment: Moment) -> Plan:
     return Plan(calls=[("delete_last_entry", args)])
 
 
+# "o estacionamento e o cinema", "the parking and the movie": two entries named.
+_BOTH = re.compile(r"\s+(?:e|and)\s+(?=(?:o|a|os|as|the)\s)", re.IGNORECASE)
 _RECATEGORISE = re.compile(r"\b(categoria|category)\b")
 # "não foi farmácia", "not groceries": what it was not.
 _NOT_THIS = re.compile(
