@@ -240,3 +240,12 @@ async def test_an_entry_named_by_its_amount_and_two_named_at_once(chat: Chat) ->
         ("groceries", Decimal("60.00")),
         ("transport", Decimal("35.00")),
     ]
+
+
+async def test_a_personal_assistant_without_a_catalog_talks_of_no_shop(chat: Chat) -> None:
+    await chat.say("anota q o Mateus ficou me devendo 300, vai pagar dia 15")
+    said = await chat.say("qnd o Mateus vai me pagar?")
+    assert "300" in said
+    assert "pedido" not in said.lower()
+    assert "pedido" not in (await chat.say("pode fechar o pedido")).lower()
+    assert await chat.entries() == []

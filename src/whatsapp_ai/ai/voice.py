@@ -22,8 +22,9 @@ class Voice:
 
     @property
     def default(self) -> bool:
-        """The platform's own personal assistant (every agent on, no name of its own)."""
-        everything = self.enabled_agents is None or set(_TOLD) <= self.enabled_agents
+        """The platform's own personal assistant (every agent on, or all but a shop without a
+        catalog, and no name of its own)."""
+        everything = self.enabled_agents is None or set(_TOLD) - {"sales"} <= self.enabled_agents
         return everything and not self.name and not self.description
 
 

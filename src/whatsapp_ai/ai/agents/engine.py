@@ -169,7 +169,8 @@ class AssistantEngine:
         self, turn: TurnInput, ctx: RunContext
     ) -> tuple[TenantAssistant, dialogue.Dialogue, frozenset[str] | None]:
         """The tenant's settings, where the conversation stands (empty for a new or quiet
-        one) and the agents its plan includes (None: not gated), read in one transaction."""
+        one) and the agents its plan includes (None: not gated), read in one transaction. A
+        personal assistant with no catalog has no shop: its sales agent is off."""
         with tenant_scope(turn.tenant_id):
             async with self.db.read() as session:
                 tenant = (
@@ -190,6 +191,11 @@ class AssistantEngine:
                         session, tenant_id=turn.tenant_id, now=ctx.now
                     )
                 )
+                if tenant.enabled_agents is None and not await sales.has_catalog(
+                    session, tenant_id=turn.tenant_id
+                ):
+                    everything = assistant_settings.ALL_AGENTS - {sales.AGENT}
+                    tenant = replace(tenant, enabled_agents=everything)
         return tenant, state, planned
 
     def _model_for(self, specs: Sequence[ProviderSpec]) -> ChatModel:

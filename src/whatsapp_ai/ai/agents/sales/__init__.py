@@ -9,6 +9,6 @@ account (without one, the order waits for an operator).
 from __future__ import annotations
 
 from whatsapp_ai.ai.agents.sales.plan import plan
-from whatsapp_ai.ai.agents.sales.tools import AGENT, PROMPT, TOOLS, tools
+from whatsapp_ai.ai.agents.sales.tools import AGENT, PROMPT, TOOLS, has_catalog, tools
 
-__all__ = ["AGENT", "PROMPT", "TOOLS", "plan", "tools"]
+__all__ = ["AGENT", "PROMPT", "TOOLS", "has_catalog", "plan", "tools"]

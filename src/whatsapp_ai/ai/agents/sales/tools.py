@@ -25,6 +25,12 @@ PROMPT = (
 )
 
 
+async def has_catalog(session: Any, *, tenant_id: str) -> bool:
+    """Whether the tenant has a product on sale (without one there is no shop to talk of)."""
+    page = await sales.list_products(session, tenant_id=tenant_id, active=True, limit=1)
+    return bool(page.items)
+
+
 async def browse_catalog(runtime: ToolRuntime, args: BrowseArgs) -> ToolOutcome:
     ctx = runtime.ctx
     async with runtime.db.transaction() as session:
