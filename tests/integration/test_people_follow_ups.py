@@ -170,3 +170,10 @@ async def test_remind_me_what_someone_said_is_a_question_about_them(chat: Chat) 
         async with chat.container.db.read() as session:
             page = await crm.list_reminders(session, tenant_id=chat.tenant_id)
     assert list(page.items) == []
+
+
+async def test_a_person_told_of_right_after_an_expense_is_noted_not_spent(chat: Chat) -> None:
+    await chat.say("gastei 45 no mercado")
+    assert "Globo" in await chat.say("a Bia trabalha na Globo")
+    assert "Globo" in await chat.say("o que vc sabe da Bia?")
+    assert len(await chat.entries()) == 1

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.ai.extract import find_when
+from whatsapp_ai.ai.extract.subjects import statement_subject
 from whatsapp_ai.ai.models import DialogueState
 from whatsapp_ai.core.privacy import ContactRef, Erased
 from whatsapp_ai.core.text import fold
@@ -310,7 +311,13 @@ def read(
         asks_after_a_record = _ASKS.search(folded) is not None and state.intent not in ASKING
         if not sure_other and not asks_after_a_record:
             return Reading("follow_up", state.intent, clause)
-    remark = not (_ASKS.search(folded) or _COMMAND.match(folded) or _REMOVING.search(folded))
+    # "a Bia trabalha na Globo" right after an expense is about Bia, not about the expense.
+    remark = not (
+        _ASKS.search(folded)
+        or _COMMAND.match(folded)
+        or _REMOVING.search(folded)
+        or statement_subject(clause) is not None
+    )
     if (
         intent is None
         and state.intent not in ASKING
