@@ -249,3 +249,12 @@ async def test_a_personal_assistant_without_a_catalog_talks_of_no_shop(chat: Cha
     assert "pedido" not in said.lower()
     assert "pedido" not in (await chat.say("pode fechar o pedido")).lower()
     assert await chat.entries() == []
+
+
+async def test_a_change_naming_another_kind_of_record_reaches_that_kind(chat: Chat) -> None:
+    await chat.say("me lembra de pagar a luz sexta")
+    await chat.say("gastei 30 de uber")
+    await chat.say("foi ontem")
+    await chat.say("muda o lembrete da luz pra segunda")
+    assert await _agenda(chat) == [("pagar a luz", datetime(2026, 3, 9, 12, 0, tzinfo=UTC))]
+    assert [(c, d) for _, c, _, d, _ in await chat.entries()] == [("transport", "2026-03-03")]

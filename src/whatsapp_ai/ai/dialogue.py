@@ -62,6 +62,13 @@ _CORRECTION_LEAD = re.compile(
     r"^(?:(?:oh|ah|ai)\s+)?(?:na vdd|na verdade|errei|me enganei|corrigindo|quer dizer|pera|perai"
     r"|opa|ops|oops|wait|sorry|actually|i mean|correction)\b"
 )
+# The other kind of record, named: a change of it is not a change of the last one made.
+_KIND_NAMED = {
+    "finance": re.compile(
+        r"\b(?:lembrete|reuniao|compromisso|consulta|agenda|reminder|meeting|appointment)s?\b"
+    ),
+    "crm": re.compile(r"\b(?:gasto|lancamento|despesa|entrada|expense|entry|spending)s?\b"),
+}
 # "send me ...", "me passa ...": a request of its own, never a remark about the last record.
 _COMMAND = re.compile(
     r"^(?:send|give|tell|show|list|me passa|passa|manda|me manda|me da|me diz|mostra|lista)\b"
@@ -221,7 +228,10 @@ _ONLY_A_MISTAKE = re.compile(
 
 # Any fixed moment will do to ask whether words say a moment.
 _ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
-_FILLER = re.compile(r"\b(?:e|as|às|a|o|no|na|pra|para|at|on|the|in|melhor|better|then|entao)\b")
+_FILLER = re.compile(
+    r"\b(?:e|eh|as|às|a|o|no|na|pra|para|at|on|the|in|melhor|better|then|entao|foi|era|was|it"
+    r"|is|sera|make it)\b"
+)
 
 
 def only_a_moment(clause: str) -> bool:
@@ -285,8 +295,11 @@ def read(
                 "follow_up", "finance.delete_last" if removing else "finance.edit_last", clause
             )
         return Reading("follow_up", "crm.cancel" if removing else "crm.move", clause)
-    # "qto ja foi de mercado esse mes?": a question about the records, never a change of one.
+    # "qto ja foi de mercado esse mes?": a question about the records, never a change of one;
+    # "muda o lembrete da luz" right after an expense: a change of another kind of record.
     change = None if asking or _ASKS.match(folded) else CHANGE_OF.get(state.intent or "")
+    if change and _KIND_NAMED[_agent(change)].search(folded):
+        change = None
     if change and state.slots.get("record") and short and _POINTS_BACK.search(folded):
         # "muda ele pra 15h", "delete it", "isso foi anteontem": the record just made.
         if _REMOVING.search(folded):

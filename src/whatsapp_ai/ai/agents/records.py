@@ -61,6 +61,9 @@ _STOP = frozenset((
     "hour", "hours"
 ))  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]{4,}")
+_AGENDA_NOUN = re.compile(
+    r"\b(?:lembrete|reuniao|compromisso|consulta|reminder|meeting|appointment)s?\b"
+)
 
 
 def _words(clause: str) -> list[str]:
@@ -100,6 +103,9 @@ async def redirect(
     removing = _REMOVE.search(folded) is not None
     if intent not in _REDIRECTED or not (removing or _CHANGE.search(folded)):
         return score
+    if _AGENDA_NOUN.search(folded) and (intent or "").startswith("finance.") and "crm" in agents:
+        # "muda o lembrete da luz pra segunda": it says which kind of record it is.
+        return IntentScore("crm.cancel" if removing else "crm.move", "crm", 0.0, 0.0)
     kinds = await _kinds(runtime, clause, agents)
     if kinds == {"finance"} and not (intent or "").startswith("finance."):
         target = "finance.delete_last" if removing else "finance.edit_last"
