@@ -11,7 +11,7 @@ ABOUT = [
     ("a Bia trabalha na Globo", "Bia"),
     ("my boss Rick loves golf", "Rick"),
     ("o pedro vai casar em junho", "Pedro"),
-    ("minha mae mora em Santos", "Mae"),
+    ("minha mae mora em Santos", "Mãe"),
     ("meu chefe odeia atraso", "Chefe"),
     ("Tom lives in Boston", "Tom"),
     ("a Carla tem 2 filhos", "Carla"),

@@ -18,7 +18,7 @@ from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, To
 from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.ai.extract.names import FIRST_NAMES
-from whatsapp_ai.ai.extract.subjects import RELATIONS, statement_subject
+from whatsapp_ai.ai.extract.subjects import RELATIONS, relation_name, statement_subject
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold, stems
 from whatsapp_ai.relationships import service as crm
@@ -368,7 +368,7 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         names = [subject, *names]  # "Omar moved to Denver": Omar, not Denver
     family = FAMILY.search(folded)
     if not names and family is not None:
-        names = [family.group(1).capitalize()]  # "minha mãe": the person the contact calls so
+        names = [relation_name(family.group(1))]  # "minha mãe": the person the contact calls so
     last = person_in_thread(moment)
     if last is not None and (
         _SAID_OF_THEM.match(folded) or (not names and _PRONOUN.search(folded))

@@ -58,6 +58,20 @@ _QUESTION = re.compile(
 )
 
 
+# How a relation typed without accents is written as a name ("mae" → "Mãe").
+_WRITTEN = {
+    "mae": "Mãe", "irma": "Irmã", "irmao": "Irmão", "vo": "Vó", "avo": "Avó", "mamae": "Mamãe",
+    "patrao": "Patrão", "socio": "Sócio", "socia": "Sócia", "mecanico": "Mecânico",
+    "medico": "Médico", "medica": "Médica", "psicologo": "Psicólogo", "psicologa": "Psicóloga",
+    "veterinario": "Veterinário", "veterinaria": "Veterinária",
+}  # fmt: skip
+
+
+def relation_name(word: str) -> str:
+    """A relation as the name of the person it stands for ("mae" → "Mãe", "chefe" → "Chefe")."""
+    return _WRITTEN.get(fold(word), word.capitalize())
+
+
 def statement_subject(text: str) -> str | None:
     """The person a statement opens with (their name, or the relation they are called by,
     capitalised), when it goes on to say something of them; else None."""
@@ -75,7 +89,7 @@ def statement_subject(text: str) -> str | None:
     if relation:
         if index == 1:
             return None  # "mãe mora em Santos": no article, likely not a statement of ours
-        subject, end = words[index - 1].group().capitalize(), words[index - 1].end()
+        subject, end = relation_name(words[index - 1].group()), words[index - 1].end()
         called = _IS.match(text[end:]) or _APPOSITIVE.match(text[end:])
         at = end + called.end() if called else -1
         # the name may follow a title ("o Dr. Paulo")
