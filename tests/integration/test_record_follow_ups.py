@@ -258,3 +258,10 @@ async def test_a_change_naming_another_kind_of_record_reaches_that_kind(chat: Ch
     await chat.say("muda o lembrete da luz pra segunda")
     assert await _agenda(chat) == [("pagar a luz", datetime(2026, 3, 9, 12, 0, tzinfo=UTC))]
     assert [(c, d) for _, c, _, d, _ in await chat.entries()] == [("transport", "2026-03-03")]
+
+
+async def test_what_was_left_of_a_month_is_that_months_balance(chat: Chat) -> None:
+    await chat.say("recebi 3500 de salario dia 05/02")
+    await chat.say("paguei 1200 de aluguel")
+    assert "R$ 2.300,00" in await chat.say("qual meu saldo?")
+    assert "saldo do mês -R$ 1.200,00" in await chat.say("quanto sobrou esse mes?")

@@ -303,6 +303,10 @@ def _category_named(text: str) -> Category | None:
 def _plan_query(text: str, moment: Moment) -> Plan:
     folded = fold(text)
     if _BALANCE_WORDS.search(folded):
+        said = _said_period(text, moment)
+        if said is not None and said[0].day == 1:
+            # "quanto sobrou esse mês?": that month's income less its spending.
+            return Plan(calls=[("month_summary", {"year": said[0].year, "month": said[0].month})])
         return Plan(calls=[("finance_balance", {})])
     # "e com uber?" after a question: the same question, with what changed.
     before = _earlier_query(text, moment)
