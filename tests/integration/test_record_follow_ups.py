@@ -265,3 +265,10 @@ async def test_what_was_left_of_a_month_is_that_months_balance(chat: Chat) -> No
     await chat.say("paguei 1200 de aluguel")
     assert "R$ 2.300,00" in await chat.say("qual meu saldo?")
     assert "saldo do mês -R$ 1.200,00" in await chat.say("quanto sobrou esse mes?")
+
+
+async def test_how_much_asked_short_is_the_contacts_own_spending(chat: Chat) -> None:
+    await chat.say("spent 45 on groceries")
+    assert "45.00" in await chat.say("how much today?")
+    assert "R$ 45,00" in await chat.say("quanto hj?")
+    assert "45" not in await chat.say("quanto custa o bolo?")

@@ -139,6 +139,12 @@ def _plan_without_a_day(score: IntentScore, text: str) -> bool:
     )
 
 
+_HOW_MUCH_ASKED = re.compile(
+    r"^(?:e\s+|and\s+|so\s+)?(?:quanto|qnto|qto|how much)\b(?!.*\b(?:custa|custam|cost|costs|vale"
+    r"|e o|is the|are the|cobra|cobram|charge)\b)"
+)
+
+
 def _kind_of(text: str) -> str:
     return "finance.add_income" if _INCOME.search(fold(text)) else "finance.add_expense"
 
@@ -325,6 +331,10 @@ def restate(
             return IntentScore(noted, CRM, strength, strength)
     if FINANCE not in enabled_agents:
         return score
+    unplaced = score is None or score.intent.startswith(_UNPLACED)
+    if unplaced and _HOW_MUCH_ASKED.search(fold(text)):
+        # "how much today?", "quanto hj?": the contact's own spending, asked short.
+        return IntentScore("finance.query", FINANCE, 0.0, 0.0)
     read_as_question = score is not None and score.intent in _READ_AS_QUESTION
     if (
         score is None
