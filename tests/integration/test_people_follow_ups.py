@@ -177,3 +177,10 @@ async def test_a_person_told_of_right_after_an_expense_is_noted_not_spent(chat: 
     assert "Globo" in await chat.say("a Bia trabalha na Globo")
     assert "Globo" in await chat.say("o que vc sabe da Bia?")
     assert len(await chat.entries()) == 1
+
+
+async def test_what_someone_just_saved_is_told_with_a_pronoun(chat: Chat) -> None:
+    await chat.say("salva o dr Marcelo 11 3333-4444")
+    assert "cardiologista" in await chat.say("ele e meu cardiologista")
+    assert "3333-4444" in await chat.say("qual o tel do cardiologista?")
+    assert "Por nada" in await chat.say("obg")

@@ -41,7 +41,24 @@ _GREETINGS = frozenset(
     ]
 )
 _THANKS = frozenset(
-    ["obrigado", "obrigada", "valeu", "vlw", "brigado", "brigada", "thanks", "thank", "ty", "thx"]
+    [
+        "obrigado",
+        "obrigada",
+        "valeu",
+        "vlw",
+        "brigado",
+        "brigada",
+        "obg",
+        "obgd",
+        "obgda",
+        "brigadao",
+        "obrigadao",
+        "thanks",
+        "thank",
+        "ty",
+        "thx",
+        "tks",
+    ]
 )
 _HELP = frozenset(["ajuda", "help", "menu"])
 

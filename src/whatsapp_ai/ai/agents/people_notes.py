@@ -343,7 +343,8 @@ _SAVE_VERB = re.compile(
 )
 _STOP = re.compile(
     r"\b(?:qual|quais|o|a|os|as|do|da|de|dos|das|meu|minha|my|the|what'?s|what|is|of|numero|"
-    r"telefone|email|e-mail|phone|number|me|passa|s|cade|kd|tem|manda|contato|zap|cel|celular"
+    r"telefone|tel|fone|email|e-mail|phone|number|me|passa|s|cade|kd|tem|manda|contato|zap|cel"
+    r"|celular"
     r"|whats|send|give|have)\b"
 )
 
@@ -376,7 +377,9 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         names = [last]  # "ela mora em Floripa", "e quando falei com ela?"
 
     if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
-        intent = "crm.person_info"  # nothing asks to save: a question about them at most
+        # nothing asks to save: "ele é meu cardiologista" tells of them, else it asks
+        told = _SAID_OF_THEM.match(folded) and not _ASKING.search(folded)
+        intent = "crm.log_interaction" if told else "crm.person_info"
     if intent == "crm.person_info" and _EVERYONE.search(folded):
         return Plan(calls=[("list_people", {})])
     if intent == "crm.person_info" or (intent == "crm.log_interaction" and _LAST.search(folded)):
@@ -393,7 +396,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         elif last is not None and elliptical(text):
             lookup["name"] = last  # "e o email?", "and her birthday?": the same person
         else:
-            lookup["about"] = " ".join(_STOP.sub(" ", folded.replace("'s", " ")).split())[:200]
+            about = _STOP.sub(" ", re.sub(r"[^\w\s]", " ", folded.replace("'s", " ")))
+            lookup["about"] = " ".join(about.split())[:200]
         return Plan(calls=[("person_info", lookup)])
     if not names:
         return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
