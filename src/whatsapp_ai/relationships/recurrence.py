@@ -31,7 +31,23 @@ def checked_rule(rule: str | None) -> str | None:
         rrulestr(cleaned, dtstart=datetime(2026, 1, 1))
     except (ValueError, TypeError) as exc:
         raise InvalidInputError("the repetition rule is not valid", field="rrule") from exc
+    if _too_often(cleaned):
+        raise InvalidInputError(
+            f"a reminder repeats at most every {MIN_MINUTES} minutes", field="rrule"
+        )
     return cleaned
+
+
+# A WhatsApp reminder more often than this would be spam.
+MIN_MINUTES = 15
+
+
+def _too_often(rule: str) -> bool:
+    parts = dict(part.split("=", 1) for part in rule.split(";") if "=" in part)
+    interval = int(parts.get("INTERVAL", "1")) if parts.get("INTERVAL", "1").isdigit() else 1
+    if parts.get("FREQ") == "SECONDLY":
+        return True
+    return parts.get("FREQ") == "MINUTELY" and interval < MIN_MINUTES
 
 
 def next_occurrence(

@@ -236,3 +236,17 @@ def test_changes_name_their_record(intent: str, text: str, want: dict[str, objec
     [(tool, args)] = agenda.plan(intent, text, _moment()).calls
     assert tool == "change_agenda"
     assert {k: args.get(k) for k in want} == want
+
+
+def test_repeats_within_a_day_and_never_more_often_than_every_15_minutes() -> None:
+    from whatsapp_ai.ai.extract.reminders import find_repeat
+    from whatsapp_ai.relationships.errors import InvalidInputError
+    from whatsapp_ai.relationships.recurrence import checked_rule
+
+    assert find_repeat("me lembra de tomar agua a cada 2 horas").rule == "FREQ=HOURLY;INTERVAL=2"
+    assert find_repeat("de 3 em 3 horas").rule == "FREQ=HOURLY;INTERVAL=3"
+    assert find_repeat("every 30 minutes").rule == "FREQ=MINUTELY;INTERVAL=30"
+    assert checked_rule("FREQ=HOURLY;INTERVAL=2") == "FREQ=HOURLY;INTERVAL=2"
+    for rule in ("FREQ=MINUTELY;INTERVAL=5", "FREQ=SECONDLY"):
+        with pytest.raises(InvalidInputError):
+            checked_rule(rule)

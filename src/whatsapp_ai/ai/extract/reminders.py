@@ -62,6 +62,12 @@ _SIMPLE = (
     (r"\b(?:todo ano|todos os anos|anualmente|every year|yearly|annually)\b", "FREQ=YEARLY"),
 )
 
+# "a cada 2 horas", "de 3 em 3 horas", "every 2 hours", "toda hora": within a day.
+_EVERY_HOURS = re.compile(
+    r"\b(?:(?:a cada|every|cada)\s+(?P<n>\d{1,3})?|de (?P<m>\d{1,3}) em \d{1,3})\s*"
+    r"(?P<unit>horas?|hrs?|h|hours?|minutos?|mins?|minutes?)\b"
+    r"|\b(?:toda hora|de hora em hora|every hour|hourly)\b(?P<hourly>)"
+)
 _UNIT = r"(min(?:uto)?s?|minutes?|h|hrs?|horas?|hours?|dias?|days?|semanas?|weeks?)"
 _COUNT = (
     r"(\d+(?:[.,]\d+)?|uma?|an?|one|two|three|dois|duas|tres|meia|half an?|uns|umas|alguns"
@@ -143,6 +149,14 @@ def _day_codes(found: str) -> list[str]:
 def find_repeat(text: str) -> Repeat | None:
     """The repetition the text asks for, if any."""
     folded = fold(text)
+    every = _EVERY_HOURS.search(folded)
+    if every is not None:
+        count = int(every.group("n") or every.group("m") or 1)
+        unit = every.group("unit") or "h"
+        if unit.startswith("h") and 1 <= count <= 12:
+            return Repeat(f"FREQ=HOURLY;INTERVAL={count}", every.span())
+        if 15 <= count <= 180:
+            return Repeat(f"FREQ=MINUTELY;INTERVAL={count}", every.span())
     for pattern in _MONTH_DAY:
         match = re.search(pattern, folded)
         if match and 1 <= int(match.group(1)) <= 31:

@@ -312,6 +312,8 @@ def _repeating(readable: str, rule: str, moment: Moment) -> Plan:
     local = moment.now.astimezone(tz)
     clock, used = _clock(readable, moment)
     start = datetime.combine(local.date(), clock, tzinfo=tz)
+    if rule.startswith(("FREQ=HOURLY", "FREQ=MINUTELY")) and not used:
+        start = local.replace(second=0, microsecond=0)  # "a cada 2 horas": from now on
     first = first_occurrence(rule, start=start, after=local)
     if first is None:
         return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
