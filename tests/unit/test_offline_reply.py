@@ -79,3 +79,4 @@ def test_a_long_complaint_is_told_apart_from_a_plain_request() -> None:
     assert complains("droga, errou de novo")
     assert not complains("me lembra de levar o lixo")
     assert not complains("demorou!")
+    assert complains("mano vc n entendeu nada")

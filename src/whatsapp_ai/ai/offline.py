@@ -86,7 +86,8 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
         r" (?:o )?meu nome|quem sou eu|what'?s my name|do you know my name|who am i)\b"
     ),
     "sorry": re.compile(
-        r"\b(?:burr[oa]|lerd[oa]|inutil|idiota|errou tudo|nao entende(?:u)? nada|nao serve pra nada"
+        r"\b(?:burr[oa]|lerd[oa]|inutil|idiota|errou tudo|(?:nao|n|num) entende(?:u)? nada"
+        r"|(?:nao|n) serve pra nada|(?:nao|n) sabe nada"
         r"|demorou (?:muito|demais|mt|mto|pra responder)|que demora|demorando|q raiva|que raiva"
         r"|pessimo|pqp|nao funciona|nao presta"
         # "lixo", "droga": the trash to take out, unless said of the assistant ("que lixo")
