@@ -272,3 +272,9 @@ async def test_how_much_asked_short_is_the_contacts_own_spending(chat: Chat) -> 
     assert "45.00" in await chat.say("how much today?")
     assert "R$ 45,00" in await chat.say("quanto hj?")
     assert "45" not in await chat.say("quanto custa o bolo?")
+
+
+async def test_the_last_entries_deleted_together(chat: Chat) -> None:
+    await chat.say("gastei 50 no mercado e 30 no uber")
+    await chat.say("apaga os dois")
+    assert await chat.entries() == []

@@ -66,7 +66,11 @@ class EditArgs(Which):
 
 
 class RemoveArgs(Which):
-    """The entry to delete (the one named, else the last)."""
+    """The entry to delete (the one named, else the last), or the last few ones."""
+
+    latest: int | None = Field(
+        default=None, ge=2, le=5, description="delete the last this many ('apaga os dois')"
+    )
 
 
 class ReportArgs(BaseModel):

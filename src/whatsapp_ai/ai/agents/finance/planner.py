@@ -245,6 +245,12 @@ def _plan_delete(text: str, moment: Moment) -> Plan:
     picked = _listed_pick(text, moment)
     if picked is not None:
         return Plan(calls=[("delete_last_entry", {"record": picked})])
+    several = _SEVERAL.search(fold(text))
+    if several is not None:
+        # "apaga os dois", "delete both": the last ones recorded
+        count = _COUNTS.get(several.group(1) or several.group(2) or "", 0)
+        count = count or int(several.group(1))
+        return Plan(calls=[("delete_last_entry", {"latest": count})])
     parts = _BOTH.split(text)
     if len(parts) > 1 and all(naming.named(f"apaga {part}") for part in parts[1:]):
         # "tira o estacionamento e o cinema": each one named
@@ -265,6 +271,13 @@ def _plan_delete(text: str, moment: Moment) -> Plan:
     return Plan(calls=[("delete_last_entry", args)])
 
 
+# "apaga os dois", "apaga os 3 últimos", "delete both": the last ones recorded.
+_COUNTS = {"dois": 2, "duas": 2, "ambos": 2, "ambas": 2, "both": 2, "tres": 3, "three": 3}
+_SEVERAL = re.compile(
+    r"\b(?:os|as|the|esses|essas|these|those)?\s*(dois|duas|tres|three|[2-5])\b"
+    r"(?:\s+(?:ultim[oa]s|last|gastos|lancamentos|entries))?\s*$"
+    r"|\b(ambos|ambas|both)\b"
+)
 # "o estacionamento e o cinema", "the parking and the movie": two entries named.
 _BOTH = re.compile(r"\s+(?:e|and)\s+(?=(?:o|a|os|as|the)\s)", re.IGNORECASE)
 _RECATEGORISE = re.compile(r"\b(categoria|category)\b")

@@ -144,8 +144,10 @@ async def edit_last_entry(runtime: ToolRuntime, args: EditArgs) -> ToolOutcome:
 
 
 async def delete_last_entry(runtime: ToolRuntime, args: RemoveArgs) -> ToolOutcome:
-    """Delete one of the contact's entries: the one named, else the last."""
+    """Delete one of the contact's entries: the one named, else the last (or the last few)."""
     ctx = runtime.ctx
+    if args.latest:
+        return await _delete_latest(runtime, args.latest)
     async with runtime.db.transaction() as session:
         chosen = await _chosen(session, runtime, args)
         entry = await finance.delete(session, tenant_id=ctx.tenant_id, entry_id=chosen.id)
@@ -160,6 +162,26 @@ def _period_checked(runtime: ToolRuntime, args: ReportArgs) -> RunContext:
     if args.end < args.start:
         raise ToolError(text(runtime.ctx.language, "finance.period_backwards"))
     return runtime.ctx
+
+
+async def _delete_latest(runtime: ToolRuntime, count: int) -> ToolOutcome:
+    """Delete the contact's last ``count`` entries, newest first."""
+    ctx = runtime.ctx
+    said: list[str] = []
+    ids: list[str] = []
+    async with runtime.db.transaction() as session:
+        for _ in range(count):
+            entry = await finance.last_entry(
+                session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id
+            )
+            if entry is None:
+                break
+            await finance.delete(session, tenant_id=ctx.tenant_id, entry_id=entry.id)
+            said.append(replies.deleted(entry, ctx.language, _today(runtime), named=False))
+            ids.append(entry.id)
+    if not said:
+        raise ToolError(replies.nothing(ctx.language))
+    return ToolOutcome(say="\n".join(said), data={"deleted": ids})
 
 
 async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
