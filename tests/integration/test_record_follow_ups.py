@@ -278,3 +278,11 @@ async def test_the_last_entries_deleted_together(chat: Chat) -> None:
     await chat.say("gastei 50 no mercado e 30 no uber")
     await chat.say("apaga os dois")
     assert await chat.entries() == []
+
+
+async def test_what_is_on_a_day_and_a_reminder_named_by_a_short_word(chat: Chat) -> None:
+    await chat.say("remind me to pay the water bill on friday 6pm")
+    assert "pay the water bill" in await chat.say("what's on friday?")
+    await chat.say("remind me every weekday at 7am to walk the dog")
+    assert "walk the dog" in await chat.say("stop the dog one")
+    assert await _agenda(chat) == [("pay the water bill", datetime(2026, 3, 6, 21, 0, tzinfo=UTC))]

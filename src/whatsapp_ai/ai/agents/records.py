@@ -58,9 +58,11 @@ _STOP = frozenset((
     "thursday", "friday", "saturday", "sunday", "data", "valor", "date", "amount", "that", "this",
     "one", "esse", "essa", "aquele", "from", "with", "com", "stop", "update", "edit", "make",
     "joga", "empurra", "push", "mais", "tarde", "cedo", "later", "earlier", "hora", "horas",
-    "hour", "hours"
+    "hour", "hours", "the", "and", "for", "uma", "que", "dos", "das", "nos", "nas", "ele",
+    "ela", "him", "her", "its", "new", "old", "out", "all", "but", "mas", "tem", "ter", "ver",
+    "can", "you", "vc", "voce", "pls", "pfv", "por", "favor", "esse", "isso", "aquilo", "hoje"
 ))  # fmt: skip
-_WORD = re.compile(r"[^\W\d_]{4,}")
+_WORD = re.compile(r"[^\W\d_]{3,}")
 _AGENDA_NOUN = re.compile(
     r"\b(?:lembrete|reuniao|compromisso|consulta|reminder|meeting|appointment)s?\b"
 )

@@ -199,6 +199,7 @@ def _says_when(text: str) -> bool:
 _AGENDA_ASKED = re.compile(
     r"\b(?:marcad[oa]s?|agendad[oa]s?|compromissos?|lembretes?|agenda|reminders?|scheduled"
     r"|appointments?)\b|\b(?:qnd|quando|when)\s+(?:e|eh|é|is)\s+(?:a |o )?(?:minha|meu|my)\b"
+    r"|\b(?:what'?s on|whats on|what do i have|o que (?:eu )?tenho|o q (?:eu )?tenho|oq tenho)\b"
 )
 
 
