@@ -63,8 +63,11 @@ async def rows(request: Request, caller: Principal, *, view: str, q: str) -> lis
                 **_filters(view, caller),
             )
             by_text = {c.id for c in texts.items}
+        # Only a person's conversations wait for a person's answer.
         unread = await conversation.unanswered(
-            session, tenant_id=caller.tenant_id, conversation_ids=[c.id for c in items]
+            session,
+            tenant_id=caller.tenant_id,
+            conversation_ids=[c.id for c in items if c.status in HUMAN],
         )
         result: list[Row] = []
         for item in items:

@@ -386,7 +386,7 @@ async def latest_channel(session: AsyncSession, *, tenant_id: str, contact_id: s
 async def unanswered(
     session: AsyncSession, *, tenant_id: str, conversation_ids: Sequence[str]
 ) -> dict[str, int]:
-    """Per conversation, the contact's messages since the last one sent to them."""
+    """Per conversation, the contact's messages since an operator last wrote to them."""
     if not conversation_ids:
         return {}
     last_out = (
@@ -394,7 +394,7 @@ async def unanswered(
         .where(
             Message.tenant_id == tenant_id,
             Message.conversation_id.in_(conversation_ids),
-            Message.direction == "out",
+            Message.author == "operator",
         )
         .group_by(Message.conversation_id)
         .subquery()
