@@ -294,7 +294,9 @@ DOCS_ASSETS = "/docs-assets"
 
 def _install_console(app: FastAPI) -> None:
     """The operator console and its assets, shipped in the package (no CDN)."""
-    app.mount(console_pages.STATIC, StaticFiles(directory=console_pages.static_dir()), name="console")
+    app.mount(
+        console_pages.STATIC, StaticFiles(directory=console_pages.static_dir()), name="console"
+    )
     app.include_router(console_router)
 
 

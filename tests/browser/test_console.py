@@ -51,29 +51,58 @@ def platform(db_url: str, tmp_path: Path) -> Iterator[Platform]:
 
     def cli(*args: str, stdin: str | None = None) -> None:
         done = subprocess.run(
-            [CLI, *args], env=env, cwd=tmp_path, input=stdin, capture_output=True, text=True,
+            [CLI, *args],
+            env=env,
+            cwd=tmp_path,
+            input=stdin,
+            capture_output=True,
+            text=True,
             timeout=90,
         )
         assert done.returncode == 0, done.stderr
 
     cli("seed")
-    cli("users", "create", "--email", OPERATOR[0], "--name", "Ana", "--role", "operator",
-        "--tenant", "demo", "--password-stdin", stdin=OPERATOR[1] + "\n")
+    cli(
+        "users",
+        "create",
+        "--email",
+        OPERATOR[0],
+        "--name",
+        "Ana",
+        "--role",
+        "operator",
+        "--tenant",
+        "demo",
+        "--password-stdin",
+        stdin=OPERATOR[1] + "\n",
+    )
     port = _free_port()
     log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen([CLI, "run", "--port", str(port)], env=env, cwd=tmp_path,
-                            stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [CLI, "run", "--port", str(port)], env=env, cwd=tmp_path, stdout=log, stderr=log
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, proc, timeout=60)
-        registered = httpx.post(f"{url}/identity/register", json={
-            "business_name": "Other Shop", "email": OTHER[0], "name": "Bia",
-            "password": OTHER[1]}, timeout=30)
+        registered = httpx.post(
+            f"{url}/identity/register",
+            json={
+                "business_name": "Other Shop",
+                "email": OTHER[0],
+                "name": "Bia",
+                "password": OTHER[1],
+            },
+            timeout=30,
+        )
         assert registered.status_code in (200, 201), registered.text
         key = (tmp_path / "data" / "demo-api-key").read_text().strip()
         # Handoffs wait in the queue, so the operator takes them from the console.
-        policy = httpx.patch(f"{url}/conversation-policy", json={"auto_assign": False},
-                             headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        policy = httpx.patch(
+            f"{url}/conversation-policy",
+            json={"auto_assign": False},
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=30,
+        )
         assert policy.status_code == 200, policy.text
         yield Platform(url=url, key=key)
     finally:
@@ -203,6 +232,7 @@ def test_operator_signs_in_sees_a_handoff_live_takes_it_and_replies(
         other.get_by_role("link", name=view).click()
         expect(other.get_by_text("No conversations here.")).to_be_visible()
     answer = other.goto(conversation_url)
-    assert answer is not None and answer.status == 404
+    assert answer is not None
+    assert answer.status == 404
     expect(other.get_by_role("heading", name="Conversation not found.")).to_be_visible()
     other.screenshot(path=str(shots / "other-tenant.png"))

@@ -116,7 +116,9 @@ async def inbox_page(request: Request, view: str = "open", q: str = "") -> Respo
     if caller is None:
         return _to("/login")
     rows = await inbox.rows(request, caller, view=view, q=q)
-    return render(request, "inbox.html", caller=caller, rows=rows, view=view, q=q, views=inbox.VIEWS)
+    return render(
+        request, "inbox.html", caller=caller, rows=rows, view=view, q=q, views=inbox.VIEWS
+    )
 
 
 @router.get("/inbox/rows", response_model=None)
