@@ -5,11 +5,12 @@ the handoff rules, billing gate and outbound path are one and the same."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import SecretStr
+from pydantic import AfterValidator, SecretStr
 
 from whatsapp_ai.console import inbox
 from whatsapp_ai.console.pages import (
@@ -25,6 +26,7 @@ from whatsapp_ai.conversation.schemas import Action, ReplyIn
 from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.errors import DomainError
 from whatsapp_ai.core.http import SESSION_COOKIE, Principal, runtime
+from whatsapp_ai.core.inputs import PlainText, check_text
 from whatsapp_ai.core.i18n import catalogue, languages
 from whatsapp_ai.identity import api as identity_api
 from whatsapp_ai.identity import service as identity
@@ -37,7 +39,12 @@ ACTIONS = {
     "return": conversations.return_to_assistant,
     "close": conversations.close,
 }
-Text = Annotated[str, Form(max_length=4096)]
+# Optional, so the form's fields keep their text check in their type (a missing one is "").
+Text = Annotated[PlainText | None, Form(max_length=4096)]
+# Replies keep their new lines and tabs, like every free text of the API.
+_Free = Annotated[str, AfterValidator(partial(check_text, free_text=True))]
+FreeText = Annotated[_Free | None, Form(max_length=4096)]
+Token = Annotated[PlainText | None, Form(max_length=200)]
 
 
 def _to(path: str) -> RedirectResponse:
@@ -62,11 +69,11 @@ async def login_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_model=None)
-async def login(request: Request, email: Text, password: Text) -> Response:
+async def login(request: Request, email: Text = None, password: Text = None) -> Response:
     """Sign in with the console session (same rules and throttling as /identity/login)."""
     answer = Response()
     try:
-        body = LoginIn(email=email, password=SecretStr(password))
+        body = LoginIn(email=email or "", password=SecretStr(password or ""))
         await identity_api.login(request, answer, body)
     except HTTPException as exc:
         key = "error.too_many_attempts" if exc.status_code == 429 else "error.login_failed"
@@ -81,7 +88,7 @@ async def login(request: Request, email: Text, password: Text) -> Response:
 
 
 @router.post("/logout", response_model=None)
-async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Response:
+async def logout(request: Request, csrf: Token = None) -> Response:
     """Sign out and go back to the sign-in form."""
     caller = await operator(request)
     if caller is not None and csrf_ok(caller, csrf):
@@ -97,7 +104,7 @@ async def logout(request: Request, csrf: Annotated[str, Form()] = "") -> Respons
 
 @router.post("/language")
 async def choose_language(
-    request: Request, lang: Annotated[str, Form(max_length=8)]
+    request: Request, lang: Annotated[PlainText | None, Form(max_length=8)] = None
 ) -> RedirectResponse:
     """Keep the reader's choice of language."""
     back = request.headers.get("referer", "")
@@ -156,9 +163,9 @@ async def messages_fragment(request: Request, conversation_id: str) -> Response:
 async def reply(
     request: Request,
     conversation_id: str,
-    body: Text,
-    csrf: Annotated[str, Form()] = "",
-    client_key: Annotated[str, Form(max_length=100)] = "",
+    body: FreeText = None,
+    csrf: Token = None,
+    client_key: Annotated[PlainText | None, Form(max_length=100)] = None,
 ) -> Response:
     """Send the operator's message through the outbound path."""
     caller = await operator(request)
@@ -167,7 +174,7 @@ async def reply(
     if not csrf_ok(caller, csrf):
         return await _conversation(request, caller, conversation_id, "error.csrf", 403)
     try:
-        message = ReplyIn(body=body, client_key=client_key or None)
+        message = ReplyIn(body=body or "", client_key=client_key or None)
     except ValueError:
         return await _conversation(request, caller, conversation_id, "error.empty_reply", 422)
     try:
@@ -183,7 +190,7 @@ async def act(
     request: Request,
     conversation_id: str,
     action: str,
-    csrf: Annotated[str, Form()] = "",
+    csrf: Token = None,
     version: Annotated[int | None, Form()] = None,
 ) -> Response:
     """Take, release, return to the assistant or close (at the version the operator saw)."""
