@@ -26,8 +26,8 @@ from whatsapp_ai.conversation.schemas import Action, ReplyIn
 from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.errors import DomainError
 from whatsapp_ai.core.http import SESSION_COOKIE, Principal, runtime
-from whatsapp_ai.core.inputs import PlainText, check_text
 from whatsapp_ai.core.i18n import catalogue, languages
+from whatsapp_ai.core.inputs import PlainText, check_text
 from whatsapp_ai.identity import api as identity_api
 from whatsapp_ai.identity import service as identity
 from whatsapp_ai.identity.schemas import LoginIn
