@@ -113,3 +113,32 @@ async def test_sign_in_errors_come_from_the_catalogue(make_desk: DeskFactory) ->
     )
     assert "Wrong e-mail or password." in english.text
     assert (await desk.client.get("/console/inbox")).headers["location"] == "/console/login"
+
+
+async def test_an_operator_assigns_a_conversation_to_a_colleague(make_desk: DeskFactory) -> None:
+    desk = await make_desk()
+    await desk.policy(auto_assign=False)
+    marta = await desk.operator("Marta Lima")
+    joao = await desk.operator("João Reis")
+    await desk.say("quero falar com um atendente")
+    thread = await desk.current()
+    path = f"/console/conversations/{thread['id']}"
+    page = await desk.client.get(path, headers=_browser(marta))
+    assert "João Reis" in page.text
+
+    given = await desk.client.post(
+        f"{path}/assign",
+        data={"csrf": _csrf(marta), "operator_id": joao.user_id, "version": thread["version"]},
+        headers=_browser(marta),
+    )
+    assert given.status_code == 303
+    assert (await desk.current())["assignee_id"] == joao.user_id
+
+    stale = await desk.client.post(
+        f"{path}/assign",
+        data={"csrf": _csrf(marta), "operator_id": marta.user_id, "version": thread["version"]},
+        headers=_browser(marta),
+    )
+    assert stale.status_code == 409
+    assert "Alguém mudou esta conversa enquanto isso." in stale.text
+    assert (await desk.current())["assignee_id"] == joao.user_id

@@ -22,7 +22,7 @@ from whatsapp_ai.console.pages import (
     render,
 )
 from whatsapp_ai.conversation import api as conversations
-from whatsapp_ai.conversation.schemas import Action, ReplyIn
+from whatsapp_ai.conversation.schemas import Action, AssignIn, ReplyIn
 from whatsapp_ai.core.db import enter_system
 from whatsapp_ai.core.errors import DomainError
 from whatsapp_ai.core.http import SESSION_COOKIE, Principal, runtime
@@ -185,6 +185,29 @@ async def reply(
     return _to(f"/conversations/{conversation_id}")
 
 
+@router.post("/conversations/{conversation_id}/assign", response_model=None)
+async def assign(
+    request: Request,
+    conversation_id: str,
+    csrf: Token = None,
+    version: Annotated[int | None, Form()] = None,
+    operator_id: Annotated[PlainText | None, Form(max_length=40)] = None,
+) -> Response:
+    """Give the conversation to a chosen operator, or to the next free one."""
+    caller = await operator(request)
+    if caller is None:
+        return _to("/login")
+    if not csrf_ok(caller, csrf):
+        return await _conversation(request, caller, conversation_id, "error.csrf", 403)
+    try:
+        body = AssignIn(version=version, operator_id=operator_id or None)
+        await conversations.assign(request, caller, conversation_id, body)
+    except DomainError as exc:
+        key = _error_key(request, exc.code)
+        return await _conversation(request, caller, conversation_id, key, exc.status)
+    return _to(f"/conversations/{conversation_id}")
+
+
 @router.post("/conversations/{conversation_id}/{action}", response_model=None)
 async def act(
     request: Request,
@@ -220,11 +243,13 @@ async def _conversation(
     found = await inbox.one(request, caller, conversation_id)
     if found is None:
         return render(request, "missing.html", 404)
+    operators = await conversations.list_operators(request, caller)
     return render(
         request,
         "conversation.html",
         status_code,
         caller=caller,
+        operators=operators,
         item=found,
         messages=found.messages,
         error=error,

@@ -410,4 +410,4 @@ async def unanswered(
         )
         .group_by(Message.conversation_id)
     )
-    return {conversation_id: int(count) for conversation_id, count in rows.tuples()}
+    return {conversation_id: int(count) for conversation_id, count in rows}
