@@ -31,6 +31,8 @@ from whatsapp_ai.billing.stripe_api import router as billing_stripe_router
 from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
 from whatsapp_ai.channels.twilio.api import router as twilio_router
+from whatsapp_ai.console import pages as console_pages
+from whatsapp_ai.console.views import router as console_router
 from whatsapp_ai.conversation.api import router as conversation_router
 from whatsapp_ai.conversation.api import settings_router as conversation_settings_router
 from whatsapp_ai.core.db import is_unavailable, unscoped
@@ -290,6 +292,14 @@ def _install_health(app: FastAPI) -> None:
 DOCS_ASSETS = "/docs-assets"
 
 
+def _install_console(app: FastAPI) -> None:
+    """The operator console and its assets, shipped in the package (no CDN)."""
+    app.mount(
+        console_pages.STATIC, StaticFiles(directory=console_pages.static_dir()), name="console"
+    )
+    app.include_router(console_router)
+
+
 def _install_docs(app: FastAPI) -> None:
     """/docs (Swagger UI) and /redoc on assets shipped in the fastapi-offline package, no CDN."""
     app.mount(
@@ -395,4 +405,5 @@ def create_app(container: Container, *, embedded: bool = False) -> FastAPI:
     app.include_router(identity_router)
     app.include_router(billing_router)
     app.include_router(billing_stripe_router)
+    _install_console(app)
     return app

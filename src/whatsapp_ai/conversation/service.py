@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.conversation.models import Conversation, Message, Transition
@@ -381,3 +381,33 @@ async def latest_channel(session: AsyncSession, *, tenant_id: str, contact_id: s
         .limit(1)
     )
     return None if found is None else str(found)
+
+
+async def unanswered(
+    session: AsyncSession, *, tenant_id: str, conversation_ids: Sequence[str]
+) -> dict[str, int]:
+    """Per conversation, the contact's messages since an operator last wrote to them."""
+    if not conversation_ids:
+        return {}
+    last_out = (
+        select(Message.conversation_id, func.max(Message.created_at).label("at"))
+        .where(
+            Message.tenant_id == tenant_id,
+            Message.conversation_id.in_(conversation_ids),
+            Message.author == "operator",
+        )
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Message.conversation_id, func.count())
+        .outerjoin(last_out, last_out.c.conversation_id == Message.conversation_id)
+        .where(
+            Message.tenant_id == tenant_id,
+            Message.conversation_id.in_(conversation_ids),
+            Message.direction == "in",
+            or_(last_out.c.at.is_(None), Message.created_at > last_out.c.at),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {conversation_id: int(count) for conversation_id, count in rows}
