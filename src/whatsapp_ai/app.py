@@ -26,7 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from whatsapp_ai import __version__
 from whatsapp_ai.ai.api import router as assistant_router
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.billing.api import router as billing_router
+from whatsapp_ai.billing.errors import PaymentRequiredError
 from whatsapp_ai.billing.stripe_api import router as billing_stripe_router
 from whatsapp_ai.channels.api import router as media_router
 from whatsapp_ai.channels.sandbox.api import router as sandbox_router
@@ -37,6 +39,7 @@ from whatsapp_ai.conversation.api import router as conversation_router
 from whatsapp_ai.conversation.api import settings_router as conversation_settings_router
 from whatsapp_ai.core.db import is_unavailable, unscoped
 from whatsapp_ai.core.errors import DomainError
+from whatsapp_ai.core.events import Event
 from whatsapp_ai.core.http import ErrorBody, FieldError, error_body, invalid_body, runtime
 from whatsapp_ai.core.ids import new_id
 from whatsapp_ai.core.inputs import plain_query_and_path
@@ -189,7 +192,18 @@ def _install_error_handlers(app: FastAPI) -> None:
             field = _sent_as(request, exc.field or "request")
             return JSONResponse(invalid_body([FieldError(field=field, message=exc.message)]), 422)
         extra: dict[str, Any] = getattr(exc, "extra", {})
+        if isinstance(exc, PaymentRequiredError) and exc.tenant_id:
+            await _tell_operators(request, exc)
         return JSONResponse(error_body(exc.code, exc.message, **extra), status_code=exc.status)
+
+    async def _tell_operators(request: Request, exc: PaymentRequiredError) -> None:
+        """The tenant's operators see that the plan refused a request (as they do in chat)."""
+        data = {"feature": exc.feature, "source": "api", "route": request.url.path}
+        try:
+            bus = request.app.state.runtime.bus
+            await bus.publish(Event(str(exc.tenant_id), billing.BLOCKED_EVENT, data))
+        except Exception as failed:  # the console misses a live update; the 402 says it all
+            log.warning("billing.event_failed", error=repr(failed)[:200])
 
     async def _bad_data(_request: Request, exc: Exception) -> JSONResponse:
         log.info("request.bad_data", error=str(exc)[:300])

@@ -252,12 +252,20 @@ async def test_a_gated_api_answers_402_naming_the_feature_and_the_cheapest_plan(
     container: Container, client: httpx.AsyncClient
 ) -> None:
     tenant = await _tenant(container)
-    upload = await client.post(
-        "/knowledge/documents",
-        files={"file": ("faq.md", b"# FAQ\nAbrimos as 8h.", "text/markdown")},
-        headers=auth(tenant["key"]),
-    )
+    seen: list[Event] = []
+    async with container.bus.subscribe(tenant["id"]) as events:
+        upload = await client.post(
+            "/knowledge/documents",
+            files={"file": ("faq.md", b"# FAQ\nAbrimos as 8h.", "text/markdown")},
+            headers=auth(tenant["key"]),
+        )
+        while (event := await events.get(timeout=0.5)) is not None:
+            seen.append(event)
     assert upload.status_code == 402, upload.text
+    # The tenant's operators are told, as when a contact meets the plan in chat.
+    assert [(e.kind, e.data["feature"], e.data["source"]) for e in seen] == [
+        (BLOCKED_EVENT, "knowledge_base", "api")
+    ]
     error = upload.json()["error"]
     assert (error["code"], error["feature"], error["plan"]) == (
         "feature_not_in_plan",

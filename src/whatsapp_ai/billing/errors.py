@@ -18,10 +18,14 @@ class PaymentRequiredError(BillingError):
     status = 402
     code = "payment_required"
 
-    def __init__(self, message: str, *, feature: str, plan: str | None) -> None:
+    def __init__(
+        self, message: str, *, feature: str, plan: str | None, tenant_id: str | None = None
+    ) -> None:
         super().__init__(message)
         self.feature = feature
         self.plan = plan
+        # Whose plan refused (the operators of that tenant are told); never in the body.
+        self.tenant_id = tenant_id
 
     @property
     def extra(self) -> dict[str, Any]:

@@ -65,7 +65,10 @@ async def refusal(
     where = f"the {cheapest} plan does" if cheapest else "no plan does"
     wanted = feature if amount is None else f"{feature} of {amount}"
     return FeatureNotInPlanError(
-        f"the {current} plan does not include {wanted}; {where}", feature=feature, plan=cheapest
+        f"the {current} plan does not include {wanted}; {where}",
+        feature=feature,
+        plan=cheapest,
+        tenant_id=rights.tenant_id,
     )
 
 

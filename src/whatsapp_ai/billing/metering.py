@@ -168,6 +168,7 @@ async def _exhausted(
         f"the {feature} quota of this period ({quota}) is used up; {where}",
         feature=feature,
         plan=larger,
+        tenant_id=rights.tenant_id,
     )
 
 

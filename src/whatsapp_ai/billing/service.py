@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.billing import alerts, metering
+from whatsapp_ai.billing.alerts import BLOCKED_EVENT
 from whatsapp_ai.billing.errors import PaymentRequiredError, QuotaExceededError
 from whatsapp_ai.billing.features import (
     AGENTS,
@@ -56,6 +57,7 @@ log = get_logger(__name__)
 __all__ = [
     "AGENTS",
     "AI_TOKENS",
+    "BLOCKED_EVENT",
     "CONSOLE_SEATS",
     "CONTACTS",
     "DEFAULT_GRACE",
