@@ -296,6 +296,30 @@ async def test_a_gated_api_answers_402_naming_the_feature_and_the_cheapest_plan(
         "console_seats",
         "pro",
     )
+    # A disabled user enabled again takes a seat again: refused while none is free.
+    await _amounts(container, "free", console_seats=1)
+    made = await client.post(
+        "/identity/users",
+        json={"email": "op@example.com", "name": "Op", "role": "operator", "password": PASSWORD},
+        headers=auth(tenant["key"]),
+    )
+    assert made.status_code == 201, made.text
+    user = made.json()["id"]
+    off = await client.patch(
+        f"/identity/users/{user}", json={"disabled": True}, headers=auth(tenant["key"])
+    )
+    assert off.status_code == 200, off.text
+    other = await client.post(
+        "/identity/users",
+        json={"email": "op2@example.com", "name": "Op2", "role": "operator", "password": PASSWORD},
+        headers=auth(tenant["key"]),
+    )
+    assert other.status_code == 201, other.text
+    back = await client.patch(
+        f"/identity/users/{user}", json={"disabled": False}, headers=auth(tenant["key"])
+    )
+    assert back.status_code == 402
+    assert back.json()["error"]["feature"] == "console_seats"
 
 
 # --- metering ---------------------------------------------------------------------------------

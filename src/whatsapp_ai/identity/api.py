@@ -8,7 +8,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
@@ -176,14 +176,7 @@ async def create_user(request: Request, caller: Admin, body: UserIn) -> UserOut:
     _within(caller, service.ROLE_PERMISSIONS[body.role])
     rt = runtime(request)
     async with rt.db.transaction() as session:
-        seats = await service.list_users(session, tenant_id=caller.tenant_id)
-        await billing.check(
-            session,
-            tenant_id=caller.tenant_id,
-            feature=billing.CONSOLE_SEATS,
-            now=rt.clock.now(),
-            amount=sum(1 for user in seats if user.disabled_at is None) + 1,
-        )
+        await _one_more_seat(session, caller.tenant_id, rt.clock.now())
         user = await service.create_user(
             session,
             tenant_id=caller.tenant_id,
@@ -211,9 +204,24 @@ async def update_user(request: Request, caller: Admin, user_id: str, body: UserP
         if body.role is not None:
             _within(caller, service.ROLE_PERMISSIONS[body.role])
             user.role = body.role
+        if body.disabled is False and user.disabled_at is not None:
+            # Enabled again, the user takes a console seat again.
+            await _one_more_seat(session, caller.tenant_id, rt.clock.now())
         if body.disabled is not None:
             user.disabled_at = rt.clock.now() if body.disabled else None
         return UserOut.model_validate(user)
+
+
+async def _one_more_seat(session: Any, tenant_id: str, now: datetime) -> None:
+    """Refuse (402) when the plan's console seats are all taken by enabled users."""
+    seats = await service.list_users(session, tenant_id=tenant_id)
+    await billing.check(
+        session,
+        tenant_id=tenant_id,
+        feature=billing.CONSOLE_SEATS,
+        now=now,
+        amount=sum(1 for user in seats if user.disabled_at is None) + 1,
+    )
 
 
 @router.get("/api-keys", response_model=Page[ApiKeyOut])
