@@ -23,7 +23,7 @@ async def test_a_repeating_reminder_is_sent_at_each_occurrence(desk: Desk) -> No
     desk.container.reply_step = _engine(desk)
     await desk.say("todo dia as 22h me lembra de tomar o remedio")
     assert "tomar o remedio" in await _last(desk)
-    assert "(repete)" in await _last(desk)
+    assert "(todo dia)" in await _last(desk)
     for _ in range(2):
         desk.clock.advance(hours=24)
         await desk.sweep()
@@ -33,7 +33,7 @@ async def test_a_repeating_reminder_is_sent_at_each_occurrence(desk: Desk) -> No
         assert await _last(desk) == "⏰ Lembrete: tomar o remedio"
     await desk.say("lista meus lembretes")
     listed = await _last(desk)
-    assert "tomar o remedio (repete)" in listed
+    assert "tomar o remedio (todo dia)" in listed
     await desk.say("cancela o lembrete do remedio")
     assert await _last(desk) == "Cancelei o lembrete: tomar o remedio."
     desk.clock.advance(hours=24)

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from whatsapp_ai.ai.extract import find_when
-from whatsapp_ai.ai.extract.subjects import statement_subject
+from whatsapp_ai.ai.extract.subjects import TELL_ABOUT, statement_subject
 from whatsapp_ai.ai.models import DialogueState
 from whatsapp_ai.core.privacy import ContactRef, Erased
 from whatsapp_ai.core.text import fold
@@ -122,6 +122,8 @@ CHANGE_OF = {
     "crm.add_contact": "crm.person_fix",
     "crm.person_update": "crm.person_fix",
     "crm.person_fix": "crm.person_fix",
+    # "na vdd ela mudou pra Floripa" right after reading Carla's notes back
+    "crm.person_info": "crm.person_fix",
 }
 # Slots worth carrying over from a tool call's arguments (the rest are the request's own).
 SLOTS = frozenset(
@@ -226,6 +228,12 @@ _ONLY_A_MISTAKE = re.compile(
 )
 
 
+# A message that opens as a question, even without its "?".
+_ASKS_BACK = re.compile(
+    r"^(?:e\s+)?(?:(?:o\s*)?(?:q|que|oq)\s+(?:vc|voce|eu)\s+(?:sabe|sei|tem|tenho|anotou|anotei)"
+    r"|quais|qual (?:e|eh|o|a|os|as|meu|minha|meus|minhas)|quanto|qnto|qto|quem|onde|cade"
+    r"|what|which|who|where|how much|do i have|what's)\b"
+)
 # Any fixed moment will do to ask whether words say a moment.
 _ANY_MOMENT = datetime(2026, 1, 1, tzinfo=UTC)
 _FILLER = re.compile(
@@ -276,8 +284,9 @@ def read(
     fills that request under its intent; an elliptical follow-up keeps the last intent; a
     router sure of another agent, or a long message, is a new request."""
     short = words(clause) <= SHORT_WORDS
-    # A question back ("quanto gastei hj?") is not an answer to the assistant's question.
-    asking = clause.rstrip().endswith("?")
+    # A question back ("quanto gastei hj?", "o q vc sabe do Rafa") is not an answer to the
+    # assistant's question.
+    asking = clause.rstrip().endswith("?") or _ASKS_BACK.match(fold(clause)) is not None
     sure_elsewhere = asking or (
         intent is not None and score >= SURE and agent not in (None, _agent(state.pending_intent))
     )
@@ -327,6 +336,7 @@ def read(
     # "a Bia trabalha na Globo" right after an expense is about Bia, not about the expense.
     remark = not (
         _ASKS.search(folded)
+        or TELL_ABOUT.search(folded)
         or _COMMAND.match(folded)
         or _REMOVING.search(folded)
         or statement_subject(clause) is not None

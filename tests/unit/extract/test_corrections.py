@@ -36,7 +36,7 @@ CASES = [
     ("a Julia se mudou pra Curtiba", "*Curitiba", "Julia", "a Julia se mudou pra Curitiba"),
     ("a Julia se mudou pra Curitiba", "Floripa*", "Julia", "a Julia se mudou pra Floripa"),
     # nothing shared: the correction is the note now
-    ("trabalha na Globo", "nao, ela e da Natura", "Bia", "e da Natura"),
+    ("trabalha na Globo", "nao, ela e da Natura", "Bia", "Bia e da Natura"),
 ]  # fmt: skip
 
 

@@ -30,6 +30,7 @@ from whatsapp_ai.ai.agents import (
     grounding,
     guard,
     knowledge,
+    names_kept,
     people_fix,
     people_notes,
     relationships,
@@ -282,8 +283,10 @@ class AssistantEngine:
 
         plan = _Run(agents, model, redacting, state, self.offline or model, tiers, affordable)
         token = _usage.set(usage)
+        crm_on = "crm" in agents
         try:
-            for clause in clauses:
+            for said in clauses:
+                clause = await names_kept.with_known_names(runtime, said) if crm_on else said
                 score = await self.router.abest(clause, enabled_agents=set(agents) | gated)
                 sure = score is not None and score.score >= self.confident_score
                 score = score or support.fallback(clause, tenant, agents)  # --- business

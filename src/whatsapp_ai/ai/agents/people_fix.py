@@ -29,7 +29,7 @@ from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntim
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.ai.extract.corrections import correction_words, revise
 from whatsapp_ai.core import i18n
-from whatsapp_ai.core.text import fold
+from whatsapp_ai.core.text import fold, stems
 from whatsapp_ai.relationships import service as crm
 
 AGENT = "crm"
@@ -37,6 +37,15 @@ INTENTS = frozenset({"crm.person_fix", "crm.person_forget"})
 # A note made this recently is the one a correction is about (else the person's own notes).
 RECENT = timedelta(minutes=30)
 Detail = Literal["note", "phone", "email", "birthday"]
+# Words of asking to forget, never what a note says.
+_FORGET_WORDS = stems(
+    "apaga apagar esquece esqueca remove tira exclui deleta nota anotacao anotei delete forget note"
+)
+# ", ele já pagou", "porque ...": why a note goes, not which note it is.
+_REASON = re.compile(
+    r"[,.;]\s*(?:ele|ela|ja|he|she|pq|porque|pois|because|since)\b"
+    r"|\s+(?:pq|porque|pois|because|since)\b"
+)
 _LAST_DIGITS = re.compile(r"\b(?:final|termina|terminando|ends?|ending|ultimos)\b")
 
 
@@ -51,11 +60,14 @@ class PersonFix(BaseModel):
 
 
 class PersonForget(BaseModel):
-    """Forget the last thing noted about a person."""
+    """Forget something noted about a person: a detail, the note that says ``about``, or else
+    the last note."""
 
     model_config = ConfigDict(extra="forbid")
 
     person: str = Field(min_length=1, max_length=120)
+    detail: Detail = "note"
+    about: str | None = Field(default=None, max_length=1000)
 
 
 async def correct_person(runtime: ToolRuntime, args: PersonFix) -> ToolOutcome:
@@ -64,7 +76,7 @@ async def correct_person(runtime: ToolRuntime, args: PersonFix) -> ToolOutcome:
         person = await _the_person(runtime, session, args.person)
         said = correction_words(args.correction, person.name)
         if args.detail != "note":
-            value = _detail_value(args.detail, said, person.phone, runtime)
+            value = _detail_value(args.detail, said, person.phone, runtime, person.birthday)
             if value is None:
                 return ToolOutcome(say=i18n.text(lang, "people.fix_what"), ok=False)
             await crm.update_person(
@@ -106,14 +118,49 @@ async def forget_note(runtime: ToolRuntime, args: PersonForget) -> ToolOutcome:
     ctx, lang = runtime.ctx, runtime.ctx.language
     async with runtime.db.transaction() as session:
         person = await _the_person(runtime, session, args.person)
-        noted = await crm.latest_interaction(
-            session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id, person_id=person.id
-        )
+        if args.detail != "note":
+            if getattr(person, args.detail) is None:
+                say = i18n.text(lang, f"people.no_{args.detail}", name=person.name)
+                return ToolOutcome(say=say, ok=False)
+            await crm.update_person(
+                session,
+                tenant_id=ctx.tenant_id,
+                person_id=person.id,
+                changes={args.detail: None},
+                now=ctx.now,
+            )
+            said = i18n.text(lang, f"people.forgot_{args.detail}", name=person.name)
+            return ToolOutcome(say=said, data={"person_id": person.id})
+        noted = await _the_note(runtime, session, person.id, args.about)
         if noted is None:
             return ToolOutcome(say=i18n.text(lang, "people.never", name=person.name), ok=False)
         await crm.delete_interaction(session, tenant_id=ctx.tenant_id, interaction_id=noted.id)
     text = i18n.text(lang, "people.forgot", name=person.name, summary=noted.summary)
     return ToolOutcome(say=text, data={"person_id": person.id})
+
+
+async def _the_note(runtime: ToolRuntime, session: Any, person_id: str, about: str | None) -> Any:
+    """The note about a person that says most of ``about`` ("a nota de que o Marcos me
+    deve"), else the last one noted."""
+    ctx = runtime.ctx
+    noted = await crm.list_interactions(
+        session,
+        tenant_id=ctx.tenant_id,
+        contact_id=ctx.contact_id,
+        person_id=person_id,
+        limit=200,
+    )
+    wanted = stems(about or "") - _FORGET_WORDS
+    best, shared = None, 0
+    for note in noted.items:
+        common = len(wanted & stems(note.summary))
+        if common > shared:
+            best, shared = note, common
+    if best is not None:
+        return best
+    return await crm.latest_interaction(
+        session, tenant_id=ctx.tenant_id, contact_id=ctx.contact_id, person_id=person_id
+    )
 
 
 async def _the_person(runtime: ToolRuntime, session: object, name: str) -> Any:
@@ -129,8 +176,18 @@ async def _the_person(runtime: ToolRuntime, session: object, name: str) -> Any:
     return people[0]
 
 
+_MONTH_SAID = re.compile(
+    r"\b(?:jan\w*|fev\w*|mar\w*|abr\w*|mai\w*|jun\w*|jul\w*|ago\w*|set\w*|out\w*|nov\w*"
+    r"|dez\w*|feb\w*|apr\w*|may|aug\w*|sep\w*|oct\w*|dec\w*)\b|\d{1,2}\s*/\s*\d{1,2}"
+)
+
+
 def _detail_value(
-    detail: Detail, said: str, phone: str | None, runtime: ToolRuntime
+    detail: Detail,
+    said: str,
+    phone: str | None,
+    runtime: ToolRuntime,
+    old_birthday: date | None = None,
 ) -> str | date | None:
     """The corrected detail: an e-mail, a phone (or its last digits), a birthday."""
     if detail == "email":
@@ -140,7 +197,16 @@ def _detail_value(
         return _phone(said, phone)
     ctx = runtime.ctx
     days = find_when(said, now=ctx.local_now, tz=ctx.timezone, prefer="future")
-    return days[0].start.date() if days else None
+    if not days:
+        return None
+    day = days[0].start.date()
+    if old_birthday is not None and _MONTH_SAID.search(fold(said)) is None:
+        # "na vdd é dia 13" of a birthday on 12 May: the 13th of May
+        try:
+            return old_birthday.replace(day=day.day)
+        except ValueError:
+            return None
+    return day
 
 
 def _phone(said: str, old: str | None) -> str | None:
@@ -175,6 +241,18 @@ def _detail_of(text: str, moment: Moment) -> Detail:
     return "note"
 
 
+_FORGOTTEN: dict[Detail, re.Pattern[str]] = {
+    "email": re.compile(r"\b(?:e-?mail|email)\b"),
+    "phone": re.compile(r"\b(?:telefone|tel|fone|numero|celular|cel|zap|whats\w*|phone|number)\b"),
+    "birthday": re.compile(r"\b(?:aniversario|niver|birthday)\b"),
+}
+
+
+def _forgotten_detail(folded: str) -> Detail | None:
+    """The detail a request to forget names ("esquece o email do Augusto"), if any."""
+    return next((d for d, said in _FORGOTTEN.items() if said.search(folded)), None)
+
+
 # Words that correct what was just noted, wherever they are in the message.
 _FIXING = re.compile(
     r"\b(?:errei|me enganei|na vdd|na verdade|corrig\w*|o final (?:e|eh|é)|termina (?:em|com)"
@@ -198,7 +276,12 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if person is None:
         return Plan(text=i18n.text(moment.language, "agenda.ask_who"))
     if intent == "crm.person_forget":
-        return Plan(calls=[("forget_note", {"person": person})])
+        which = _REASON.split(text, maxsplit=1)[0]
+        forget: dict[str, object] = {"person": person, "about": which.strip()[:1000]}
+        detail = _forgotten_detail(fold(text))
+        if detail is not None:
+            forget["detail"] = detail
+        return Plan(calls=[("forget_note", forget)])
     fix = {"person": person, "correction": text.strip()[:1000], "detail": _detail_of(text, moment)}
     return Plan(calls=[("correct_person", fix)])
 

@@ -5,6 +5,7 @@ o Pedro?", "qual o telefone da Maria?", "quando foi a última vez que falei com 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -18,7 +19,12 @@ from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, To
 from whatsapp_ai.ai.dialogue import elliptical
 from whatsapp_ai.ai.extract import find_person_names, find_when
 from whatsapp_ai.ai.extract.names import FIRST_NAMES
-from whatsapp_ai.ai.extract.subjects import RELATIONS, relation_name, statement_subject
+from whatsapp_ai.ai.extract.subjects import (
+    RELATIONS,
+    TELL_ABOUT,
+    relation_name,
+    statement_subject,
+)
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold, stems
 from whatsapp_ai.relationships import service as crm
@@ -96,7 +102,34 @@ async def matching(runtime: ToolRuntime, session: object, args: PersonLookup) ->
         limit=200,
     )
     about = {e.person_id for e in noted.items if _mentions(words, e.summary, exact=exact)}
+    if _DEBT_ASKED.search(" ".join(words)) or _OWE_STEMS & stems(" ".join(words)):
+        about -= _paid_back(noted.items)  # "quem me deve?": not who has paid since
     return [p for p in people if p.id in about]
+
+
+# "o Marcos me pagou", "a Rê acertou comigo": a debt paid back (not "me pagou metade").
+_PAID_BACK = re.compile(
+    r"\b(?:me pagou|me pagaram|pagou|quitou|acertou|me devolveu|devolveu|paid me|paid back"
+    r"|paid|settled)\b(?!\s+(?:metade|parte|so|um pouco|half|part))"
+)
+_OWES = re.compile(r"\b(?:me dev\w*|ta devendo|esta devendo|ficou devendo|owes? me|owed me)\b")
+_OWE_STEMS = stems("deve devendo owes owe")
+
+
+def _paid_back(notes: Sequence[Any]) -> set[str]:
+    """The people whose last note about a debt says it was paid (notes most recent first)."""
+    paid: set[str] = set()
+    seen: set[str] = set()
+    for note in notes:
+        if note.person_id in seen:
+            continue
+        folded = fold(note.summary)
+        if _PAID_BACK.search(folded) and not _OWES.search(folded):
+            paid.add(note.person_id)
+            seen.add(note.person_id)
+        elif _OWES.search(folded):
+            seen.add(note.person_id)
+    return paid
 
 
 async def _each_with_notes(
@@ -190,7 +223,10 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
     if person.notes:
         lines.append(i18n.text(lang, "people.line_notes", value=person.notes))
     lines += [f"• {_day(runtime, e.happened_at)}: {e.summary}" for e in events]
-    if len(lines) == 1:
+    header = 2 if args.field in ("phone", "email", "birthday") else 1
+    if len(lines) == header == 2:
+        return ToolOutcome(say=lines[0], data=data)  # nothing else noted: the missing detail
+    if len(lines) == header:
         lines.append(i18n.text(lang, "people.nothing_yet"))
     return ToolOutcome(say="\n".join(lines), data=data)
 
@@ -528,6 +564,7 @@ _ASKING = re.compile(
     r"\?|\b(?:qual|quais|onde|quando|qnd|qdo|quem|qm|como|o que|oq|what|where|when|who|which"
     r"|how)\b"
 )
+
 # "qnd o Mateus vai me pagar?", "does Tom still owe me?": a debt noted about them, asked after.
 _DEBT_ASKED = re.compile(r"\b(?:me pag\w*|me dev\w*|owes? me|pay me)\b")
 _MONEY_TALK = re.compile(
@@ -562,9 +599,14 @@ async def about_someone_known(runtime: ToolRuntime, clause: str, intent: str | N
     asks_detail = _GIVE.search(folded) is not None and _DETAIL.search(folded) is not None
     if intent in ("crm.person_info", "crm.person_update"):
         return False
-    if not asks_detail and (
-        (intent is not None and intent not in _MISREAD and intent.startswith(_OWN_WORK))
-        or not _ASKING.search(folded)
+    told_about = TELL_ABOUT.search(folded) is not None
+    if (
+        not asks_detail
+        and not told_about
+        and (
+            (intent is not None and intent not in _MISREAD and intent.startswith(_OWN_WORK))
+            or not _ASKING.search(folded)
+        )
     ):
         return False
     if _MONEY_TALK.search(folded) and not _DEBT_ASKED.search(folded):

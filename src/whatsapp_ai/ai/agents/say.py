@@ -78,6 +78,34 @@ def period(start: date, end: date, language: str, today: date) -> str:
     )
 
 
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def repeating(rule: str, language: str) -> str:
+    """How often a reminder repeats, from its RFC 5545 rule: "(toda segunda)", "(todo dia)",
+    "(a cada 2 horas)", "(every month)"; "(repete)" for a rule said no shorter way."""
+    parts = dict(p.split("=", 1) for p in rule.upper().split(";") if "=" in p)
+    frequency = parts.get("FREQ", "")
+    every = int(parts["INTERVAL"]) if parts.get("INTERVAL", "").isdigit() else 1
+    days = [d[-2:] for d in parts.get("BYDAY", "").split(",") if d[-2:] in _WEEKDAYS]
+    if frequency == "WEEKLY" and days and every == 1:
+        first = text(language, f"formats.every_weekday.{_WEEKDAYS.index(days[0])}")
+        rest = [text(language, f"formats.weekday.{_WEEKDAYS.index(d)}") for d in days[1:]]
+        said = (
+            first
+            if not rest
+            else f"{', '.join([first, *rest[:-1]])} {text(language, 'formats.and')} {rest[-1]}"
+        )
+        return f"({said})"
+    unit = {"MINUTELY": "minutes", "HOURLY": "hours", "DAILY": "days", "WEEKLY": "weeks",
+            "MONTHLY": "months", "YEARLY": "years"}.get(frequency)  # fmt: skip
+    if unit is None:
+        return text(language, "agenda.repeats")
+    if every == 1:
+        return text(language, f"agenda.repeats_each.{unit}")
+    return text(language, f"agenda.repeats_every.{unit}", n=every)
+
+
 def _clock(value: datetime, language: str) -> str:
     """The time of day on the language's clock: "15:00" (24-hour) or "3:00 PM" (12-hour)."""
     if text(language, "formats.clock") == "12h":

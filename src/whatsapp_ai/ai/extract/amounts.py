@@ -265,14 +265,23 @@ def _not_money(folded: str, number: _Number, *, money_hint: bool) -> bool:
     if told_after and not (money_hint and shaped):
         return True
     before = previous_word(folded, number.start)
-    if before in _TIME_BEFORE or before in _MONTHS or _AT_SIGN.search(folded, 0, number.start):
-        return True
     raw = folded[number.start : number.end]
+    if before in _TIME_BEFORE or _AT_SIGN.search(folded, 0, number.start):
+        return True
+    if before in _MONTHS and _day_or_year(raw):
+        return True  # "march 5", "novembro 2026"; "dia 20 de novembro 120 no bar" is money
     if raw.isdigit() and len(raw) == 4 and raw[:2] in ("19", "20") and before in _YEAR_BEFORE:
         return True
     if _OF_MONTH.match(folded, end):
         return True
     return raw.isdigit() and len(raw) >= _PHONE_DIGITS
+
+
+def _day_or_year(raw: str) -> bool:
+    """Whether a number after a month's name reads as its day or its year."""
+    if not raw.isdigit():
+        return False
+    return 1 <= int(raw) <= 31 or (len(raw) == 4 and raw[:2] in ("19", "20"))
 
 
 def _joined(folded: str, left: _Number | Amount, right: _Number | Amount) -> bool:

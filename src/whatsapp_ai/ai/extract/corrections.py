@@ -82,6 +82,8 @@ def revise(note: str, correction: str, subject: str = "") -> str:
         return fixed
     if len(said.split()) <= 2:
         return _one_word(note, said, subject)
+    if subject and fold(subject) not in fold(said):
+        return f"{subject} {said}"  # "mudou pra Floripa", of Carla: "Carla mudou pra Floripa"
     return said
 
 

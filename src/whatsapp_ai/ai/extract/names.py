@@ -83,6 +83,7 @@ NOT_NAMES = frozenset(
         "marco", "abril", "maio", "junho", "julho", "agosto", "setembro", "outubro", "novembro",
         "dezembro", "january", "february", "march", "april", "may", "june", "july", "august",
         "september", "october", "november", "december", "hoje", "amanha", "ontem", "agora",
+        "tudo", "nada", "isso", "sobre", "mais", "algo", "everything", "about", "anything",
         "depois", "antes", "semana", "mes", "ano", "dia", "noite", "tarde", "manha", "today",
         "tomorrow", "yesterday", "tonight", "now", "week", "month", "year", "oi", "ola", "ei",
         "opa", "bom", "boa", "obrigado", "obrigada", "valeu", "hi", "hello", "hey", "thanks",

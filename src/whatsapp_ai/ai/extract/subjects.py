@@ -125,3 +125,10 @@ def _named(text: str, words: list[re.Match[str]], index: int) -> tuple[str | Non
         # "Omar moved to Denver", "Nina works at Spotify", "Ryan's email is ..."
         return re.sub(r"['’]s$", "", word), words[index].end()
     return None, 0
+
+
+# "me fala tudo sobre o Rafa", "tell me about Nina": a question about someone, never a note.
+TELL_ABOUT = re.compile(
+    r"^(?:me\s+)?(?:fala|conta|diz)\s+(?:tudo\s+|mais\s+)?(?:sobre|d[oa])\b"
+    r"|\btell me (?:all |everything |more )?about\b"
+)

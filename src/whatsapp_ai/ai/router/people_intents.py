@@ -28,7 +28,8 @@ PEOPLE_INTENTS: tuple[dict[str, Any], ...] = (
             "where does Tom work?",
         ),
         "keywords": (
-            r"\b(?:o que|oq|que) (?:eu )?(?:sei|anotei|tenho) (?:sobre|d[oa])\b",
+            r"\b(?:o que|oq|o q|que) (?:eu |vc |voce )?(?:sei|sabe|anotei|anotou|tenho|tem)"
+            r" (?:anotado )?(?:sobre|d[oa])\b|\b(?:me )?fala (?:tudo )?(?:sobre|d[oa]) [a-z]",
             r"\b(?:qual|quais|me passa|manda)\b.*\b(?:telefone|numero|celular|cel|e-?mail|zap)"
             r" d[oa] (?!(?:pedido|loja|empresa)\b)",
             r"\b(?:ultima vez|quando (?:eu )?(?:falei|conversei|vi))\b",

@@ -27,7 +27,7 @@ from whatsapp_ai.ai.extract import (
     mentions_money,
 )
 from whatsapp_ai.ai.extract.reminders import TRIGGER, find_offset
-from whatsapp_ai.ai.extract.subjects import statement_subject
+from whatsapp_ai.ai.extract.subjects import TELL_ABOUT, statement_subject
 from whatsapp_ai.ai.router.router import IntentScore
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Category
@@ -76,8 +76,12 @@ _UNPLACED = (*_NOT_A_RECORD, "handoff.")
 # "tenho consulta no médico terça às 10", "I have a dentist appointment friday at 3": an event
 # of the contact's own, told with its moment.
 _HAVE_EVENT = re.compile(
-    r"^(?:eu\s+)?(?:tenho|vou ter|i have|i've got|ive got)\s+(?:uma?\s+|an?\s+)?(?:consulta|reuniao"
-    r"|dentista|medico|medica|entrevista|prova|aula|call|compromisso|exame|voo|jogo|festa|evento"
+    # "sexta tenho dentista", "amanhã eu tenho prova", "dia 15 tenho exame": the day said first
+    r"^(?:(?:hoje|hj|amanha|amnh|depois de amanha|segunda|terca|quarta|quinta|sexta|sabado"
+    r"|domingo|dia \d{1,2}(?:/\d{1,2})?|(?:semana|mes) que vem|tomorrow|today|monday|tuesday"
+    r"|wednesday|thursday|friday|saturday|sunday)(?:\s+(?:a tarde|de manha|a noite|feira))?"
+    r"[\s,]+)?(?:eu\s+)?(?:tenho|vou ter|i have|i've got|ive got)\s+(?:uma?\s+|an?\s+)?"
+    r"(?:consulta|reuniao|dentista|medico|medica|entrevista|prova|aula|call|compromisso|exame|voo|jogo|festa|evento"
     r"|apresentacao|appointment|meeting|interview|exam|class|flight|doctor|dentist)\b"
 )
 # Words of the agenda: with them, a change is of a reminder or a meeting.
@@ -143,6 +147,21 @@ _HOW_MUCH_ASKED = re.compile(
     r"^(?:e\s+|and\s+|so\s+)?(?:quanto|qnto|qto|how much)\b(?!.*\b(?:custa|custam|cost|costs|vale"
     r"|e o|is the|are the|cobra|cobram|charge)\b)"
 )
+
+
+_HOW_MUCH = re.compile(r"\b(?:quanto|qnto|qto|how much)\b")
+_RECORDS = frozenset({"finance.add_expense", "finance.add_income"})
+
+
+def _record_asked_about(score: IntentScore, text: str) -> bool:
+    """A record of money read where the message asks how much, naming no amount."""
+    folded = fold(text)
+    return (
+        score.intent in _RECORDS
+        and folded.rstrip().endswith("?")
+        and _HOW_MUCH.search(folded) is not None
+        and not find_amounts(text, money_hint=True)
+    )
 
 
 def _kind_of(text: str) -> str:
@@ -240,7 +259,7 @@ def person_statement(text: str, *, unplaced: bool = False) -> str | None:
     the message (``unplaced``), a statement that opens with a person ("a Bia trabalha na
     Globo", "minha mãe mora em Santos") is a note about them too."""
     folded = fold(text)
-    if _QUESTION.search(folded):
+    if _QUESTION.search(folded) or TELL_ABOUT.search(folded):
         return None
     if not find_person_names(text):
         return _opens_with_person(text) if unplaced else None
@@ -270,6 +289,30 @@ def _opens_with_person(text: str) -> str | None:
 _NOT_A_NOTE = frozenset({"crm.person_info", "crm.add_contact", "crm.cancel", "crm.move"})
 
 
+# "apaga a nota de q o Marcos me deve", "esquece o email do Augusto", "delete Tom's number":
+# something noted about a person, to forget (never an expense that shares a word).
+_FORGET = re.compile(
+    r"^(?:(?:ah|ok|pf|pfv|por favor|please|ei|mano|opa|ops)[\s,]+)*(?:apag\w*|esquec\w*"
+    r"|remov\w*|tira|exclu\w*|delet\w*|forget|erase)\b"
+)
+_NOTED = re.compile(
+    r"\b(?:nota|notas|anotacao|anotacoes|anotei|anotado|o que (?:eu )?(?:falei|disse|contei)"
+    r"|note|notes|what i (?:said|noted))\b"
+    r"|\b(?:e-?mail|telefone|numero|celular|zap|aniversario|niver|phone|number|birthday)"
+    r" (?:d[oa]|of) |['’]s (?:e-?mail|phone|number|birthday)\b"
+)
+
+
+def forget_statement(text: str) -> bool:
+    """Whether the message asks to forget something noted about a named person."""
+    folded = fold(text)
+    return (
+        _FORGET.search(folded) is not None
+        and _NOTED.search(folded) is not None
+        and bool(find_person_names(text))
+    )
+
+
 # "me lembra o que a Ana me pediu", "remind me what Tom said": a question, not a reminder.
 _REMIND_WHAT = re.compile(
     r"^(?:me\s+)?(?:lembra|relembra|remind me)\s+(?:o que|oq|qual|quais|quem|quando|onde|como"
@@ -292,7 +335,12 @@ def restate(
 ) -> IntentScore | None:
     """The router's verdict, or a statement of money where it found none or read a question,
     or a note about a person whatever the router read."""
+    if CRM in enabled_agents and forget_statement(text):
+        strength = score.score if score is not None else 0.0
+        return IntentScore("crm.person_forget", CRM, strength, strength)
     asked = reminded_what(text) if CRM in enabled_agents else None
+    if asked is None and CRM in enabled_agents and TELL_ABOUT.search(fold(text)):
+        asked = "crm.person_info" if find_person_names(text) else None
     if asked is not None:
         strength = score.score if score is not None else 0.0
         return IntentScore(asked, CRM, strength, strength)
@@ -336,6 +384,9 @@ def restate(
     if unplaced and _HOW_MUCH_ASKED.search(fold(text)):
         # "how much today?", "quanto hj?": the contact's own spending, asked short.
         return IntentScore("finance.query", FINANCE, 0.0, 0.0)
+    if score is not None and _record_asked_about(score, text):
+        # "recebi quanto hj?", "gastei quanto no mercado?": a question about the records.
+        return IntentScore("finance.query", FINANCE, score.score, score.similarity)
     read_as_question = score is not None and score.intent in _READ_AS_QUESTION
     if (
         score is None

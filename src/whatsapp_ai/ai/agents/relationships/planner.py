@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from whatsapp_ai.ai.agents import people_fix, people_notes
+from whatsapp_ai.ai.agents import birthdays, people_fix, people_notes
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.relationships.manage import plan_change
@@ -55,6 +55,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         return people_fix.plan(
             "crm.person_forget" if intent == "crm.person_forget" else "crm.person_fix", text, moment
         )
+    if intent in ("crm.person_info", "crm.list_reminders") and birthdays.asks_for_the_list(text):
+        return Plan(calls=[("list_birthdays", {})])
     if intent in people_notes.INTENTS and not _ASKS_AGENDA.search(fold(text)):
         return people_notes.plan(intent, text, moment)
     if intent == "crm.list_reminders" or intent in people_notes.INTENTS:
@@ -67,6 +69,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     if intent in ("crm.cancel", "crm.move"):
         return plan_change(intent, text, moment)
     names = [re.sub(r"['’]s$", "", n.name) for n in find_person_names(text)]
+    if intent in ("crm.add_reminder", "crm.add_meeting") and birthdays.asks_for_one(text):
+        return birthdays.plan(text, moment)  # "me lembra do niver da Carla um dia antes"
     if intent == "crm.add_reminder" or (intent == "crm.add_meeting" and find_offset(text)):
         # An event with a warning ahead ("dentista dia 5 as 14h, me avisa 1h antes").
         return _reminders(text, moment)
@@ -135,6 +139,8 @@ def _reminders(text: str, moment: Moment) -> Plan:
         used = [*used, eve.span()]
     else:
         due = _leaning_on_the_last(readable, due, moment)
+    if due is None and offset is not None:
+        due = _event_moment(moment)  # "me avisa 1 dia antes", right after the event was told
     if due is None:
         return Plan(text=i18n.text(moment.language, "agenda.ask_when"))
     if offset is None and due <= moment.now:
@@ -143,7 +149,13 @@ def _reminders(text: str, moment: Moment) -> Plan:
     if offset is not None:
         # "e me avisa 1h antes tb": ahead of the reminder just made, for the same task.
         told = task_text(blank(readable, used))
-        task = told or _last_task(readable, moment) or offset.event or text.strip()
+        task = (
+            told
+            or _last_task(readable, moment)
+            or offset.event
+            or _event_told(moment)
+            or text.strip()
+        )
         calls: list[Call] = [
             ("add_reminder", _with_person({"text": task[:500]}, task, due - offset.before))
         ]
@@ -153,7 +165,7 @@ def _reminders(text: str, moment: Moment) -> Plan:
             calls.append(("add_meeting", {"title": title, "starts_at": due.isoformat()}))
         return Plan(calls=calls)
     body = _carry_verb(task_text(blank(readable, used)), blank(readable, used), moment)
-    body = body or _last_task(readable, moment)
+    body = body or _last_task(readable, moment) or (_event_told(moment) if eve else "")
     if not body and TRIGGER.search(readable):
         # "me lembra amanhã": when, but not of what.
         return Plan(text=i18n.text(moment.language, "agenda.ask_what"))
@@ -177,15 +189,22 @@ _EVE = re.compile(r"\b(?:na vespera|na noite anterior|the day before|the night b
 EVE_HOUR = 20
 
 
-def _on_the_eve(due: datetime | None, moment: Moment) -> datetime | None:
-    """The moment on the day before the last event or reminder (its hour, or 20:00)."""
+def _event_moment(moment: Moment) -> datetime | None:
+    """When the event or reminder just told happens (in the contact's zone), if one was."""
     slots = moment.dialogue.get("slots", {})
     event = slots.get("starts_at") or slots.get("due_at")
     if not isinstance(event, str):
-        return due
+        return None
     try:
-        day = datetime.fromisoformat(event).astimezone(ZoneInfo(moment.timezone))
+        return datetime.fromisoformat(event).astimezone(ZoneInfo(moment.timezone))
     except ValueError:
+        return None
+
+
+def _on_the_eve(due: datetime | None, moment: Moment) -> datetime | None:
+    """The moment on the day before the last event or reminder (its hour, or 20:00)."""
+    day = _event_moment(moment)
+    if day is None:
         return due
     clock = due.timetz() if due is not None else time(EVE_HOUR, tzinfo=day.tzinfo)
     return datetime.combine(day.date() - timedelta(days=1), clock)
@@ -242,6 +261,14 @@ def _leaning_on_the_last(
         # "e pro Rafa tb, às 11h": the same day, another time.
         return datetime.combine(before.date(), due.astimezone(before.tzinfo).timetz())
     return due
+
+
+def _event_told(moment: Moment) -> str:
+    """What the event or reminder just told is ("Prova de calculo"), for a warning ahead of it
+    that names nothing else ("me avisa na véspera")."""
+    slots = moment.dialogue.get("slots", {})
+    told = slots.get("title") or slots.get("text")
+    return told if isinstance(told, str) else ""
 
 
 def _last_task(text: str, moment: Moment) -> str:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from whatsapp_ai.ai.agents import people_fix, people_notes, say
+from whatsapp_ai.ai.agents import birthdays, people_fix, people_notes, say
 from whatsapp_ai.ai.agents.tools import Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold, fold_key
@@ -108,7 +108,7 @@ async def add_reminder(runtime: ToolRuntime, args: ReminderArgs) -> ToolOutcome:
     when = _when(runtime, reminder.due_at)
     text = i18n.text(ctx.language, "agenda.reminder_set", when=when, text=args.text)
     if reminder.rrule:
-        text += " " + i18n.text(ctx.language, "agenda.repeats")
+        text += " " + say.repeating(reminder.rrule, ctx.language)
     return ToolOutcome(say=text, data={"reminder_id": reminder.id})
 
 
@@ -144,9 +144,11 @@ async def upcoming(runtime: ToolRuntime, args: UpcomingArgs) -> ToolOutcome:
             now=ctx.now,
             days=args.days,
         )
-    repeats = i18n.text(ctx.language, "agenda.repeats")
     zone = ZoneInfo(ctx.timezone)
-    items = [(r.due_at, r.text + (f" {repeats}" if r.rrule else ""), r.id) for r in ahead.reminders]
+    items = [
+        (r.due_at, r.text + (f" {say.repeating(r.rrule, ctx.language)}" if r.rrule else ""), r.id)
+        for r in ahead.reminders
+    ]
     items += [(m.starts_at, m.title, m.id) for m in ahead.meetings]
     if args.on is not None:
         items = [item for item in items if item[0].astimezone(zone).date() == args.on]
@@ -195,4 +197,5 @@ TOOLS = [
     Tool("upcoming", AGENT, "The contact's reminders and meetings ahead.", UpcomingArgs, upcoming),
     *people_notes.TOOLS,
     *people_fix.TOOLS,
+    *birthdays.TOOLS,
 ]
