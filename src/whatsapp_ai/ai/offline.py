@@ -4,7 +4,10 @@ agents, in its own words), short honest small talk, and an honest "I didn't get 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
+from whatsapp_ai.ai.agents.context import DEFAULT_TIMEZONE
 from whatsapp_ai.ai.extract import split_intents, starts_request
 from whatsapp_ai.ai.language import (
     assumed_language,
@@ -88,7 +91,8 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
     "sorry": re.compile(
         r"\b(?:burr[oa]|lerd[oa]|inutil|idiota|errou tudo|(?:nao|n|num) entende(?:u)? nada"
         r"|(?:nao|n) serve pra nada|(?:nao|n) sabe nada"
-        r"|demorou (?:muito|demais|mt|mto|pra responder)|que demora|demorando|q raiva|que raiva"
+        r"|demor(?:ou|a) (?:muito|demais|mt|mto|pra responder)|que demora|q demora|demorando"
+        r"|q raiva|que raiva"
         r"|pessimo|pqp|nao funciona|nao presta"
         # "lixo", "droga": the trash to take out, unless said of the assistant ("que lixo")
         r"|(?:que|q|mas que|um|uma|isso e|isso eh|vc e|voce e|vc eh|ta uma?|esse|essa|pura|puro)"
@@ -100,6 +104,12 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
         r"|\b(?:useless|stupid|dumb|so slow|too slow|you suck|got it all wrong"
         r"|doesn'?t understand)\b"
     ),
+    "today": re.compile(
+        r"\b(?:que|q|qual) (?:dia|data) (?:e|eh|é|ta|cai) (?:hoje|hj)\b"
+        r"|\b(?:hoje|hj) (?:e|eh) que dia\b|\bque dia (?:e|eh) hoje\b"
+        r"|\bwhat(?:'s| is) (?:the date|today'?s date)\b"
+        r"|\bwhat day is (?:it|today)\b"
+    ),
     "sad": re.compile(
         r"\b(?:to|estou|tou) (?:triste|mal|pra baixo|deprimid[oa])\b"
         r"|\bi'?m (?:sad|feeling down|depressed)\b"
@@ -109,6 +119,8 @@ _SMALL_TALK: dict[str, re.Pattern[str]] = {
         r"|entendi|ta bom|ta|fechou|lol|lmao|haha+|nice|cool|got it|alright|sure|fine)[!. ]*$"
     ),
 }
+# A complaint about the wait ("vc demora mt pra responder").
+_SLOW = re.compile(r"\b(?:demor\w*|lerd[oa]|slow|took (?:so|too) long)\b")
 _SHORT = 8
 # Words small talk comes wrapped in; a message with more than a couple of others asks something.
 _FILLER_WORDS = """
@@ -144,6 +156,22 @@ def small_talk(message: str) -> str | None:
             rest = [w for w in re.findall(r"[a-z]+", pattern.sub(" ", folded)) if w not in _FILLER]
             return kind if len(rest) <= _LEFT_OVER else None
     return None
+
+
+def _today(language: str, turn: TurnInput) -> str:
+    """ "Hoje é quarta-feira, 04/03/2026.", in the contact's time zone."""
+    zone = ZoneInfo(turn.contact_timezone or DEFAULT_TIMEZONE)
+    day = (turn.now or datetime.now(UTC)).astimezone(zone).date()
+    weekday = text(language, f"formats.weekday_long.{day.weekday()}")
+    month = text(language, f"formats.month.{day.month}")
+    return text(
+        language,
+        "assistant.today",
+        weekday=weekday,
+        day=day.day,
+        month_name=month,
+        year=day.year,
+    )
 
 
 def voice_of(turn: TurnInput) -> Voice:
@@ -182,9 +210,15 @@ class OfflineReplyStep:
             reply = text(language, "assistant.thanks", name=name)
         elif said & _GREETINGS and len(said) <= 4 and talk != "how_are_you":
             reply = greeting(language, voice, name)
+        elif talk == "today":
+            reply = _today(language, turn)
         elif talk == "name":
             known = "assistant.your_name" if first else "assistant.your_name_unknown"
             reply = text(language, known, name=first)
+        elif talk == "sorry" or (talk is None and complains(turn.text)):
+            # "vc eh mt burro, nao entende nada q eu falo": an apology, and a way on
+            slow = _SLOW.search(fold(turn.text)) is not None
+            reply = text(language, "support.slow" if slow else "support.sorry", name=name)
         elif talk is not None:
             reply = text(language, f"support.{talk}", name=name)
         else:

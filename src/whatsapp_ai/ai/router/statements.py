@@ -150,6 +150,8 @@ _HOW_MUCH_ASKED = re.compile(
 
 
 _HOW_MUCH = re.compile(r"\b(?:quanto|qnto|qto|how much)\b")
+# "como eu paguei a farmácia?", "how did I pay the rent?"
+HOW_PAID = re.compile(r"\bcomo (?:eu |que eu |q eu )?(?:paguei|pago|foi pag)|\bhow did i pay\b")
 _RECORDS = frozenset({"finance.add_expense", "finance.add_income"})
 
 
@@ -383,6 +385,9 @@ def restate(
     unplaced = score is None or score.intent.startswith(_UNPLACED)
     if unplaced and _HOW_MUCH_ASKED.search(fold(text)):
         # "how much today?", "quanto hj?": the contact's own spending, asked short.
+        return IntentScore("finance.query", FINANCE, 0.0, 0.0)
+    if HOW_PAID.search(fold(text)):
+        # "como eu paguei a farmácia?": the entries, with how each was paid
         return IntentScore("finance.query", FINANCE, 0.0, 0.0)
     if score is not None and _record_asked_about(score, text):
         # "recebi quanto hj?", "gastei quanto no mercado?": a question about the records.

@@ -83,6 +83,14 @@ class ReportArgs(BaseModel):
     end: date
     category: Category | None = None
     excluding: Category | None = Field(default=None, description="all categories but this one")
+    words: list[str] | None = Field(
+        default=None,
+        max_length=8,
+        description="the entries' own words (their description), e.g. ['uber'] or ['farmacia']",
+    )
+    largest: int | None = Field(
+        default=None, ge=1, le=15, description="only the N largest entries (list_entries)"
+    )
 
 
 class MonthArgs(BaseModel):

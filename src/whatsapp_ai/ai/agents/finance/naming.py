@@ -162,3 +162,28 @@ def new_and_old(text: str) -> tuple[Decimal | None, Decimal | None]:
 
 
 _PLAIN_NUMBER = re.compile(r"(?<![\w.,/])\d{1,7}(?:,\d{1,2})?(?![\w/])")
+
+
+def described_by(description: str | None, words: list[str]) -> bool:
+    """Whether an entry's own description says one of ``words`` ("farmacia" names "farmácia
+    do centro"; "uber" names "uber pro trabalho")."""
+    said = [w for w in _WORD.findall(fold(description or "")) if len(w) >= 3]
+    wanted = [fold(w) for w in words if len(w) >= 3]
+    return any(w.startswith(x) or x.startswith(w) for w in said for x in wanted if len(w) >= 3)
+
+
+# Words of a question, never an entry's own name ("quanto gastei com uber?": uber).
+_ASKING = frozenset((
+    "quanto", "qnto", "qto", "quantos", "qual", "quais", "foi", "foram", "meu", "meus",
+    "minha", "minhas", "como", "quando", "onde", "total", "gastei", "gastou", "recebi",
+    "paguei", "esse", "este", "nesse", "neste", "desse", "deste", "how", "much", "many", "did",
+    "what", "which", "when", "where", "spend", "spent", "total", "tudo", "all", "ate", "agora",
+    "semana", "mes", "ano", "passada", "passado", "ultimo", "ultima", "ultimos", "ultimas",
+    "com", "maior", "maiores", "gasto", "gastos", "despesa", "despesas", "entrada", "entradas",
+))  # fmt: skip
+
+
+def asked_words(text: str) -> list[str]:
+    """The words a question names its entries by, if any ("e com uber?": ["uber"])."""
+    words = [w for w in _WORD.findall(fold(text)) if len(w) >= 3]
+    return [w for w in words if w not in _FILLER and w not in _ASKING][:8]

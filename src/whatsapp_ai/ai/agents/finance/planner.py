@@ -7,6 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from whatsapp_ai.ai.agents import say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.finance import naming
 from whatsapp_ai.ai.agents.offline_model import Plan
@@ -19,6 +20,7 @@ from whatsapp_ai.ai.extract import (
     guess_payment_method,
 )
 from whatsapp_ai.ai.extract._text import fold as fold_in_place
+from whatsapp_ai.ai.router.statements import HOW_PAID
 from whatsapp_ai.core import i18n
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Category
@@ -334,7 +336,19 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     if _SPENDING_WORDS.search(folded) and not _INCOME_WORDS.search(folded):
         kind = "expense"  # "e gastei quanto?" after a question about income
     args: dict[str, object] = {"kind": kind, "start": start.isoformat(), "end": end.isoformat()}
+    if HOW_PAID.search(folded) and period is None:
+        # "como eu paguei a farmácia?": the entries it names, of the last weeks
+        args["start"] = (_local_now(moment).date() - timedelta(days=_HOW_PAID_DAYS)).isoformat()
     named = guess_category(text) or _category_named(text)
+    own_words = _own_words(text, named)
+    if own_words:
+        args["words"] = own_words  # "e com uber?": the uber rides, not all transport
+    if _LARGEST.search(folded):
+        args.pop("words", None)
+        args["largest"] = 3 if _LARGEST_MANY.search(folded) else 1
+        return Plan(calls=[("list_entries", args)])  # "qual foi meu maior gasto?"
+    if HOW_PAID.search(folded) and own_words:
+        return Plan(calls=[("list_entries", args)])
     excluded = _EXCLUDING.search(folded)
     if named is not None and excluded is not None and _ALL_CATEGORIES.search(folded):
         pass  # "e contando tudo, não só mercado?": every category
@@ -347,6 +361,22 @@ def _plan_query(text: str, moment: Moment) -> Plan:
     if _LIST_ASKED.search(folded) and not _HOW_MUCH.search(folded) and "excluding" not in args:
         return Plan(calls=[("list_entries", args)])  # "me mostra os gastos de hj"
     return Plan(calls=[("finance_report", args)])
+
+
+# "qual foi meu maior gasto?", "my biggest expenses"
+_LARGEST = re.compile(r"\b(?:maior|maiores|mais car[oa]s?|biggest|largest|most expensive)\b")
+_LARGEST_MANY = re.compile(r"\b(?:maiores|mais car[oa]s|expenses|entries)\b")
+# "como eu paguei a farmácia?", "how did I pay the rent?": each entry it names, with how.
+_HOW_PAID_DAYS = 60
+
+
+def _own_words(text: str, named: Category | None) -> list[str]:
+    """The entries' own words a question names, when they are narrower than the category
+    ("uber", "gasolina" of transport; not "mercado", the category's own name)."""
+    if named is None or _category_named(text) is not None:
+        return []
+    names = {fold(say.category(named.value, lang)) for lang in ("pt", "en")}
+    return [w for w in naming.asked_words(text) if w not in names]
 
 
 # "me mostra os gastos de hj", "lista meus gastos", "quais foram meus gastos?": each entry.
@@ -414,11 +444,27 @@ def _local_now(moment: Moment) -> datetime:
 
 
 def _day(text: str, moment: Moment) -> date | None:
-    """The local day a message speaks of (an expense "ontem"), if any."""
+    """The local day a message speaks of (an expense "ontem"), if any; for a past week or
+    month ("semana passada", "mês passado") the same day of it as today, within it."""
+    zone = ZoneInfo(moment.timezone)
+    today = _local_now(moment).date()
     for found in find_when(text, now=_local_now(moment), tz=moment.timezone, prefer="past"):
         if found.kind in ("day", "instant"):
-            return found.start.astimezone(ZoneInfo(moment.timezone)).date()
+            return found.start.astimezone(zone).date()
+        if found.kind == "period" and found.end is not None:
+            first = found.start.astimezone(zone).date()
+            last = (found.end.astimezone(zone) - timedelta(microseconds=1)).date()
+            if last >= today:
+                continue  # "este mês", "esta semana": today will do
+            back = today - timedelta(days=7) if (last - first).days < 7 else _month_back(today)
+            return min(max(back, first), last)
     return None
+
+
+def _month_back(day: date) -> date:
+    """The same day a month before (the month's last when it has fewer days)."""
+    first = day.replace(day=1) - timedelta(days=1)
+    return first.replace(day=min(day.day, first.day))
 
 
 def _period(text: str, moment: Moment) -> tuple[date, date]:

@@ -99,6 +99,57 @@ def listed(
     return "\n".join(lines)
 
 
+def named_total(
+    entries: Sequence[Entry],
+    *,
+    kind: Kind,
+    what: str,
+    start: date,
+    end: date,
+    language: str,
+    today: date,
+) -> str:
+    """How much the entries named by their own words ("uber") came to over the days."""
+    when = say.period(start, end, language, today)
+    sums: dict[str, Decimal] = {}
+    for found in entries:
+        sums[found.currency] = sums.get(found.currency, Decimal(0)) + found.amount
+    amounts = " + ".join(say.money(v, c, language) for c, v in sorted(sums.items()))
+    topic = text(language, "finance.report.on", category=what)
+    return text(
+        language,
+        f"finance.report.{kind}",
+        period=when[0].upper() + when[1:],
+        amounts=amounts,
+        topic=topic,
+    )
+
+
+def largest(
+    entries: Sequence[Entry],
+    *,
+    kind: Kind,
+    start: date,
+    end: date,
+    language: str,
+    today: date,
+) -> str:
+    """The largest entries of a period, the largest first."""
+    when = say.period(start, end, language, today)
+    if not entries:
+        return text(language, "finance.report.nothing", period=when.capitalize(), topic="")
+    if len(entries) == 1:
+        return text(
+            language,
+            f"finance.largest_one.{kind}",
+            period=when,
+            entry=described(entries[0], language, today),
+        )
+    lines = [text(language, f"finance.largest.{kind}", period=when)]
+    lines += [f"{n}) {described(e, language, today)}" for n, e in enumerate(entries, 1)]
+    return "\n".join(lines)
+
+
 def not_found(what: str, language: str) -> str:
     """No entry fits what the contact named."""
     return text(language, "finance.not_found", what=what)

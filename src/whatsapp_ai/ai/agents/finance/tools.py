@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from whatsapp_ai.ai.agents.context import RunContext
-from whatsapp_ai.ai.agents.finance import replies
+from whatsapp_ai.ai.agents.finance import naming, replies
 from whatsapp_ai.ai.agents.finance.args import (
     EditArgs,
     EntryArgs,
@@ -20,6 +20,7 @@ from whatsapp_ai.ai.agents.finance.args import (
 from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, ToolRuntime
 from whatsapp_ai.ai.extract import guess_category
 from whatsapp_ai.core.i18n import text
+from whatsapp_ai.core.paging import MAX_LIMIT
 from whatsapp_ai.core.text import fold
 from whatsapp_ai.core.vocabulary import Kind
 from whatsapp_ai.finance import service as finance
@@ -184,9 +185,44 @@ async def _delete_latest(runtime: ToolRuntime, count: int) -> ToolOutcome:
     return ToolOutcome(say="\n".join(said), data={"deleted": ids})
 
 
+async def _period_entries(runtime: ToolRuntime, args: ReportArgs) -> list[Any]:
+    """The contact's entries of the period (kind, category) whose own words are ``words``
+    (all of the period's when none are given), in the order recorded."""
+    ctx = runtime.ctx
+    async with runtime.db.read() as session:
+        page = await finance.list_entries(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            kind=args.kind,
+            category=args.category if not args.words else None,
+            start=args.start,
+            end=args.end,
+            limit=MAX_LIMIT,
+        )
+    entries = list(page.items)
+    if args.words:
+        entries = [e for e in entries if naming.described_by(e.description, args.words)]
+    return entries
+
+
 async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
     """Total spent or received over local days."""
     ctx = _period_checked(runtime, args)
+    if args.words:
+        # "quanto gastei com uber?": the entries it names, when there are any
+        named = await _period_entries(runtime, args)
+        if named:
+            said = replies.named_total(
+                named,
+                kind=args.kind,
+                what=" ".join(args.words),
+                start=args.start,
+                end=args.end,
+                language=ctx.language,
+                today=_today(runtime),
+            )
+            return ToolOutcome(say=said, data={"start": str(args.start), "end": str(args.end)})
     async with runtime.db.read() as session:
         totals = await finance.totals(
             session,
@@ -210,20 +246,22 @@ async def finance_report(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
 
 
 async def list_entries(runtime: ToolRuntime, args: ReportArgs) -> ToolOutcome:
-    """The contact's entries over local days, one per line and numbered (up to LISTED)."""
+    """The contact's entries over local days, one per line and numbered (up to LISTED): the
+    ones their own words name, or the largest."""
     ctx = _period_checked(runtime, args)
-    async with runtime.db.read() as session:
-        page = await finance.list_entries(
-            session,
-            tenant_id=ctx.tenant_id,
-            contact_id=ctx.contact_id,
+    found = await _period_entries(runtime, args)
+    if args.largest:
+        entries = sorted(found, key=lambda e: (-e.amount, e.id))[: args.largest]
+        said = replies.largest(
+            entries,
             kind=args.kind,
-            category=args.category,
             start=args.start,
             end=args.end,
-            limit=LISTED,
+            language=ctx.language,
+            today=_today(runtime),
         )
-    entries = sorted(page.items, key=lambda e: (e.occurred_on, e.id))
+        return ToolOutcome(say=said, data={"listed": [e.id for e in entries]})
+    entries = sorted(found, key=lambda e: (e.occurred_on, e.id))[-LISTED:]
     said = replies.listed(
         entries,
         kind=args.kind,

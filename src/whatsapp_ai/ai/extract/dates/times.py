@@ -39,9 +39,16 @@ _HOURS = re.compile(
 _MERIDIEM = re.compile(
     rf"{_PRE}(?<![\d:/.,])(?P<h>\d{{1,2}})(?::(?P<m>\d{{2}}))?{_AMPM}{_PART_AFTER}"
 )
+# Minutes said after "e" ("às 7 e 15", "às 9 e vinte"); in words only without "às".
+_MINUTE_WORDS: dict[str, int] = {
+    "cinco": 5, "dez": 10, "quinze": 15, "vinte": 20, "vinte e cinco": 25, "meia": 30,
+    "trinta": 30, "trinta e cinco": 35, "quarenta": 40, "quarenta e cinco": 45,
+    "cinquenta": 50, "cinquenta e cinco": 55,
+}  # fmt: skip
+_MINUTES = r"(?:[0-5]\d|[1-9]|" + "|".join(sorted(_MINUTE_WORDS, key=len, reverse=True)) + ")"
 _BARE_HOUR = re.compile(
     r"(?<!\w)(?P<pre>por volta das|ate as|as|at|@|pelas|das|around)\s+"
-    rf"(?P<h>\d{{1,2}}|{any_of(_HOUR_WORDS)})(?:\s+e\s+(?P<half>meia|quinze))?"
+    rf"(?P<h>\d{{1,2}}|{any_of(_HOUR_WORDS)})(?:\s+e\s+(?P<half>{_MINUTES})(?!\s*(?:reais|conto|pila)))?"
     r"(?:\s+(?:horas?|o'?clock))?(?![\w%])(?!\s*[/:.,h]?\d)"
     rf"{_PART_AFTER}"
 )
@@ -78,7 +85,25 @@ def _time_token(
 
 
 def _half(match: re.Match[str]) -> int:
-    return {"meia": 30, "quinze": 15}.get(match.groupdict().get("half") or "", 0)
+    said = match.groupdict().get("half") or ""
+    return int(said) if said.isdigit() else _MINUTE_WORDS.get(said, 0)
+
+
+# "quinze pras oito", "dez pra meia-noite" is rare; "5 pras 9", "vinte para as 10": before the hour.
+_TO_HOUR = re.compile(
+    rf"(?<![\w:/.,])(?P<before>[1-9]|[1-5]\d|{any_of(_MINUTE_WORDS)})\s+(?:pras?|para\s+as"
+    rf"|pra\s+as)\s+(?:as\s+)?(?P<h>\d{{1,2}}|{any_of(_HOUR_WORDS)})\b(?!\s*[/:.,h]?\d)"
+    rf"{_PART_AFTER}"
+)
+
+
+def _read_to_hour(ctx: Context, match: re.Match[str]) -> Token | None:
+    written, before = match.group("h"), match.group("before")
+    hour = int(written) if written.isdigit() else _HOUR_WORDS[written]
+    minutes = int(before) if before.isdigit() else _MINUTE_WORDS[before]
+    if not 1 <= minutes <= 30 or not 1 <= hour <= 24:
+        return None
+    return _time_token(match, (hour - 1) % 24, 60 - minutes, bare=True)
 
 
 def _read_clock(ctx: Context, match: re.Match[str]) -> Token | None:
@@ -133,6 +158,7 @@ READERS: tuple[tuple[re.Pattern[str], Reader], ...] = (
     (_MERIDIEM, _read_meridiem),
     (_BARE_HOUR, _read_bare_hour),
     (_HALF_PAST, _read_bare_hour),
+    (_TO_HOUR, _read_to_hour),
     (_NOON, _read_noon),
     (_PART, _read_part),
     (_BARE_PART, _read_bare_part),
