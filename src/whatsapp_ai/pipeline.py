@@ -243,7 +243,7 @@ class Pipeline:
         confirmations: list[str] = []
         changes = profile_changes(context.text)
         if changes and await store.update_profile(context, changes):
-            confirmations = decide.profile_confirmations(changes, context.language)
+            confirmations = decide.profile_confirmations(changes, context.language, context.text)
         only = decide.profile_only(context, confirmations, fixed)
         if only is not None:
             return only

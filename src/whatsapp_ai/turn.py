@@ -16,6 +16,7 @@ from typing import Any
 from whatsapp_ai.ai.closing import wants_to_close
 from whatsapp_ai.ai.handoff import accepts_offer, asks_for_human, mentions_topic
 from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
+from whatsapp_ai.ai.profile import place_named
 from whatsapp_ai.ai.service import HistoryItem, Reply, fixed_reply
 from whatsapp_ai.conversation.notices import notice
 from whatsapp_ai.conversation.policy import Policy
@@ -242,15 +243,16 @@ def handoff_asked(context: Context) -> HandOff | None:
     return None
 
 
-def profile_confirmations(changes: dict[str, str], language: str) -> list[str]:
-    """What the contact is told of the profile changes their message made."""
+def profile_confirmations(changes: dict[str, str], language: str, message: str = "") -> list[str]:
+    """What the contact is told of the profile changes their ``message`` made (its words
+    name the place)."""
     said = []
     if "display_name" in changes:
         said.append(fixed_reply("profile_name", language, name=changes["display_name"]))
     if "language" in changes:
         said.append(fixed_reply("profile_language", language))
     if "timezone" in changes:
-        place = changes["timezone"].rsplit("/", 1)[-1].replace("_", " ")
+        place = place_named(message) or changes["timezone"].rsplit("/", 1)[-1].replace("_", " ")
         said.append(fixed_reply("profile_timezone", language, zone=place))
     return said
 

@@ -163,3 +163,8 @@ async def test_how_much_came_in_is_a_question_not_a_record(chat: Chat) -> None:
     assert await _entries(chat) == 1
     await chat.say("dia 2 de marco 120 no restaurante")
     assert await _entries(chat) == 2
+
+
+async def test_someone_told_with_their_number_is_saved_and_found_by_role(chat: Chat) -> None:
+    assert "Salvei Paulo" in await chat.say("meu contador eh o Paulo, 11 3333-4444")
+    assert "11 3333-4444" in await chat.say("qual o telefone do contador?")

@@ -79,3 +79,26 @@ async def test_today_and_complaints_get_an_answer_not_a_shrug(chat: Chat) -> Non
     sorry = await chat.say("vc eh mt burro, nao entende nada q eu falo")
     assert sorry.startswith("Desculpe")
     assert "Desculpe a demora" in await chat.say("vc demora mt pra responder hein, q lixo")
+
+
+async def test_a_misspelt_place_still_finds_its_category(chat: Chat) -> None:
+    assert "mercado" in await chat.say("gastei 30 no mercaod")
+    assert [e[1] for e in await chat.entries()] == ["groceries"]
+
+
+async def test_a_repeating_task_told_after_another_and_moved_to_another_weekday(
+    chat: Chat,
+) -> None:
+    await chat.say("me lembra de tomar remedio todo dia as 8h")
+    assert "(todo dia)" in await chat.say("e todo dia as 22h de tomar agua")
+    await chat.say("me lembra toda segunda as 9h de mandar o relatorio")
+    moved = await chat.say("na vdd o relatorio eh toda terca, nao segunda")
+    assert "(toda terça)" in moved
+    with tenant_scope(chat.tenant_id):
+        async with chat.container.db.read() as session:
+            page = await crm.list_reminders(session, tenant_id=chat.tenant_id)
+    assert sorted((r.text, r.rrule) for r in page.items) == [
+        ("mandar o relatorio", "FREQ=WEEKLY;BYDAY=TU"),
+        ("tomar agua", "FREQ=DAILY"),
+        ("tomar remedio", "FREQ=DAILY"),
+    ]

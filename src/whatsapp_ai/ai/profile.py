@@ -68,6 +68,19 @@ def _zone(folded: str, original: str) -> str | None:
     return None
 
 
+def place_named(text: str) -> str | None:
+    """The place a message names for its time zone, as written ("moro em Lisboa": Lisboa)."""
+    found = _ZONE_CUE.search(fold(text))
+    if found is None:
+        return None
+    place = found.group(1).strip().split()
+    for size in range(len(place), 0, -1):
+        if " ".join(place[:size]) in _CITIES:
+            start = fold(text).find(" ".join(place[:size]), found.start(1))
+            return text[start : start + len(" ".join(place[:size]))].title() if start >= 0 else None
+    return None
+
+
 def profile_changes(text: str) -> dict[str, str]:
     """The display name, language and/or time zone the sender asks for, if any."""
     changes: dict[str, str] = {}

@@ -3,8 +3,10 @@ tenants, claims each in its tenant's scope and marks it sent in the same transac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -110,11 +112,15 @@ async def edit_reminder(
 async def reschedule_reminder(
     session: AsyncSession, *, tenant_id: str, reminder_id: str, due_at: datetime, now: datetime
 ) -> Reminder:
-    """Move a pending reminder, or send a sent one again, at ``due_at``."""
+    """Move a pending reminder, or send a sent one again, at ``due_at``. A weekly reminder
+    of one weekday moved to another day repeats on that day from then on."""
     not_past(due_at, now, "the reminder would be due", field="due_at")
     reminder = await lock(session, Reminder, tenant_id, reminder_id, "reminder")
     if reminder.status not in ("pending", "sent"):
         raise InvalidChangeError(f"the reminder is {reminder.status}; add a new one instead")
+    if reminder.rrule:
+        local = due_at.astimezone(ZoneInfo(reminder.timezone or "UTC"))
+        reminder.rrule = _on_weekday(reminder.rrule, local.weekday())
     reminder.due_at = due_at
     reminder.status = "pending"
     reminder.sent_at = None
@@ -122,6 +128,17 @@ async def reschedule_reminder(
     reminder.updated_at = now
     await session.flush()
     return reminder
+
+
+_WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_ONE_WEEKDAY = re.compile(r"(?<=BYDAY=)(?:MO|TU|WE|TH|FR|SA|SU)(?=;|$)")
+
+
+def _on_weekday(rule: str, weekday: int) -> str:
+    """A weekly rule of one weekday, on ``weekday`` instead (other rules as they are)."""
+    if "FREQ=WEEKLY" not in rule.upper():
+        return rule
+    return _ONE_WEEKDAY.sub(_WEEKDAY_CODES[weekday], rule, count=1)
 
 
 async def complete_reminder(

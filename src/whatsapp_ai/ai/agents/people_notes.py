@@ -412,7 +412,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
     ):
         names = [last]  # "ela mora em Floripa", "e quando falei com ela?"
 
-    if intent == "crm.add_contact" and not _SAVE_VERB.search(folded):
+    gives_detail = EMAIL.search(text) is not None or _LONG_PHONE.search(text) is not None
+    if intent == "crm.add_contact" and not _SAVE_VERB.search(folded) and not gives_detail:
         # nothing asks to save: "ele é meu cardiologista" tells of them, else it asks
         told = _SAID_OF_THEM.match(folded) and not _ASKING.search(folded)
         intent = "crm.log_interaction" if told else "crm.person_info"

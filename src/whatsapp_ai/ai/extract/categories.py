@@ -31,12 +31,15 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from rapidfuzz.distance import OSA
+
 from whatsapp_ai.ai.extract._text import fold
 from whatsapp_ai.core.vocabulary import Category, PaymentMethod
 
 STRONG, WEAK = 2, 1
 
 # Folded keywords; a trailing "*" means the word may go on ("remedio*" finds "remédios").
+_TYPO_MIN_KEYWORD = 6
 CATEGORY_KEYWORDS: dict[Category, tuple[str, ...]] = {
     Category.GROCERIES: (
         "mercado", "supermercado", "feira", "padaria", "hortifruti", "sacolao", "acougue",
@@ -99,6 +102,13 @@ CATEGORY_KEYWORDS: dict[Category, tuple[str, ...]] = {
     ),
     Category.OTHER: ("outros", "outras despesas", "diversos", "misc", "miscellaneous"),
 }  # fmt: skip
+# The one-word strong keywords, as typos of them are looked for.
+_SINGLE_WORDS = tuple(
+    (category, keyword.rstrip("*"))
+    for category, keywords in CATEGORY_KEYWORDS.items()
+    for keyword in keywords
+    if " " not in keyword and len(keyword.rstrip("*")) >= _TYPO_MIN_KEYWORD
+)
 WEAK_CATEGORY_KEYWORDS: dict[Category, tuple[str, ...]] = {
     Category.RESTAURANTS: ("cafe", "bar", "delivery", "comida", "food", "coffee"),
     Category.TRANSPORT: ("passagem", "oficina", "mecanico"),
@@ -203,13 +213,30 @@ def guess_category(text: str) -> Category | None:
     if ride and (best is None or best[1].weight < STRONG):
         return Category.TRANSPORT
     if best is None:
-        return None
+        return _misspelt(folded)
     category, hit = best
     if category is Category.HOUSING and folded[hit.start : hit.start + hit.length] == "gas":
         written = text[hit.start : hit.start + hit.length + 12]
         if not _GAS_HOUSING.match(written) and _ENGLISH.search(folded):
             return Category.TRANSPORT
     return category
+
+
+# A word this long may carry one typo ("mercaod", "farmacai", "gasolian").
+_TYPO_MIN = 6
+
+
+def _misspelt(folded: str) -> Category | None:
+    """The category of a strong keyword one typo away from a word of the text (a swapped,
+    missing, extra or wrong letter), when exactly one category has such a keyword."""
+    found: set[Category] = set()
+    for word in re.findall(r"[a-z]+", folded):
+        if len(word) < _TYPO_MIN:
+            continue
+        for category, keyword in _SINGLE_WORDS:
+            if abs(len(keyword) - len(word)) <= 1 and OSA.distance(word, keyword) == 1:
+                found.add(category)
+    return found.pop() if len(found) == 1 else None
 
 
 def guess_payment_method(text: str) -> PaymentMethod | None:

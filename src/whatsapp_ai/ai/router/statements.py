@@ -26,7 +26,7 @@ from whatsapp_ai.ai.extract import (
     guess_category,
     mentions_money,
 )
-from whatsapp_ai.ai.extract.reminders import TRIGGER, find_offset
+from whatsapp_ai.ai.extract.reminders import TRIGGER, find_offset, find_repeat
 from whatsapp_ai.ai.extract.subjects import TELL_ABOUT, statement_subject
 from whatsapp_ai.ai.router.router import IntentScore
 from whatsapp_ai.core.text import fold
@@ -252,7 +252,14 @@ def agenda_statement(text: str) -> str | None:
         return "crm.add_reminder" if _REMINDER_NOUN.search(folded) else "crm.add_meeting"
     if _HAVE_EVENT.search(folded) and not _QUESTION.search(folded) and _says_when(text):
         return "crm.add_meeting"
+    if find_repeat(text) is not None and _TASK.search(folded) and not _QUESTION.search(folded):
+        # "e todo dia as 22h de tomar agua": a repeating task, with or without "me lembra"
+        return "crm.add_reminder"
     return None
+
+
+# "de tomar água", "pra regar as plantas", "to call mom": a task told after its moment.
+_TASK = re.compile(r"\b(?:de|pra|para|to)\s+[a-z]+(?:ar|er|ir|or)\b|\bto [a-z]+\b")
 
 
 def person_statement(text: str, *, unplaced: bool = False) -> str | None:
@@ -353,6 +360,10 @@ def restate(
     ):
         strength = score.score if score is not None else 0.0
         return IntentScore("crm.list_reminders", CRM, strength, strength)
+    meeting = score is not None and score.intent == "crm.add_meeting"
+    if CRM in enabled_agents and score is not None and meeting and find_repeat(text):
+        # "todo domingo as 10h de regar as plantas": only reminders repeat
+        return IntentScore("crm.add_reminder", CRM, score.score, score.similarity)
     # "tenho prova sábado às 8h", "marca dentista" change nothing, whatever the router read.
     unsure_move = score is not None and score.intent in (
         "crm.move",

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from whatsapp_ai.ai.agents import say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.relationships.tools import AGENT, _refusal, _when
@@ -192,7 +193,7 @@ async def _move(
         return ToolOutcome(say=i18n.text(ctx.language, "agenda.ask_when"))
     when = _when(runtime, target)
     if item.is_reminder:
-        await crm.reschedule_reminder(
+        moved = await crm.reschedule_reminder(
             session,  # type: ignore[arg-type]
             tenant_id=ctx.tenant_id,
             reminder_id=item.id,
@@ -200,6 +201,8 @@ async def _move(
             now=ctx.now,
         )
         text = i18n.text(ctx.language, "agenda.reminder_moved", text=item.label, when=when)
+        if moved.rrule:
+            text = f"{text} {say.repeating(moved.rrule, ctx.language)}"
         return ToolOutcome(say=text, data={"reminder_id": item.id})
     await crm.update_meeting(
         session,  # type: ignore[arg-type]
