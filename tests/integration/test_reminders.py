@@ -66,7 +66,7 @@ async def test_a_reminder_outside_the_window_goes_as_the_template(
 async def test_a_contact_who_moved_gets_reminders_in_their_own_time_zone(desk: Desk) -> None:
     desk.container.reply_step = _engine(desk)
     await desk.say("moro em Lisboa agora")
-    assert (await desk.outbox())[-1] == "Combinado, a partir de agora uso o horário de Lisbon."
+    assert (await desk.outbox())[-1] == "Combinado, a partir de agora uso o horário de Lisboa."
     await desk.say("me lembra de ligar pra minha mãe amanhã às 10h")
     desk.clock.advance(hours=24, minutes=59)  # 09:59 in Lisbon (UTC+0 in March)
     assert await desk.container.reminders.sweep() == 0
