@@ -168,3 +168,12 @@ async def test_how_much_came_in_is_a_question_not_a_record(chat: Chat) -> None:
 async def test_someone_told_with_their_number_is_saved_and_found_by_role(chat: Chat) -> None:
     assert "Salvei Paulo" in await chat.say("meu contador eh o Paulo, 11 3333-4444")
     assert "11 3333-4444" in await chat.say("qual o telefone do contador?")
+
+
+async def test_a_reminder_to_fetch_what_was_left_says_what_and_where(chat: Chat) -> None:
+    said = await chat.say("levei o carro no conserto, me lembra de buscar amanha as 17h")
+    assert "buscar o carro no conserto" in said
+    await chat.say("emprestei meu livro pro Joao, me lembra de pedir de volta semana que vem")
+    assert await _notes(chat) == ["emprestei meu livro pro Joao"]
+    texts = [text for text, _, _ in await _reminders(chat)]
+    assert texts == ["buscar o carro no conserto", "pedir de volta"]

@@ -15,7 +15,7 @@ from whatsapp_ai.ai import dialogue
 from whatsapp_ai.ai.agents import people_notes, records
 from whatsapp_ai.ai.agents.tools import ToolRuntime
 from whatsapp_ai.ai.extract import split_intents
-from whatsapp_ai.ai.extract.reminders import keep_warnings_whole
+from whatsapp_ai.ai.extract.reminders import LEFT_SOMEWHERE, TRIGGER, keep_warnings_whole
 from whatsapp_ai.ai.router import IntentScore, statements
 
 
@@ -29,8 +29,16 @@ def requests(text: str) -> list[str]:
     lead = text[: spans[0][0]] if spans else ""
     if lead.strip() and clauses:
         clauses[0] = lead.lstrip() + clauses[0]
+    # "levei o carro no conserto, me lembra de buscar amanhã": where the thing is, said for
+    # the reminder that follows, goes with it.
+    joined: list[str] = []
+    for clause in clauses:
+        if joined and LEFT_SOMEWHERE.match(joined[-1]) and TRIGGER.search(clause):
+            joined[-1] = f"{joined[-1].rstrip(' ,;')}, {clause.lstrip()}"
+        else:
+            joined.append(clause)
     # "opa, lancei errado, apaga esse": the mistake is said by the request that follows.
-    return [c for c in clauses if not dialogue.only_a_mistake(c)] or clauses
+    return [c for c in joined if not dialogue.only_a_mistake(c)] or joined
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,11 @@ async def ground(
         score=score.score if score else 0.0,
         state=state,
     )
+    # "emprestei meu livro pro Joao" right after a reminder: a note about Joao, not a remark
+    # on the reminder (the router had no idea; a rule reads it well).
+    noted = score is None and reading.how == "follow_up" and "crm" in agents
+    if noted and statements.person_statement(clause) is not None:
+        reading = dialogue.Reading("new", None, clause)
     if reading.how != "new" and reading.intent is not None:
         agent = reading.intent.split(".", 1)[0]
         if agent in agents:

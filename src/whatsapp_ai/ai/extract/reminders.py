@@ -261,3 +261,21 @@ def keep_warnings_whole(text: str, spans: list[tuple[int, int]]) -> list[tuple[i
         else:
             joined.append((begin, end))
     return joined
+
+
+# "levei o carro no conserto", "deixei a roupa na lavanderia": where a thing was left, said
+# before asking to be reminded to fetch it.
+LEFT_SOMEWHERE = re.compile(
+    r"^\s*(?:(?:eu|ah|entao|hj|hoje|ontem)\s+)*(?:levei|deixei|mandei|coloquei|botei|esqueci"
+    r"|left|dropped off|took)\s+(?P<what>.+?)\s*[,.;]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def with_what_was_left(task: str, before: str) -> str:
+    """A task that is a bare verb ("buscar") with the thing left and where ("buscar o carro
+    no conserto"), when the words before the request say it."""
+    left = LEFT_SOMEWHERE.match(before)
+    if left is None or len(task.split()) != 1:
+        return task
+    return f"{task} {left.group('what').strip(' ,.;')}"

@@ -21,6 +21,7 @@ from whatsapp_ai.ai.extract.reminders import (
     find_repeat,
     first_occurrence,
     task_text,
+    with_what_was_left,
 )
 from whatsapp_ai.core import i18n
 
@@ -166,6 +167,10 @@ def _reminders(text: str, moment: Moment) -> Plan:
         return Plan(calls=calls)
     body = _carry_verb(task_text(blank(readable, used)), blank(readable, used), moment)
     body = body or _last_task(readable, moment) or (_event_told(moment) if eve else "")
+    trigger = TRIGGER.search(readable)
+    if body and trigger is not None:
+        # "levei o carro no conserto, me lembra de buscar": fetch the car from the garage
+        body = with_what_was_left(body, readable[: trigger.start()])
     if not body and TRIGGER.search(readable):
         # "me lembra amanhã": when, but not of what.
         return Plan(text=i18n.text(moment.language, "agenda.ask_what"))
