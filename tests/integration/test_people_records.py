@@ -177,3 +177,9 @@ async def test_a_reminder_to_fetch_what_was_left_says_what_and_where(chat: Chat)
     assert await _notes(chat) == ["emprestei meu livro pro Joao"]
     texts = [text for text, _, _ in await _reminders(chat)]
     assert texts == ["buscar o carro no conserto", "pedir de volta"]
+
+
+async def test_a_correction_right_after_a_list_of_one_changes_that_record(chat: Chat) -> None:
+    await chat.say("marca dentista terca as 14h")
+    await chat.say("quais meus compromissos?")
+    assert "11/03 às 14:00" in await chat.say("ops, eh quarta*")

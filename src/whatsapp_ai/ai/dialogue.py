@@ -304,6 +304,13 @@ def read(
                 "follow_up", "finance.delete_last" if removing else "finance.edit_last", clause
             )
         return Reading("follow_up", "crm.cancel" if removing else "crm.move", clause)
+    listed = state.slots.get("listed") or []
+    if len(listed) == 1 and short and _CORRECTING.search(folded) and not asking:
+        # "ops, eh quarta*" after a list of one: that record, corrected
+        kind = "finance.edit_last" if _agent(state.intent) == "finance" else "crm.move"
+        if _REMOVING.search(folded):
+            kind = _REMOVAL_OF[kind]
+        return Reading("follow_up", kind, clause)
     # "qto ja foi de mercado esse mes?": a question about the records, never a change of one;
     # "muda o lembrete da luz" right after an expense: a change of another kind of record.
     change = None if asking or _ASKS.match(folded) else CHANGE_OF.get(state.intent or "")

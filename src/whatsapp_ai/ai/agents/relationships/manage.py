@@ -513,11 +513,15 @@ def _picked_from_list(folded: str, moment: Moment) -> str | None:
 def _just_made(moment: Moment) -> str | None:
     """The reminder or meeting the conversation just made or moved, if any."""
     state = moment.dialogue
-    record = state.get("slots", {}).get("record")
+    slots = state.get("slots", {})
+    record = slots.get("record")
     if state.get("intent") in ("crm.add_reminder", "crm.add_meeting", "crm.move") and isinstance(
         record, str
     ):
         return record
+    listed = slots.get("listed") or []
+    if state.get("intent") == "crm.list_reminders" and len(listed) == 1:
+        return str(listed[0])  # the only one a list showed ("ops, eh quarta*")
     return None
 
 
