@@ -183,3 +183,10 @@ async def test_a_correction_right_after_a_list_of_one_changes_that_record(chat: 
     await chat.say("marca dentista terca as 14h")
     await chat.say("quais meus compromissos?")
     assert "11/03 às 14:00" in await chat.say("ops, eh quarta*")
+
+
+async def test_a_meeting_moved_takes_its_warning_with_it(chat: Chat) -> None:
+    await chat.say("dentista dia 5 as 14h, me avisa 1h antes")
+    assert "06/03 às 15:00" in await chat.say("muda o dentista pra dia 6 as 15h")
+    due = [d for _, d, _ in await _reminders(chat)]
+    assert due == [datetime(2026, 3, 6, 17, 0, tzinfo=UTC)]  # 14:00 in São Paulo

@@ -172,13 +172,13 @@ def report(
     parts = []
     for currency, found in sorted(totals.currencies.items()):
         kind_totals = found.of(kind)
-        if category:
-            amount = kind_totals.by_category.get(category, Decimal(0))
-            parts.append(say.money(amount, currency, language))
-            continue
-        if excluding:
-            amount = kind_totals.total - kind_totals.by_category.get(excluding, Decimal(0))
-            parts.append(say.money(amount, currency, language))
+        if category or excluding:
+            if category:
+                amount = kind_totals.by_category.get(category, Decimal(0))
+            elif excluding:
+                amount = kind_totals.total - kind_totals.by_category.get(excluding, Decimal(0))
+            if amount or len(totals.currencies) == 1:
+                parts.append(say.money(amount, currency, language))  # never "R$ 0,00 + US$ 30"
             continue
         top = sorted(kind_totals.by_category.items(), key=lambda item: -item[1])[:3]
         detail = "; ".join(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -134,6 +134,8 @@ async def change(runtime: ToolRuntime, args: ChangeArgs) -> ToolOutcome:
             found = [max(found, key=lambda i: i.changed)]
         if not found:
             return ToolOutcome(say=i18n.text(lang, "agenda.none_found"), data={"found": False})
+        if args.action == "move":
+            found = _without_warnings(found)  # a meeting moves with its warnings
         if len(found) > 1:
             options = "\n".join(f"• {_when(runtime, _at(i))}: {_label(i)}" for i in found)
             raise ToolError(i18n.text(lang, "agenda.which_one", options=options))
@@ -211,8 +213,51 @@ async def _move(
         changes={"starts_at": target},
         now=ctx.now,
     )
+    await _warnings_follow(runtime, session, item, target)
     text = i18n.text(ctx.language, "agenda.meeting_moved", title=item.label, when=when)
     return ToolOutcome(say=text, data={"meeting_id": item.id})
+
+
+def _without_warnings(found: list[Item]) -> list[Item]:
+    """The items, less the reminders that are warnings ahead of a meeting among them."""
+    meetings = [i for i in found if not i.is_reminder]
+    return [
+        i
+        for i in found
+        if not i.is_reminder
+        or not any(
+            fold(i.label) == fold(m.label) and m.at - _WARNED_WITHIN <= i.at <= m.at
+            for m in meetings
+        )
+    ]
+
+
+# How long before an event a warning about it may be ("me avisa na véspera", "1 dia antes").
+_WARNED_WITHIN = timedelta(days=7)
+
+
+async def _warnings_follow(
+    runtime: ToolRuntime, session: Any, item: Item, target: datetime
+) -> None:
+    """Move the pending warnings of a meeting with it: reminders of the same words due in the
+    days before it ("Dentista" 1h before the dentist), kept as far ahead of it as they were."""
+    ctx = runtime.ctx
+    ahead = await crm.list_reminders(
+        session,
+        tenant_id=ctx.tenant_id,
+        contact_id=ctx.contact_id,
+        statuses=("pending",),
+        due_from=item.at - _WARNED_WITHIN,
+        due_to=item.at + timedelta(seconds=1),
+    )
+    for warning in ahead.items:
+        if fold(warning.text) != fold(item.label):
+            continue
+        moved = target - (item.at - warning.due_at)
+        if moved > ctx.now:
+            await crm.reschedule_reminder(
+                session, tenant_id=ctx.tenant_id, reminder_id=warning.id, due_at=moved, now=ctx.now
+            )
 
 
 TOOLS = [
