@@ -102,3 +102,10 @@ async def test_a_repeating_task_told_after_another_and_moved_to_another_weekday(
         ("tomar agua", "FREQ=DAILY"),
         ("tomar remedio", "FREQ=DAILY"),
     ]
+
+
+async def test_monthly_reminders_say_their_day_and_the_month_end_is_kept(chat: Chat) -> None:
+    assert "(todo dia 10)" in await chat.say("me lembra de pagar o cartao todo dia 10")
+    said = await chat.say("me lembra de pagar o aluguel todo fim de mes")
+    assert "31/03" in said
+    assert "(todo fim de mês)" in said

@@ -97,6 +97,11 @@ def repeating(rule: str, language: str) -> str:
             else f"{', '.join([first, *rest[:-1]])} {text(language, 'formats.and')} {rest[-1]}"
         )
         return f"({said})"
+    monthday = parts.get("BYMONTHDAY", "")
+    if frequency == "MONTHLY" and every == 1 and monthday.lstrip("-").isdigit():
+        if int(monthday) == -1:
+            return text(language, "agenda.repeats_month_end")
+        return text(language, "agenda.repeats_monthday", day=int(monthday))
     unit = {"MINUTELY": "minutes", "HOURLY": "hours", "DAILY": "days", "WEEKLY": "weeks",
             "MONTHLY": "months", "YEARLY": "years"}.get(frequency)  # fmt: skip
     if unit is None:

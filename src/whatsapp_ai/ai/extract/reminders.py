@@ -37,6 +37,14 @@ _MONTH_DAY = (
     r"\bon the (\d{1,2})(?:st|nd|rd|th)? of (?:every|each) month\b",
     r"\b(?:every|each) (\d{1,2})(?:st|nd|rd|th) of the month\b",
 )
+# "todo fim de mês", "todo último dia do mês", "at the end of every month".
+_MONTH_END = re.compile(
+    r"\b(?:todo|todos os|cada|sempre no|sempre)\s+(?:o\s+)?(?:fim|final|ultimo dia)\s+d[eo]s?"
+    r"\s+mes(?:es)?\b"
+    r"|\b(?:no )?(?:fim|final|ultimo dia) de (?:todo|cada) mes\b"
+    r"|\b(?:at the )?end of (?:every|each) month\b|\b(?:on the )?last day of (?:every|each)"
+    r" month\b"
+)
 _WORKDAYS = (
     r"\bde segunda a sexta(?:[- ]feira)?\b",
     r"\b(?:em |nos )?(?:todos os |todo )?(?:dias uteis|dia util)\b",
@@ -157,6 +165,9 @@ def find_repeat(text: str) -> Repeat | None:
             return Repeat(f"FREQ=HOURLY;INTERVAL={count}", every.span())
         if 15 <= count <= 180:
             return Repeat(f"FREQ=MINUTELY;INTERVAL={count}", every.span())
+    end = _MONTH_END.search(folded)
+    if end is not None:
+        return Repeat("FREQ=MONTHLY;BYMONTHDAY=-1", end.span())
     for pattern in _MONTH_DAY:
         match = re.search(pattern, folded)
         if match and 1 <= int(match.group(1)) <= 31:
