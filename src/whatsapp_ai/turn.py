@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from whatsapp_ai.ai.closing import wants_to_close
+from whatsapp_ai.ai.closing import closes_the_order, wants_to_close
 from whatsapp_ai.ai.handoff import accepts_offer, asks_for_human, mentions_topic
 from whatsapp_ai.ai.privacy import asks_for_erasure, confirms_erasure
 from whatsapp_ai.ai.profile import place_named
@@ -220,7 +220,9 @@ def before_reply(context: Context) -> Answer | None:
     if context.status in HUMAN:
         # A person has (or is about to have) this conversation: the assistant stays quiet.
         return Answer(None)
-    if wants_to_close(context.text):
+    last = context.earlier[-1] if context.earlier else None
+    shown = last.body if last is not None and last.author == "assistant" else None
+    if wants_to_close(context.text) and not closes_the_order(context.text, shown):
         return Answer(notice("farewell", context.language), fixed_meta(context), Close())
     handoff = handoff_asked(context)
     if handoff is not None:

@@ -145,6 +145,24 @@ async def test_a_store_customer_cancels_the_open_order(
     assert order.status == "cancelled"
 
 
+async def test_pode_fechar_right_after_the_order_closes_the_order_not_the_chat(
+    container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
+) -> None:
+    await _store(client, container, tenant)
+    await _say(client, tenant["key"], "quero 2 bolos de cenoura", 1)
+    await drain(container)
+    await _say(client, tenant["key"], "pode fechar", 2)
+    await drain(container)
+    reply = await _last_reply(container, tenant["id"])
+    assert "Pedido anotado" in reply
+    with tenant_scope(tenant["id"]):
+        async with container.db.read() as session:
+            [order] = list(await session.scalars(select(Order)))
+            [thread] = list(await session.scalars(select(Conversation)))
+    assert order.status != "open"
+    assert thread.status != "closed"
+
+
 async def test_a_misspelt_product_goes_into_the_order_by_its_closest_spelling(
     container: Container, client: httpx.AsyncClient, tenant: dict[str, str]
 ) -> None:

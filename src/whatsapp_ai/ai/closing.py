@@ -166,3 +166,21 @@ def wants_to_close(text: str) -> bool:
                 states.add(state)
                 frontier.append(state)
     return any(position == len(words) and seen & (_ENDING | _SIGN_OFF) for position, seen in states)
+
+
+# "pode fechar", "finaliza" right after the assistant showed an order: close the order (check
+# out), never the conversation.
+_ORDER_SHOWN = re.compile(r"\b(?:total do pedido|seu pedido:|order total|your order:)")
+_CLOSE_IT = re.compile(
+    r"^(?:(?:ok|blz|beleza|entao|pode|podem|ja)[\s,]+)*(?:fech\w*|finaliz\w*|encerr\w*|conclu\w*"
+    r"|close it|check ?out|finish it)(?:\s+(?:ai|aí|pra mim|por favor|pfv|please))?[\s.!]*$"
+)
+
+
+def closes_the_order(text: str, last_reply: str | None) -> bool:
+    """Whether a bare "pode fechar" answers an order the assistant just showed."""
+    return (
+        last_reply is not None
+        and _ORDER_SHOWN.search(fold(last_reply)) is not None
+        and _CLOSE_IT.match(fold(text).strip()) is not None
+    )
