@@ -109,3 +109,9 @@ async def test_monthly_reminders_say_their_day_and_the_month_end_is_kept(chat: C
     said = await chat.say("me lembra de pagar o aluguel todo fim de mes")
     assert "31/03" in said
     assert "(todo fim de mês)" in said
+
+
+async def test_a_greeting_before_a_request_leaves_the_request_answered(chat: Chat) -> None:
+    assert "R$ 50,00" in await chat.say("oi, gastei 50 no mercado")
+    assert "R$ 50,00" in await chat.say("bom dia! quanto gastei hj?")
+    assert "Tudo bem" in await chat.say("oi tudo bem?")

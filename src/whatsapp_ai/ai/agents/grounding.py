@@ -8,6 +8,7 @@ The router's reading is where it starts; each stage may replace it with one it i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -18,10 +19,27 @@ from whatsapp_ai.ai.extract import split_intents
 from whatsapp_ai.ai.extract.reminders import LEFT_SOMEWHERE, TRIGGER, keep_warnings_whole
 from whatsapp_ai.ai.router import IntentScore, statements
 
+# "oi, vcs atendem amil?", "bom dia! quanto gastei hj?": the greeting before a request.
+_GREETING_LEAD = re.compile(
+    r"^\s*(?:(?:oi+|ola|olá|opa|eae|eai|e ai|e aí|bom dia|boa tarde|boa noite|hello|hi|hey"
+    r"|good (?:morning|afternoon|evening))\b[\s,!.]*)+"
+    r"(?:(?:tudo bem|td bem|tudo bom|blz)\??[\s,!.]*)?",
+    re.IGNORECASE,
+)
+
+
+def without_greeting(text: str) -> str:
+    """The message without the greeting it opens with, when a request of two words or more
+    follows it ("oi, vcs atendem amil?"); else the message."""
+    lead = _GREETING_LEAD.match(text)
+    rest = text[lead.end() :] if lead is not None else text
+    return rest if lead is not None and len(rest.split()) >= 2 else text
+
 
 def requests(text: str) -> list[str]:
     """The requests of a message, in order ("gastei 50 no mercado e me lembra de ligar pro
     João amanhã" is two), a warning kept with the event it is about."""
+    text = without_greeting(text)
     spans = keep_warnings_whole(text, [c.span for c in split_intents(text)])
     clauses = [text[begin:end] for begin, end in spans] or [text]
     # "e quanto disso foi mercado?": the "e" the split leaves out says the message leans on
