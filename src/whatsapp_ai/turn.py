@@ -116,6 +116,8 @@ class Context:
     language: str
     # The key of the messages-quota reservation this turn holds (settled with the reply).
     reservation: str | None = None
+    # When the contact first wrote: a contact new this billing period counts in its quota.
+    contact_since: datetime | None = None
 
     @property
     def tenant_id(self) -> str:

@@ -134,6 +134,7 @@ class TurnStore:
                 earlier=earlier,
                 erasure_requested_at=contact.erasure_requested_at,
                 language=language,
+                contact_since=contact.created_at,
             )
 
     async def _user_wrote(
@@ -337,6 +338,7 @@ class TurnStore:
         key = f"turn:{context.event_id}"
         try:
             async with self.db.transaction() as session:
+                await self._count_new_contact(session, context)
                 await self.meter.reserve(
                     session,
                     tenant_id=context.tenant_id,
@@ -348,6 +350,25 @@ class TurnStore:
             return exc.feature
         context.reservation = key
         return None
+
+    async def _count_new_contact(self, session: AsyncSession, context: Context) -> None:
+        """Count a contact who first wrote in this billing period in the plan's contacts
+        quota, once (QuotaExceededError when the period has no room for one more)."""
+        assert self.meter is not None
+        if context.contact_since is None:
+            return
+        rights = await billing.entitlements(
+            session, tenant_id=context.tenant_id, now=self.clock.now()
+        )
+        if rights.quota(billing.CONTACTS) is None or context.contact_since < rights.period_start:
+            return
+        await self.meter.consume(
+            session,
+            tenant_id=context.tenant_id,
+            feature=billing.CONTACTS,
+            quantity=1,
+            key=f"contact:{context.contact_id}",
+        )
 
     async def release_message(self, context: Context) -> None:
         """Give back the turn's message reservation (the turn failed for good)."""

@@ -407,6 +407,32 @@ async def test_over_its_message_quota_a_free_tenant_gets_the_fixed_reply_and_no_
     assert (quota["used"], quota["quota"], quota["remaining"]) == (1, 1, 0)
 
 
+async def test_new_contacts_over_the_quota_get_the_fixed_reply_once_counted(
+    container: Container, client: httpx.AsyncClient
+) -> None:
+    tenant = await _tenant(container)
+    await _amounts(container, "free", contacts=1)
+    ana, bruno = "+5511999990001", "+5511999990002"
+    await _say(client, tenant["key"], "gastei 50 no mercado", ana, "n-1")
+    await _say(client, tenant["key"], "gastei 30 de uber", ana, "n-2")
+    await drain(container)
+    await _say(client, tenant["key"], "oi", bruno, "n-3")
+    await drain(container)
+    assert _counting(container).calls == 2  # Ana twice; Bruno, the second new contact, not
+    last = (await _outbox(client, tenant["key"], bruno))[-1]
+    assert last["body"].startswith("Desculpe, o assistente de Padaria Teste não pode responder")
+    counter = await _counter(container, tenant["id"], billing.CONTACTS)
+    assert counter is not None
+    assert (counter.used, counter.reserved) == (1, 0)  # Ana counted once, Bruno refused
+    await _amounts(container, "free", contacts=2)
+    await _say(client, tenant["key"], "oi de novo", bruno, "n-4")
+    await drain(container)
+    assert _counting(container).calls == 3
+    usage = (await client.get("/billing/usage", headers=auth(tenant["key"]))).json()
+    quota = {q["feature"]: q for q in usage["quotas"]}["contacts"]
+    assert (quota["used"], quota["remaining"]) == (2, 0)
+
+
 async def test_a_failed_turn_releases_its_reservation(
     container: Container, client: httpx.AsyncClient
 ) -> None:
@@ -422,7 +448,7 @@ async def test_a_failed_turn_releases_its_reservation(
     with tenant_scope(tenant["id"]):
         async with container.db.read() as session:
             held = list(await session.scalars(select(UsageReservation)))
-    assert [r.status for r in held] == ["released"]
+    assert [r.status for r in held if r.feature == billing.MESSAGES] == ["released"]
 
 
 async def test_alerts_fire_once_at_80_and_once_at_100_percent(
