@@ -17,8 +17,10 @@ from tests.conftest import auth, drain, make_settings
 from tests.fakes.openai import FakeOpenAI
 from whatsapp_ai.ai.agents.engine import AGENTS, AssistantEngine
 from whatsapp_ai.ai.router import IntentRouter
+from whatsapp_ai.billing import plans as catalogue
+from whatsapp_ai.billing import service as billing
 from whatsapp_ai.bootstrap import Container, bootstrap
-from whatsapp_ai.core.db import tenant_scope
+from whatsapp_ai.core.db import system_scope, tenant_scope
 from whatsapp_ai.finance import service as finance
 from whatsapp_ai.relationships import service as crm
 
@@ -339,6 +341,54 @@ async def test_once_the_monthly_budget_is_spent_only_the_offline_model_answers(
     assert _outbound(trace) == ["budget-exhausted"]
     assert trace["detail"]["budget"] == {"monthly_usd": 0.05, "spent_usd": pytest.approx(0.05)}
     assert trace["cost_usd"] == 0.0
+
+
+async def test_the_plans_ai_token_quota_holds_a_turn_and_then_only_offline_answers(
+    container: Container,
+    client: httpx.AsyncClient,
+    tenant: dict[str, str],
+    cheap: FakeOpenAI,
+    strong: FakeOpenAI,
+) -> None:
+    # A turn holds up to 8000 tokens before its first hosted call and settles what it used.
+    with system_scope():
+        async with container.db.transaction() as session:
+            await billing.set_plan(
+                session,
+                tenant_id=tenant["id"],
+                plan="free",
+                actor="test",
+                now=container.clock.now(),
+            )
+            await catalogue.update_plan(
+                session,
+                code="free",
+                changes={"features": {billing.AI_TOKENS: 10_000}},
+                now=container.clock.now(),
+            )
+    cheap.tool_call(
+        "add_reminder",
+        {"text": "aniversário da sogra", "due_at": _friday(container)},
+        prompt_tokens=4000,
+        completion_tokens=500,
+    )
+    cheap.reply("Combinado.", prompt_tokens=400, completion_tokens=100)
+    await _say(client, tenant["key"], UNSURE_REMINDER, 11)
+    await drain(container)
+    assert len(cheap.requests) == 2
+    usage = (await client.get("/billing/usage", headers=auth(tenant["key"]))).json()
+    tokens = {q["feature"]: q for q in usage["quotas"]}[billing.AI_TOKENS]
+    assert (tokens["used"], tokens["quota"], tokens["remaining"]) == (5000, 10_000, 5000), tokens
+
+    cheap.reset()
+    strong.reset()
+    await _say(client, tenant["key"], UNSURE_REMINDER, 12)
+    await drain(container)
+    assert cheap.requests == []  # 5000 left cannot hold a turn's 8000
+    assert strong.requests == []
+    trace = await _last_trace(client, tenant["key"])
+    assert trace["model"] == "offline-planner"
+    assert trace["detail"]["quota"] == billing.AI_TOKENS
 
 
 async def test_raising_the_budget_lets_hosted_models_answer_again(
