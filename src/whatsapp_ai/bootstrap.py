@@ -16,6 +16,7 @@ from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
 from whatsapp_ai.ai.settings import DEFAULT_RETENTION_DAYS
 from whatsapp_ai.billing import alerts as billing_alerts
+from whatsapp_ai.billing import overage
 from whatsapp_ai.billing import service as billing
 from whatsapp_ai.billing.webhooks import EVENT_JOB as BILLING_STRIPE_JOB
 from whatsapp_ai.billing.webhooks import StripeWebhooks
@@ -237,6 +238,11 @@ class Container:
                 run=self.release_stale_reservations,
             ),
             PeriodicTask(name="send_due_reminders", every=timedelta(0), run=self.reminders.sweep),
+            PeriodicTask(
+                name="report_overage",
+                every=timedelta(seconds=self.settings.stripe.overage_report_every_s),
+                run=lambda: overage.report(self.db, self.settings.stripe),
+            ),
             PeriodicTask(
                 name="assign_waiting_conversations",
                 every=timedelta(seconds=15),

@@ -138,6 +138,9 @@ class FakeStripe(ThreadedServer):
         self.app.add_api_route(
             "/v1/billing_portal/sessions", self._create_portal_session, methods=["POST"]
         )
+        self.app.add_api_route(
+            "/v1/billing/meter_events", self._create_meter_event, methods=["POST"]
+        )
         for kind in ("subscriptions", "invoices", "charges", "customers"):
             self.app.add_api_route(f"/v1/{kind}/{{object_id}}", self._get_object, methods=["GET"])
 
@@ -479,6 +482,44 @@ class FakeStripe(ThreadedServer):
             }
 
         return await self._create(request, make)
+
+    async def _create_meter_event(self, request: Request) -> Response:
+        """A usage event on a billing meter; one per identifier, as Stripe enforces."""
+        pairs = parse_qsl((await request.body()).decode(), keep_blank_values=True)
+        if self._authorized(request) is None:
+            self._record(request, pairs, 401)
+            return self._error(401, "Invalid API Key provided: sk_****")
+        fault = self._take_fault()
+        if fault is not None and not fault.delay_s:
+            self._record(request, pairs, fault.status)
+            return self._error(fault.status, fault.message or f"fake error {fault.status}")
+        params = nest(pairs)
+        identifier = str(params.get("identifier") or _id("mev"))
+        with self._lock:
+            seen = any(
+                o["object"] == "billing.meter_event" and o["identifier"] == identifier
+                for o in self._state.objects.values()
+            )
+        if seen:
+            self._record(request, pairs, 400)
+            return self._error(
+                400,
+                f"An event already exists with identifier {identifier}.",
+                code="resource_already_exists",
+                param="identifier",
+            )
+        made = {
+            "object": "billing.meter_event",
+            "id": identifier,
+            "identifier": identifier,
+            "event_name": params.get("event_name"),
+            "payload": params.get("payload") or {},
+            "created": int(time.time()),
+        }
+        with self._lock:
+            self._state.objects[identifier] = made
+        self._record(request, pairs, 200)
+        return JSONResponse(made)
 
     async def _create_portal_session(self, request: Request) -> Response:
         def make(params: dict[str, Any]) -> dict[str, Any] | tuple[str, str]:

@@ -15,13 +15,15 @@ from typing import Any
 import httpx
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from tests.conftest import as_app_role, auth, drain, make_settings
 from tests.fakes.stripe import FakeStripe, signature_header
 from whatsapp_ai.app import create_app
+from whatsapp_ai.billing import overage
+from whatsapp_ai.billing import plans as catalogue
 from whatsapp_ai.billing import service as billing
-from whatsapp_ai.billing.models import PlanChange, Subscription
+from whatsapp_ai.billing.models import PlanChange, Subscription, UsageCounter
 from whatsapp_ai.billing.stripe_models import StripeCustomer
 from whatsapp_ai.bootstrap import Container, bootstrap
 from whatsapp_ai.core.db import system_scope, tenant_scope
@@ -68,6 +70,7 @@ async def container(db_url: str, tmp_path: Path, fake: FakeStripe) -> AsyncItera
             "cancel_url": "https://app.example.com/billing",
             "portal_return_url": "https://app.example.com/billing",
             "grace_days": GRACE_DAYS,
+            "overage_meters": {"messages": "whatsapp_messages_overage"},
         },
         queue={"max_attempts": 2},
     )
@@ -515,3 +518,67 @@ async def test_stripe_down_or_not_configured_changes_nothing(
     assert response.json()["error"]["code"] == "stripe_not_configured"
     assert fake.requests == []
     assert await _plan(container, tenant["id"]) == ("free", "active")
+
+
+# --- overage ---------------------------------------------------------------------------------
+
+
+async def _overage_of(container: Container, tenant_id: str, quantity: int, key: str) -> None:
+    with tenant_scope(tenant_id):
+        async with container.db.transaction() as session:
+            await container.meter.consume(
+                session, tenant_id=tenant_id, feature=billing.MESSAGES, quantity=quantity, key=key
+            )
+
+
+async def test_overage_is_reported_to_stripe_once_per_increase_and_retries_are_counted_once(
+    container: Container, client: httpx.AsyncClient, fake: FakeStripe, tenant: dict[str, str]
+) -> None:
+    await _subscribe(container, client, fake, tenant)
+    with system_scope():
+        async with container.db.transaction() as session:
+            await catalogue.update_plan(
+                session,
+                code="pro",
+                changes={"allows_overage": True, "features": {billing.MESSAGES: 1}},
+                now=container.clock.now(),
+            )
+    settings = container.settings.stripe
+    await _overage_of(container, tenant["id"], 3, "m-1")  # 2 past the quota
+    assert await overage.report(container.db, settings) == 1
+    assert await overage.report(container.db, settings) == 0  # nothing new
+    [first] = fake.objects_of("billing.meter_event")
+    customer = fake.objects_of("customer")[0]["id"]
+    assert first["event_name"] == "whatsapp_messages_overage"
+    assert first["payload"] == {"stripe_customer_id": customer, "value": "2"}
+
+    # Stripe down: nothing is recorded as reported; the next run sends it.
+    await _overage_of(container, tenant["id"], 1, "m-2")
+    fake.fail(500, times=1)
+    assert await overage.report(container.db, settings) == 0
+    assert await overage.report(container.db, settings) == 1
+    values = [e["payload"]["value"] for e in fake.objects_of("billing.meter_event")]
+    assert values == ["2", "1"]
+
+    # Sent, then the record of it lost (a crash in between): the same identifier goes again
+    # and Stripe, which has it, counts it once.
+    with system_scope():
+        async with container.db.transaction() as session:
+            await session.execute(
+                update(UsageCounter)
+                .where(UsageCounter.tenant_id == tenant["id"])
+                .values(overage_reported=2)
+            )
+    assert await overage.report(container.db, settings) == 1
+    assert len(fake.objects_of("billing.meter_event")) == 2
+    rejected = [
+        r for r in fake.requests if r.path == "/v1/billing/meter_events" and r.status == 400
+    ]
+    assert len(rejected) == 1
+    with system_scope():
+        async with container.db.read() as session:
+            counter = await session.scalar(
+                select(UsageCounter).where(UsageCounter.tenant_id == tenant["id"])
+            )
+    assert counter is not None
+    assert (counter.overage, counter.overage_reported) == (3, 3)

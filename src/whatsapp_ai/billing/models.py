@@ -97,6 +97,8 @@ class UsageCounter(TenantScoped, Base):
     used: Mapped[int] = mapped_column(BigInteger, default=0)
     reserved: Mapped[int] = mapped_column(BigInteger, default=0)
     overage: Mapped[int] = mapped_column(BigInteger, default=0)
+    # How much of ``overage`` Stripe has been told of (a meter event per increase).
+    overage_reported: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

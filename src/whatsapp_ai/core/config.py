@@ -268,6 +268,14 @@ class StripeSettings(BaseModel):
     grace_days: int = Field(
         default=7, ge=0, le=60, description="Days a plan stays in force after a failed payment."
     )
+    overage_meters: dict[str, str] = Field(
+        default_factory=dict,
+        description="Feature → Stripe billing meter event name for usage past a quota, as JSON: "
+        '{"messages": "whatsapp_messages_overage"}; a feature without one is not reported.',
+    )
+    overage_report_every_s: float = Field(
+        default=300.0, gt=0, description="How often overage is reported to Stripe."
+    )
 
     @field_validator("api_base", "success_url", "cancel_url", "portal_return_url")
     @classmethod
