@@ -64,13 +64,25 @@ async def _entries(chat: Chat) -> int:
 async def test_forgetting_a_note_never_deletes_an_expense_that_shares_its_words(
     chat: Chat,
 ) -> None:
+    await chat.say("gastei 100 no presente do Marcos")
     await chat.say("o Marcos me deve 100")
-    await chat.say("recebi os 100 do Marcos")
     await chat.say("o Marcos me pagou")
     said = await chat.say("apaga a nota de q o Marcos me deve, ele ja pagou")
     assert "me deve 100" in said
-    assert await _entries(chat) == 1  # the income stays
+    assert await _entries(chat) == 1  # the expense stays
     assert await _notes(chat) == ["o Marcos me pagou"]
+
+
+async def test_what_is_still_owed_follows_the_payments_noted(chat: Chat) -> None:
+    await chat.say("a Rebeca me deve 80 do presente da Ju")
+    await chat.say("a Rebeca me pagou metade")
+    assert "ainda te deve R$ 40,00" in await chat.say("qnt a Rebeca ainda me deve?")
+    await chat.say("a Bruna me emprestou 40 pro uber")
+    await chat.say("paguei 20 pra Bruna")  # paying back a debt: a note, not an expense
+    assert "você ainda deve R$ 20,00 a Bruna" in await chat.say("quanto eu devo pra Bruna?")
+    await chat.say("recebi os 40 da Rebeca")
+    assert "Rebeca" not in await chat.say("quem me deve?")
+    assert await _entries(chat) == 0
 
 
 async def test_who_owes_me_leaves_out_whoever_paid_back(chat: Chat) -> None:

@@ -107,6 +107,10 @@ async def ground(
         runtime, clause, score.intent if score else None
     ):
         score, sure = IntentScore("crm.person_info", "crm", 0.0, 0.0), True
+    if "crm" in agents and await people_notes.settles_a_debt(
+        runtime, clause, score.intent if score else None
+    ):
+        score, sure = IntentScore("crm.log_interaction", "crm", 0.0, 0.0), True
     redirected = await records.redirect(runtime, clause, score, agents)
     sure = sure or redirected is not score
     new = dialogue.Reading("new", redirected.intent if redirected else None, clause)

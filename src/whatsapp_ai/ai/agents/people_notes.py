@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from whatsapp_ai.ai.agents import say
+from whatsapp_ai.ai.agents import debts, say
 from whatsapp_ai.ai.agents.context import Moment
 from whatsapp_ai.ai.agents.offline_model import Plan
 from whatsapp_ai.ai.agents.tools import NoArgs, Tool, ToolError, ToolOutcome, ToolRuntime
@@ -37,7 +37,7 @@ LISTED = 30
 INTENTS = frozenset(
     {"crm.add_contact", "crm.log_interaction", "crm.person_info", "crm.person_update"}
 )
-Field_ = Literal["all", "phone", "email", "birthday", "last_talk"]
+Field_ = Literal["all", "phone", "email", "birthday", "last_talk", "debt"]
 
 
 class PersonLookup(BaseModel):
@@ -101,35 +101,30 @@ async def matching(runtime: ToolRuntime, session: object, args: PersonLookup) ->
         contact_id=ctx.contact_id,
         limit=200,
     )
-    about = {e.person_id for e in noted.items if _mentions(words, e.summary, exact=exact)}
+    about = {
+        e.person_id for e in noted.items if e.person_id and _mentions(words, e.summary, exact=exact)
+    }
     if _DEBT_ASKED.search(" ".join(words)) or _OWE_STEMS & stems(" ".join(words)):
-        about -= _paid_back(noted.items)  # "quem me deve?": not who has paid since
+        about = _still_owing(noted.items, about, ctx.currency)  # not who has paid since
     return [p for p in people if p.id in about]
 
 
-# "o Marcos me pagou", "a Rê acertou comigo": a debt paid back (not "me pagou metade").
-_PAID_BACK = re.compile(
-    r"\b(?:me pagou|me pagaram|pagou|quitou|acertou|me devolveu|devolveu|paid me|paid back"
-    r"|paid|settled)\b(?!\s+(?:metade|parte|so|um pouco|half|part))"
-)
-_OWES = re.compile(r"\b(?:me dev\w*|ta devendo|esta devendo|ficou devendo|owes? me|owed me)\b")
 _OWE_STEMS = stems("deve devendo owes owe")
 
 
-def _paid_back(notes: Sequence[Any]) -> set[str]:
-    """The people whose last note about a debt says it was paid (notes most recent first)."""
-    paid: set[str] = set()
-    seen: set[str] = set()
-    for note in notes:
-        if note.person_id in seen:
-            continue
-        folded = fold(note.summary)
-        if _PAID_BACK.search(folded) and not _OWES.search(folded):
-            paid.add(note.person_id)
-            seen.add(note.person_id)
-        elif _OWES.search(folded):
-            seen.add(note.person_id)
-    return paid
+def _still_owing(notes: Sequence[Any], about: set[str], currency: str) -> set[str]:
+    """Of the people a "who owes me?" fits, those whose notes (most recent first) leave them
+    owing, or that say no amount."""
+    told: dict[str, list[str]] = {}
+    for note in reversed(notes):
+        if note.person_id:
+            told.setdefault(note.person_id, []).append(note.summary)
+    kept = set()
+    for person_id in about:
+        owed = debts.balance(told.get(person_id, []), currency)
+        if owed is None or owed > 0:
+            kept.add(person_id)
+    return kept
 
 
 async def _each_with_notes(
@@ -194,6 +189,10 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
         )
     events = list(recent.items)
     data = {"person_id": person.id}
+    if args.field == "debt":
+        said = await _debt(runtime, person)
+        if said is not None:
+            return ToolOutcome(say=said, data=data)
     if args.field == "last_talk":
         if not events:
             return ToolOutcome(say=i18n.text(lang, "people.never", name=person.name), data=data)
@@ -229,6 +228,55 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
     if len(lines) == header:
         lines.append(i18n.text(lang, "people.nothing_yet"))
     return ToolOutcome(say="\n".join(lines), data=data)
+
+
+async def _debt(runtime: ToolRuntime, person: Any) -> str | None:
+    """What the notes about a person leave owed between them and the contact, said; None
+    when no note speaks of a debt."""
+    ctx = runtime.ctx
+    async with runtime.db.read() as session:
+        noted = await crm.list_interactions(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            person_id=person.id,
+            limit=200,
+        )
+    told = [person.notes or "", *(e.summary for e in reversed(noted.items))]
+    owed = debts.balance([t for t in told if t], ctx.currency)
+    if owed is None:
+        return None
+    amount = say.money(abs(owed), ctx.currency, ctx.language)
+    key = "debts.they_owe" if owed > 0 else "debts.you_owe" if owed < 0 else "debts.even"
+    return i18n.text(ctx.language, key, name=person.name, amount=amount)
+
+
+async def settles_a_debt(runtime: ToolRuntime, clause: str, intent: str | None) -> bool:
+    """Whether money paid to ("paguei 20 pra Bruna") or received from ("recebi os 100 do
+    Marcos") a person the contact keeps pays off what the notes say is owed between them:
+    then it is a note about that debt, not an expense or income."""
+    if intent not in ("finance.add_expense", "finance.add_income"):
+        return False
+    names = [n.name for n in find_person_names(clause)]
+    if not names:
+        return False
+    ctx = runtime.ctx
+    async with runtime.db.read() as session:
+        people = await matching(runtime, session, PersonLookup(name=names[0][:120]))
+        if len(people) != 1:
+            return False
+        noted = await crm.list_interactions(
+            session,
+            tenant_id=ctx.tenant_id,
+            contact_id=ctx.contact_id,
+            person_id=people[0].id,
+            limit=200,
+        )
+    told = [people[0].notes or "", *(e.summary for e in reversed(noted.items))]
+    owed = debts.balance([t for t in told if t], ctx.currency)
+    if owed is None or owed == 0:
+        return False
+    return (owed < 0) == (intent == "finance.add_expense")
 
 
 async def add_person(runtime: ToolRuntime, args: PersonDetails) -> ToolOutcome:
@@ -424,6 +472,8 @@ def plan(intent: str, text: str, moment: Moment) -> Plan:
         for name, pattern in _ASKS.items():
             if field == "all" and pattern.search(folded):
                 field = name  # type: ignore[assignment]
+        if field == "all" and debts.ASKED.search(folded):
+            field = "debt"  # "qnt a Rebeca ainda me deve?"
         lookup: dict[str, object] = {"field": field}
         lower = _LOWER_NAME.search(folded)
         if names:

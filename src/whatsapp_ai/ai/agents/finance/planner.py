@@ -163,7 +163,13 @@ def _is_income(intent: str, text: str) -> bool:
 
 
 def _salary(text: str) -> bool:
-    return bool(re.search(r"\b(salario|salary|paycheck|pagamento)\b", fold(text)))
+    return bool(
+        re.search(
+            r"\b(?:salario|salary|paycheck|pagamento|got paid|me pagaram|caiu o pagamento"
+            r"|pay ?day)\b",
+            fold(text),
+        )
+    )
 
 
 def _listed_pick(text: str, moment: Moment) -> str | None:
