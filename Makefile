@@ -48,6 +48,7 @@ bench: dev
 	$(BIN)/python bench/webhook.py
 	$(BIN)/python bench/cli_startup.py
 	$(BIN)/python bench/console_live.py
+	$(BIN)/python bench/transcription.py
 
 env-example: install
 	$(BIN)/python -c "from whatsapp_ai.core.config import env_example; open('.env.example', 'w').write(env_example())"
