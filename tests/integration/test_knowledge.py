@@ -595,12 +595,18 @@ async def test_passage_quotes_the_sentences_that_answer() -> None:
     question = "o frete é grátis?"
     [vector] = await get_encoder().aencode([question])
     quote = await knowledge.passage(
-        chunk, query_vector=vector, query_text=question, embed=embed(), max_chars=400
+        chunk, query_vector=vector, query_text=question, embed=embed(), max_chars=140
     )
     assert quote == (
         "Pedidos acima de R$ 100 têm frete grátis; abaixo disso, o frete custa R$ 8. "
         "Não fazemos entregas no Rio de Janeiro."
     )
+    # A section that fits is quoted whole: every day's hours, not the line most like the
+    # question.
+    whole = await knowledge.passage(
+        chunk, query_vector=vector, query_text=question, embed=embed(), max_chars=400
+    )
+    assert whole == chunk
     assert knowledge.trim("uma frase longa demais para caber", 20) == "uma frase longa…"
 
 
@@ -707,7 +713,8 @@ async def test_the_agent_answers_with_the_passage_and_its_source(
     )
     assert manual.text == (
         "Descalcifique a cafeteira a cada 3 meses com o descalcificante indicado. "
-        "Lave o porta-filtro com água morna depois de cada uso.\n"
+        "Lave o porta-filtro com água morna depois de cada uso. "
+        "Nunca mergulhe a base da cafeteira na água.\n"
         "Fonte: Manual da cafeteira, p. 2"
     )
 

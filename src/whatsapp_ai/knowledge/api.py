@@ -163,7 +163,7 @@ async def search(
             query_text=question,
             limit=limit,
         )
-    answered = bool(hits) and hits[0].score >= service.MIN_SCORE
+    answered = bool(hits) and service.relevant(hits[0])
     answer = None
     if answered:
         answer = await service.passage(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ EMBED_BATCH = 32
 # ones stay under 0.18, except questions near a passage's subject that it does not answer
 # ("gluten-free bread?" beside a passage on the bakery's bread), which reach 0.28.
 MIN_SCORE = 0.25
+# Or at least this share of the question's words, weighted by rarity (see ``relevant``).
+MIN_MATCHED = 0.5
 # At most this much is added for the question's words found in the passage (accents ignored).
 KEYWORD_WEIGHT = 0.1
 
@@ -303,6 +306,9 @@ class Hit:
     score: float
     chunk_id: str = ""
     position: int = 0
+    # How much of the question's own words the passage (with its heading) says, each word
+    # weighted by how rare it is among the passages searched (0 to 1).
+    matched: float = 0.0
 
 
 _STOPWORD_TEXT = """
@@ -313,6 +319,8 @@ _STOPWORD_TEXT = """
     gostaria saber existe existem mais muito muita the and for you your are can could what when
     where which who whom how does did doing with about have has had this that these those there
     from into our ours would should will shall please tell know want need any some also just
+    qnto qnt qto qual qdo qnd pq por que tb tbm tmb hj amanha msm vlw blz mano pfv pf aqui ai
+    voces vc vcs oq dai entao agora ainda tipo vou vai
     """
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -393,10 +401,15 @@ async def search(
     pool = min(len(usable), max(limit * 8, 32))
     nearest = np.argsort(-cosine, kind="stable")[:pool]
     words = keywords(query_text)
+    said = {
+        int(i): keywords(_searchable(usable[int(i)].heading, usable[int(i)].text)) for i in nearest
+    }
+    weights = _rarity(words, list(said.values()))
     hits = []
     for index in nearest:
         row = usable[int(index)]
         bonus = KEYWORD_WEIGHT * overlap(words, _searchable(row.heading, row.text))
+        found = sum(w for word, w in weights.items() if word in said[int(index)])
         hits.append(
             Hit(
                 document_id=row.document_id,
@@ -407,10 +420,27 @@ async def search(
                 score=float(cosine[index]) + bonus,
                 chunk_id=row.id,
                 position=row.position,
+                matched=found / sum(weights.values()) if weights else 0.0,
             )
         )
     hits.sort(key=lambda hit: (-hit.score, hit.document_id, hit.position))
     return hits[:limit]
+
+
+def _rarity(words: set[str], passages: list[set[str]]) -> dict[str, float]:
+    """Each question word's weight: rarer among the passages weighs more (inverse document
+    frequency, smoothed); a word no passage has still counts, as the part left unanswered."""
+    count = len(passages)
+    return {
+        word: math.log((count + 1) / (sum(word in said for said in passages) + 0.5))
+        for word in words
+    }
+
+
+def relevant(hit: Hit) -> bool:
+    """Whether a passage found answers the question at all (else "not found" is said): close
+    in meaning, or saying most of the question's own rarer words."""
+    return hit.score >= MIN_SCORE or hit.matched >= MIN_MATCHED
 
 
 def _joined(parts: list[str]) -> str:
@@ -437,12 +467,15 @@ def trim(text: str, max_chars: int) -> str:
 async def passage(
     text: str, *, query_vector: Any, query_text: str, embed: Embed, max_chars: int = 400
 ) -> str:
-    """The part of a chunk that answers the question: its best sentence and the one after it
-    (or before, at the end), at most ``max_chars``."""
+    """The part of a chunk that answers the question: all of it when it fits in
+    ``max_chars`` (a section's hours for every day, not one line of them), else its best
+    sentence and the one after it (or before, at the end)."""
     parts = sentences(text)
+    if len(parts) > 1 and _title_like(parts[0]):
+        parts = parts[1:]  # the section's own title line ("Limpeza e manutenção")
     if not parts:
         return ""
-    if len(parts) <= 2 and len(_joined(parts)) <= max_chars:
+    if len(_joined(parts)) <= max_chars:
         return _joined(parts)
     query = _unit(query_vector)
     words = keywords(query_text)

@@ -72,7 +72,7 @@ async def search_knowledge(runtime: ToolRuntime, args: QuestionArgs) -> ToolOutc
             query_text=question,
             limit=3,
         )
-    found = [hit for hit in hits if hit.score >= knowledge.MIN_SCORE]
+    found = [hit for hit in hits if knowledge.relevant(hit)]
     if not found:
         second = await _second_look(runtime, question, hits)
         if second is not None:
