@@ -93,8 +93,10 @@ async def report(db: Database, settings: StripeSettings) -> int:
                         },
                     }
                 )
-        except stripe_sdk.InvalidRequestError as exc:
-            if exc.code != _ALREADY_SENT:
+        except stripe_sdk.StripeError as exc:
+            # Sent before but not recorded here (a crash in between): Stripe counted it once.
+            already = isinstance(exc, stripe_sdk.InvalidRequestError) and exc.code == _ALREADY_SENT
+            if not already:
                 log.warning(
                     "billing.overage_report_failed",
                     tenant_id=item.tenant_id,
@@ -103,16 +105,6 @@ async def report(db: Database, settings: StripeSettings) -> int:
                     status=exc.http_status,
                 )
                 continue
-            # Sent before, not recorded here (a crash in between): Stripe counted it once.
-        except stripe_sdk.StripeError as exc:
-            log.warning(
-                "billing.overage_report_failed",
-                tenant_id=item.tenant_id,
-                feature=item.feature,
-                error=type(exc).__name__,
-                status=exc.http_status,
-            )
-            continue
         with system_scope():
             async with db.transaction() as session:
                 await session.execute(

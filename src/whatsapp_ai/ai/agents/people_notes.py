@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from decimal import Decimal
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -230,20 +231,27 @@ async def person_info(runtime: ToolRuntime, args: PersonLookup) -> ToolOutcome:
     return ToolOutcome(say="\n".join(lines), data=data)
 
 
+async def _owed(runtime: ToolRuntime, session: Any, person: Any) -> Decimal | None:
+    """What the notes about a person leave owed between them and the contact (negative: the
+    contact owes), oldest note first; None when no note speaks of a debt."""
+    ctx = runtime.ctx
+    noted = await crm.list_interactions(
+        session,
+        tenant_id=ctx.tenant_id,
+        contact_id=ctx.contact_id,
+        person_id=person.id,
+        limit=200,
+    )
+    told = [person.notes or "", *(e.summary for e in reversed(noted.items))]
+    return debts.balance([t for t in told if t], ctx.currency)
+
+
 async def _debt(runtime: ToolRuntime, person: Any) -> str | None:
-    """What the notes about a person leave owed between them and the contact, said; None
-    when no note speaks of a debt."""
+    """What is owed between a person and the contact, said; None when no note speaks of a
+    debt."""
     ctx = runtime.ctx
     async with runtime.db.read() as session:
-        noted = await crm.list_interactions(
-            session,
-            tenant_id=ctx.tenant_id,
-            contact_id=ctx.contact_id,
-            person_id=person.id,
-            limit=200,
-        )
-    told = [person.notes or "", *(e.summary for e in reversed(noted.items))]
-    owed = debts.balance([t for t in told if t], ctx.currency)
+        owed = await _owed(runtime, session, person)
     if owed is None:
         return None
     amount = say.money(abs(owed), ctx.currency, ctx.language)
@@ -260,20 +268,11 @@ async def settles_a_debt(runtime: ToolRuntime, clause: str, intent: str | None) 
     names = [n.name for n in find_person_names(clause)]
     if not names:
         return False
-    ctx = runtime.ctx
     async with runtime.db.read() as session:
         people = await matching(runtime, session, PersonLookup(name=names[0][:120]))
         if len(people) != 1:
             return False
-        noted = await crm.list_interactions(
-            session,
-            tenant_id=ctx.tenant_id,
-            contact_id=ctx.contact_id,
-            person_id=people[0].id,
-            limit=200,
-        )
-    told = [people[0].notes or "", *(e.summary for e in reversed(noted.items))]
-    owed = debts.balance([t for t in told if t], ctx.currency)
+        owed = await _owed(runtime, session, people[0])
     if owed is None or owed == 0:
         return False
     return (owed < 0) == (intent == "finance.add_expense")

@@ -89,12 +89,14 @@ def listed(
     end: date,
     language: str,
     today: date,
+    head: str = "finance.listed",
 ) -> str:
-    """The entries of a period, numbered, or that there are none."""
+    """The entries of a period, numbered under ``head`` (of the kind), or that there are
+    none."""
     when = say.period(start, end, language, today)
     if not entries:
         return text(language, "finance.report.nothing", period=when.capitalize(), topic="")
-    lines = [text(language, f"finance.listed.{kind}", period=when)]
+    lines = [text(language, f"{head}.{kind}", period=when)]
     lines += [f"{n}) {described(e, language, today)}" for n, e in enumerate(entries, 1)]
     return "\n".join(lines)
 
@@ -134,20 +136,23 @@ def largest(
     language: str,
     today: date,
 ) -> str:
-    """The largest entries of a period, the largest first."""
-    when = say.period(start, end, language, today)
-    if not entries:
-        return text(language, "finance.report.nothing", period=when.capitalize(), topic="")
+    """The largest entries of a period, the largest first (one said in a sentence)."""
     if len(entries) == 1:
         return text(
             language,
             f"finance.largest_one.{kind}",
-            period=when,
+            period=say.period(start, end, language, today),
             entry=described(entries[0], language, today),
         )
-    lines = [text(language, f"finance.largest.{kind}", period=when)]
-    lines += [f"{n}) {described(e, language, today)}" for n, e in enumerate(entries, 1)]
-    return "\n".join(lines)
+    return listed(
+        entries,
+        kind=kind,
+        start=start,
+        end=end,
+        language=language,
+        today=today,
+        head="finance.largest",
+    )
 
 
 def not_found(what: str, language: str) -> str:
