@@ -345,6 +345,11 @@ def is_unavailable(error: BaseException) -> bool:
     """True when an error means the database cannot be reached (answer 503, let clients retry)."""
     if isinstance(error, exc.DBAPIError) and error.connection_invalidated:
         return True
+    # PostgreSQL's own word for it: connection exceptions (08…), a server shutting down or not
+    # accepting connections yet (57P01-57P03), or out of resources (53…).
+    state = str(getattr(getattr(error, "orig", None), "sqlstate", "") or "")
+    if state.startswith(("08", "57P", "53")):
+        return True
     if isinstance(error, exc.OperationalError | exc.InterfaceError | exc.TimeoutError):
         return True
     return isinstance(error, OSError | ConnectionError)
