@@ -177,3 +177,34 @@ async def test_lost_answers_amid_errors_are_looked_up_and_nothing_is_sent_twice(
     )
     assert lookups, "a lost answer is looked up before sending again"
     assert _received(t) == expected, "every reply once, in order per conversation"
+
+
+async def test_many_messages_with_four_workers_are_each_answered_once_in_order(
+    connect: Connect,
+) -> None:
+    # 240 messages keep the suite short; bench/throughput.py drives thousands the same way.
+    t = await connect(queue={"concurrency": 4})
+    contacts = [f"whatsapp:+55119{n:08d}" for n in range(24)]
+    expected: dict[str, list[str]] = defaultdict(list)
+
+    async def write(contact: str) -> None:
+        for number in range(10):
+            text = f"m{number:02d} de {contact[-4:]}"
+            response = await t.post_inbound(t.form(body=text, from_=contact))
+            assert response.status_code == 200, response.text
+            expected[contact].append(f"eco: {text}")
+
+    await asyncio.gather(*(write(contact) for contact in contacts))
+    total = len(contacts) * 10
+    # Four workers lease from the same queue at once, as four processes would.
+    workers = [t.container.worker() for _ in range(4)]
+    deadline = asyncio.get_running_loop().time() + 100
+    while len(t.fake.messages) < total:
+        await asyncio.gather(*(worker.run_until_idle() for worker in workers))
+        assert asyncio.get_running_loop().time() < deadline, f"sent {len(t.fake.messages)}"
+    await drain(t.container)
+    print(f"{total} messages from {len(contacts)} contacts, 4 workers: {len(t.fake.messages)} sent")
+    assert _received(t) == expected, "every reply once, in order per conversation"
+    async with t.container.db.read() as session:
+        events = await session.scalar(select(func.count()).select_from(InboundEvent))
+    assert events == total
