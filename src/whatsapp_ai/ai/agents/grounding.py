@@ -21,9 +21,9 @@ from whatsapp_ai.ai.router import IntentScore, statements
 
 # "oi, vcs atendem amil?", "bom dia! quanto gastei hj?": the greeting before a request.
 _GREETING_LEAD = re.compile(
-    r"^\s*(?:(?:oi+|ola|olá|opa|eae|eai|e ai|e aí|bom dia|boa tarde|boa noite|hello|hi|hey"
-    r"|good (?:morning|afternoon|evening))\b[\s,!.]*)+"
-    r"(?:(?:tudo bem|td bem|tudo bom|blz)\??[\s,!.]*)?",
+    r"^[ \t]*(?:(?:oi+|ola|olá|opa|eae|eai|e ai|e aí|bom dia|boa tarde|boa noite|hello|hi|hey"
+    r"|good (?:morning|afternoon|evening))\b[ \t,!.]*)+"
+    r"(?:(?:tudo bem|td bem|tudo bom|blz)\??[ \t,!.]*)?",
     re.IGNORECASE,
 )
 
@@ -33,7 +33,10 @@ def without_greeting(text: str) -> str:
     follows it ("oi, vcs atendem amil?"); else the message."""
     lead = _GREETING_LEAD.match(text)
     rest = text[lead.end() :] if lead is not None else text
-    return rest if lead is not None and len(rest.split()) >= 2 else text
+    # A greeting sent on its own ("oi", then the request in the next message or line, which
+    # a burst joins with ";") is greeted back.
+    own_line = rest.lstrip(" \t,!.").startswith((";", "\n", "\r"))
+    return rest if lead is not None and not own_line and len(rest.split()) >= 2 else text
 
 
 def requests(text: str) -> list[str]:
