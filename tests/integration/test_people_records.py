@@ -202,3 +202,10 @@ async def test_a_meeting_moved_takes_its_warning_with_it(chat: Chat) -> None:
     assert "06/03 às 15:00" in await chat.say("muda o dentista pra dia 6 as 15h")
     due = [d for _, d, _ in await _reminders(chat)]
     assert due == [datetime(2026, 3, 6, 17, 0, tzinfo=UTC)]  # 14:00 in São Paulo
+
+
+async def test_names_typed_in_lower_case_where_only_a_person_fits(chat: Chat) -> None:
+    assert "Rafa" in await chat.say("o rafa faz niver dia 3 de julho")
+    assert "03/07" in await chat.say("quando eh o niver do rafa?")
+    assert "Tiago" in await chat.say("o tiago me deve 50")
+    assert await chat.entries() == []  # a debt noted, not an expense

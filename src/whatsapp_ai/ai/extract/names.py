@@ -276,4 +276,31 @@ def find_person_names(text: str) -> list[PersonName]:
             continue
         name = " ".join(_display(p) for p in parts)
         found.append(PersonName(name, (parts[0].start, parts[-1].end)))
-    return found
+    return found or _in_a_persons_place(text, folded)
+
+
+# Where only a person fits, a name typed in lower case is still a name: "o tiago me deve 50",
+# "a bia faz niver dia 3", "niver da rafa é 5 de maio" (the word must not be a common one).
+_PERSONS_PLACE = re.compile(
+    r"^(?:(?:e|mas|ah|ent(?:ao|ão))\s+)?(?:o|a)\s+(?P<lead>[a-z]{3,})\s+(?:me dev\w*|me pag\w*"
+    r"|me emprest\w*|me devolv\w*|faz (?:niver|aniversario|anos)|fez (?:niver|aniversario|anos)"
+    r"|mora|morava|trabalha|nasceu|casou|mudou|se mudou|e meu|e minha|eh meu|eh minha)\b"
+    r"|\b(?:niver|aniversario)\s+d[oa]\s+(?P<of>[a-z]{3,})\b"
+)
+
+
+# Words that stand there and are not someone ("o carro faz barulho" aside, these do).
+_NOT_SOMEONE = frozenset({"povo", "pessoal", "gente", "time", "cara", "mano", "moco", "moca"})
+
+
+def _in_a_persons_place(text: str, folded: str) -> list[PersonName]:
+    """The lower-case name said where only a person fits, when no other was found."""
+    found = _PERSONS_PLACE.search(folded)
+    if found is None:
+        return []
+    group = "lead" if found.group("lead") else "of"
+    word = found.group(group)
+    if word in NOT_NAMES or word in _NOT_SOMEONE:
+        return []
+    start, end = found.span(group)
+    return [PersonName(text[start:end][:1].upper() + text[start + 1 : end], (start, end))]
